@@ -1,0 +1,68 @@
+//! Deterministic .tar.gz: sorted entries, one fixed mtime, uid/gid 0 with
+//! names root/root, explicit modes, and a gzip header without name or time,
+//! so that the same files give the same bytes on every machine.
+
+use crate::overlay::OverlayFile;
+use flate2::{Compression, GzBuilder};
+use std::collections::BTreeSet;
+use std::io::Write;
+
+/// 2010-05-11 00:00:00 UTC, the date of the seed document: every entry gets it.
+pub const FIXED_MTIME: u64 = 1_273_536_000;
+
+fn header(path: &str, mode: u32, size: u64, kind: tar::EntryType) -> std::io::Result<tar::Header> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(path)?;
+    h.set_mode(mode);
+    h.set_size(size);
+    h.set_entry_type(kind);
+    h.set_mtime(FIXED_MTIME);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_username("root")?;
+    h.set_groupname("root")?;
+    h.set_cksum();
+    Ok(h)
+}
+
+/// Packs the files (and every parent directory, mode 0755) into a gzip'd tar.
+pub fn tar_gz(files: &[OverlayFile]) -> std::io::Result<Vec<u8>> {
+    let mut dirs = BTreeSet::new();
+    for f in files {
+        let mut p = f.path.as_str();
+        while let Some(i) = p.rfind('/') {
+            p = &p[..i];
+            dirs.insert(format!("{p}/"));
+        }
+    }
+    let mut entries: Vec<(&str, Option<&OverlayFile>)> =
+        dirs.iter().map(|d| (d.as_str(), None)).collect();
+    entries.extend(files.iter().map(|f| (f.path.as_str(), Some(f))));
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(3)
+        .write(Vec::new(), Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    for (path, file) in entries {
+        match file {
+            None => {
+                let h = header(path, 0o755, 0, tar::EntryType::Directory)?;
+                tar.append(&h, std::io::empty())?;
+            }
+            Some(f) => {
+                let h = header(
+                    path,
+                    f.mode,
+                    f.contents.len() as u64,
+                    tar::EntryType::Regular,
+                )?;
+                tar.append(&h, f.contents.as_slice())?;
+            }
+        }
+    }
+    let mut gz = tar.into_inner()?;
+    gz.flush()?;
+    gz.finish()
+}

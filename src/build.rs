@@ -1,0 +1,161 @@
+//! `clusterkick build`: render everything for a cluster in memory, then
+//! write it to DIR/<cluster>/ in one step (temp dir + rename), so a failed
+//! build never leaves a half-written folder.
+
+use crate::archive::tar_gz;
+use crate::helper_blob::HelperBlob;
+use crate::kickstart::{kickstart, Media, Pins};
+use crate::model::{Cluster, Secrets};
+use crate::overlay::node_files;
+use crate::render::{RenderError, Renderer};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// One output file: bytes and mode.
+#[derive(Debug, Clone)]
+pub struct OutFile {
+    pub contents: Vec<u8>,
+    pub mode: u32,
+}
+
+/// Everything a build writes under DIR/<cluster>/, keyed by relative path.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub files: BTreeMap<String, OutFile>,
+    /// sha256 of each node's overlay, by node short name.
+    pub overlay_sha256: BTreeMap<String, String>,
+    pub helper_sha256: String,
+}
+
+impl Output {
+    pub fn add(&mut self, path: impl Into<String>, mode: u32, contents: Vec<u8>) {
+        self.files.insert(path.into(), OutFile { contents, mode });
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("packing the overlay of {node}: {source}")]
+    Pack {
+        node: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} exists and is not a directory")]
+    NotADir(PathBuf),
+}
+
+pub fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// Renders every output for the cluster.
+pub fn render_all(
+    cluster: &Cluster,
+    secrets: &Secrets,
+    helper: &HelperBlob,
+) -> Result<Output, BuildError> {
+    let r = Renderer::new();
+    let mut out = Output {
+        helper_sha256: helper.sha256.clone(),
+        ..Output::default()
+    };
+    // The helper is the same for every node: written once, by content.
+    out.add(
+        format!("blobs/{}", helper.sha256),
+        0o644,
+        helper.bytes.clone(),
+    );
+    for node in &cluster.nodes {
+        let files = node_files(&r, cluster, secrets, node)?;
+        let tgz = tar_gz(&files).map_err(|source| BuildError::Pack {
+            node: node.name.clone(),
+            source,
+        })?;
+        let sha = sha256_hex(&tgz);
+        let pins = Pins {
+            overlay_sha256: &sha,
+            helper_sha256: &helper.sha256,
+        };
+        let ks = kickstart(&r, cluster, node, Media::Http, &pins)?;
+        out.add(format!("ks/{}.ks", node.name), 0o644, ks.into_bytes());
+        // The overlay holds the fence passwords and the helper's key.
+        out.add(format!("overlay/{}.tar.gz", node.name), 0o640, tgz);
+        out.overlay_sha256.insert(node.name.clone(), sha);
+    }
+    out.add(
+        "network-map.svg",
+        0o644,
+        crate::netmap::svg(cluster).into_bytes(),
+    );
+    out.add(
+        "SUMMARY.md",
+        0o644,
+        crate::summary::markdown(cluster, &out).into_bytes(),
+    );
+    let sums = sha256sums(&out);
+    out.add("SHA256SUMS", 0o644, sums.into_bytes());
+    Ok(out)
+}
+
+/// `sha256sum -c` format: "<hex>  <relative path>", sorted by path.
+pub fn sha256sums(out: &Output) -> String {
+    out.files
+        .iter()
+        .filter(|(p, _)| p.as_str() != "SHA256SUMS")
+        .map(|(p, f)| format!("{}  {}\n", sha256_hex(&f.contents), p))
+        .collect()
+}
+
+/// Writes `out` as DIR/<name>/: into a temp dir beside it, then renamed into
+/// place. An existing DIR/<name> is replaced only once the new one is
+/// complete.
+pub fn write_tree(dir: &Path, name: &str, out: &Output) -> Result<PathBuf, BuildError> {
+    let werr = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Write { path, source }
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(BuildError::NotADir(dir.to_path_buf()));
+    }
+    fs::create_dir_all(dir).map_err(werr(dir))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".clusterkick-tmp-")
+        .tempdir_in(dir)
+        .map_err(werr(dir))?;
+    for (rel, f) in &out.files {
+        let path = tmp.path().join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(werr(parent))?;
+        }
+        let mut file = fs::File::create(&path).map_err(werr(&path))?;
+        file.set_permissions(fs::Permissions::from_mode(f.mode))
+            .map_err(werr(&path))?;
+        file.write_all(&f.contents).map_err(werr(&path))?;
+    }
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).map_err(werr(tmp.path()))?;
+    let dest = dir.join(name);
+    let staged = tmp.keep();
+    if dest.exists() {
+        let old = dir.join(format!(".clusterkick-old-{name}"));
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(&dest, &old).map_err(werr(&dest))?;
+        fs::rename(&staged, &dest).map_err(werr(&dest))?;
+        fs::remove_dir_all(&old).map_err(werr(&old))?;
+    } else {
+        fs::rename(&staged, &dest).map_err(werr(&dest))?;
+    }
+    Ok(dest)
+}

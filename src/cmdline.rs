@@ -1,0 +1,66 @@
+//! Command-line interface (clap derive). Doc comments are the help text.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clusterkick",
+    version,
+    about = "Turn one two-node cluster profile into kickstarts, %post overlays and install media",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Validate a profile; print only diagnostics. Exit 0 when valid, 1 when not.
+    Check(CheckConfig),
+    /// Validate, then write DIR/<cluster>/ (kickstarts, overlays, PXE tree, …).
+    Build(BuildConfig),
+    /// Print one generated file for one node to stdout.
+    Render(RenderConfig),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckConfig {
+    /// The cluster profile (TOML).
+    pub profile: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildConfig {
+    /// The cluster profile (TOML).
+    pub profile: PathBuf,
+    /// Output folder; the build writes DIR/<cluster>/ and nothing else.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub helper: HelperArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HelperArg {
+    /// The first-boot helper binary for the profile's platform (default:
+    /// $CLUSTERKICK_FIRSTBOOT, then target/<triple>/release/ beside this
+    /// program).
+    #[arg(long, value_name = "PATH")]
+    pub helper: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderConfig {
+    /// The cluster profile (TOML).
+    pub profile: PathBuf,
+    /// Node, by short name or FQDN.
+    #[arg(long)]
+    pub node: String,
+    /// What to print: `ks`, `post` (the %post script), or an overlay path
+    /// such as `etc/cluster/cluster.conf`.
+    pub path: String,
+    #[command(flatten)]
+    pub helper: HelperArg,
+}

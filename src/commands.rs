@@ -1,0 +1,110 @@
+//! One function per subcommand: load, do the work, report.
+
+use crate::build::{render_all, write_tree};
+use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, RenderConfig};
+use crate::helper_blob::{self, HelperBlob};
+use crate::kickstart::{self, Media, Pins};
+use crate::model::Cluster;
+use crate::overlay::node_files;
+use crate::profile::{self, Loaded, Mode};
+use crate::render::Renderer;
+use std::io::Write;
+use std::path::Path;
+
+/// A command's failure, already worded for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failed(pub String);
+
+fn load(path: &Path, mode: Mode) -> Result<Loaded, Failed> {
+    let loaded = profile::load(path, mode).map_err(|e| Failed(e.to_string()))?;
+    for w in &loaded.warnings {
+        eprintln!("{w}");
+    }
+    Ok(loaded)
+}
+
+fn helper(cluster: &Cluster, arg: &HelperArg) -> Result<HelperBlob, Failed> {
+    helper_blob::locate(cluster.platform, arg.helper.as_deref())
+        .map_err(|e| Failed(format!("error: {e}")))
+}
+
+pub fn check(c: &CheckConfig) -> Result<(), Failed> {
+    load(&c.profile, Mode::Check).map(|_| ())
+}
+
+pub fn build(c: &BuildConfig) -> Result<(), Failed> {
+    let l = load(&c.profile, Mode::Build)?;
+    let blob = helper(&l.cluster, &c.helper)?;
+    let out =
+        render_all(&l.cluster, &l.secrets, &blob).map_err(|e| Failed(format!("error: {e}")))?;
+    let dest =
+        write_tree(&c.out, &l.cluster.name, &out).map_err(|e| Failed(format!("error: {e}")))?;
+    eprintln!(
+        "built {} ({} files, {} nodes) in {}",
+        l.cluster.name,
+        out.files.len(),
+        l.cluster.nodes.len(),
+        dest.display()
+    );
+    Ok(())
+}
+
+pub fn render(c: &RenderConfig) -> Result<(), Failed> {
+    let l = load(&c.profile, Mode::Check)?;
+    let cl = &l.cluster;
+    let node = cl.node(&c.node).ok_or_else(|| {
+        Failed(format!(
+            "error: no node {:?} in {}; nodes: {}",
+            c.node,
+            c.profile.display(),
+            cl.nodes
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let r = Renderer::new();
+    let fail = |e: &dyn std::fmt::Display| Failed(format!("error: {e}"));
+    let needs_key = l.secrets.firstboot_key.is_empty();
+    let files = node_files(&r, cl, &l.secrets, node).map_err(|e| fail(&e))?;
+    let text: Vec<u8> = match c.path.as_str() {
+        "ks" | "post" => {
+            if needs_key {
+                return Err(Failed(format!(
+                    "error: no first-boot key yet ({}); run `clusterkick build` once to make it",
+                    profile::default_key_file(&c.profile).display()
+                )));
+            }
+            let blob = helper(cl, &c.helper)?;
+            let tgz = crate::archive::tar_gz(&files).map_err(|e| fail(&e))?;
+            let sha = crate::build::sha256_hex(&tgz);
+            let pins = Pins {
+                overlay_sha256: &sha,
+                helper_sha256: &blob.sha256,
+            };
+            let s = if c.path == "ks" {
+                kickstart::kickstart(&r, cl, node, Media::Http, &pins)
+            } else {
+                kickstart::post_script(&r, cl, node, Media::Http, &pins)
+            };
+            s.map_err(|e| fail(&e))?.into_bytes()
+        }
+        p => {
+            let p = p.trim_start_matches('/');
+            let f = files.iter().find(|f| f.path == p).ok_or_else(|| {
+                Failed(format!(
+                    "error: {p:?} is not a generated file; choose ks, post or one of: {}",
+                    files
+                        .iter()
+                        .map(|f| f.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            f.contents.clone()
+        }
+    };
+    std::io::stdout().write_all(&text).map_err(|e| fail(&e))
+}

@@ -1,0 +1,151 @@
+//! The first-boot helper's per-node configuration.
+//!
+//! `clusterkick build` renders one of these per node into the overlay as
+//! `/etc/clusterkick/firstboot.toml` (template
+//! `overlays/etc/clusterkick/firstboot.toml.j2`); the helper reads it back with
+//! [`FirstbootConfig::load`]. Both sides use this one struct, and a test parses
+//! every rendered file with it, so the two cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where the overlay puts this node's config on the node.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/clusterkick/firstboot.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstbootConfig {
+    /// Cluster name, as in cluster.conf (also the GFS2 lock table prefix).
+    pub cluster: String,
+    /// Platform id from the profile, e.g. "el5-xen".
+    pub platform: String,
+    /// This node: its `uname -n` (FQDN), its short name and cman node id.
+    pub node: NodeRef,
+    /// The other node of the pair.
+    pub peer: NodeRef,
+    /// Address:port this helper listens on (back-channel address).
+    pub listen: String,
+    /// Address:port of the peer's helper (its back-channel address).
+    pub peer_addr: String,
+    /// File holding the per-cluster HMAC key (hex, mode 0600).
+    pub key_file: PathBuf,
+    /// Where the step state is persisted (written atomically after each step).
+    pub state_file: PathBuf,
+    /// Log file (one syslog-style line per step and per wait).
+    pub log_file: PathBuf,
+    /// cluster.conf's fence_daemon post_join_delay, in seconds: both nodes must
+    /// start cman well inside this window.
+    pub post_join_delay_secs: u64,
+    pub drbd: DrbdConfig,
+    pub clvm: ClvmConfig,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRef {
+    /// Fully qualified name, as `uname -n` prints it and cluster.conf names it.
+    pub name: String,
+    /// Short host name.
+    pub short: String,
+    /// cman node id.
+    pub id: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrbdConfig {
+    /// Resource name, e.g. "r0".
+    pub resource: String,
+    /// DRBD device, e.g. "/dev/drbd0".
+    pub device: String,
+    /// True on the node that runs the initial `--overwrite-data-of-peer`.
+    pub initial_primary: bool,
+    /// Local VG that holds the backing LV, e.g. "an-lvm01".
+    pub backing_vg: String,
+    /// Backing LV name, e.g. "lv02".
+    pub backing_lv: String,
+    /// Backing LV size as lvcreate's `-L` takes it, e.g. "400G".
+    pub backing_size: String,
+    /// Skip the full initial sync of a brand-new pair with
+    /// `new-current-uuid --clear-bitmap` (blank disks only).
+    pub skip_initial_sync: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClvmConfig {
+    /// Clustered VG on the DRBD device, e.g. "drbd_vg0".
+    pub vg: String,
+    pub volumes: Vec<VolumeConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeConfig {
+    pub name: String,
+    /// Size as lvcreate's `-L` takes it, e.g. "20G".
+    pub size: String,
+    /// Present when the LV carries a GFS2 file system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gfs2: Option<Gfs2Config>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gfs2Config {
+    pub mountpoint: String,
+    pub journals: u32,
+    /// `<cluster>:<fs name>`, as mkfs.gfs2 -t takes it.
+    pub lock_table: String,
+}
+
+/// Every wait the helper makes, each configurable, in seconds; retries back off
+/// from `retry_initial_ms` doubling up to `retry_max_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Waiting for the peer's helper to answer on the back channel.
+    pub peer_secs: u64,
+    /// Waiting for cman to show both members and quorum.
+    pub cman_secs: u64,
+    /// Waiting for DRBD to reach Connected.
+    pub drbd_connect_secs: u64,
+    /// Waiting for the initial sync to start / both sides to be Primary.
+    pub drbd_primary_secs: u64,
+    /// Waiting at any other barrier.
+    pub barrier_secs: u64,
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+}
+
+impl FirstbootConfig {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses config text; the error is toml's message (it names line and key).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading first-boot config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing first-boot config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}

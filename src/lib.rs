@@ -1,0 +1,20 @@
+//! clusterkick: one cluster profile in, everything to install a two-node
+//! cluster out.
+//!
+//! The flow is profile (parse + validate) → [`model`] → renderers
+//! (kickstart, configs, overlay tar, media) → writers.
+
+pub mod archive;
+pub mod build;
+pub mod cmdline;
+pub mod commands;
+pub mod diag;
+pub mod firstboot;
+pub mod helper_blob;
+pub mod kickstart;
+pub mod model;
+pub mod netmap;
+pub mod overlay;
+pub mod profile;
+pub mod render;
+pub mod summary;

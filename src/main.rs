@@ -1,0 +1,19 @@
+use clap::Parser;
+use clusterkick::cmdline::{Cli, Cmd};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Check(c) => clusterkick::commands::check(&c),
+        Cmd::Build(c) => clusterkick::commands::build(&c),
+        Cmd::Render(c) => clusterkick::commands::render(&c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
