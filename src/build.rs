@@ -55,6 +55,8 @@ pub enum BuildError {
     },
     #[error("{0} exists and is not a directory")]
     NotADir(PathBuf),
+    #[error(transparent)]
+    Pxe(#[from] crate::pxe::PxeError),
 }
 
 pub fn sha256_hex(b: &[u8]) -> String {
@@ -105,6 +107,8 @@ pub fn render_all(
         0o644,
         crate::summary::markdown(cluster, &out).into_bytes(),
     );
+    // PXE tree (tftpboot/) and the web-server snippet for the HTTP side.
+    crate::pxe::add(cluster, &mut out)?;
     let sums = sha256sums(&out);
     out.add("SHA256SUMS", 0o644, sums.into_bytes());
     Ok(out)

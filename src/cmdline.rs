@@ -23,6 +23,9 @@ pub enum Cmd {
     Build(BuildConfig),
     /// Print one generated file for one node to stdout.
     Render(RenderConfig),
+    /// Write a bootable install DVD: a base distribution ISO plus, per node,
+    /// its kickstart, overlay and a boot menu entry.
+    Iso(IsoConfig),
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +64,20 @@ pub struct RenderConfig {
     /// What to print: `ks`, `post` (the %post script), or an overlay path
     /// such as `etc/cluster/cluster.conf`.
     pub path: String,
+    #[command(flatten)]
+    pub helper: HelperArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IsoConfig {
+    /// The cluster profile (TOML).
+    pub profile: PathBuf,
+    /// The distribution's install DVD image to start from.
+    #[arg(long, value_name = "ISO")]
+    pub base: PathBuf,
+    /// The new ISO to write (its folder must exist; never the base).
+    #[arg(long, value_name = "ISO")]
+    pub out: PathBuf,
     #[command(flatten)]
     pub helper: HelperArg,
 }

@@ -1,7 +1,7 @@
 //! One function per subcommand: load, do the work, report.
 
 use crate::build::{render_all, write_tree};
-use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, RenderConfig};
+use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, IsoConfig, RenderConfig};
 use crate::helper_blob::{self, HelperBlob};
 use crate::kickstart::{self, Media, Pins};
 use crate::model::Cluster;
@@ -107,4 +107,11 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
         }
     };
     std::io::stdout().write_all(&text).map_err(|e| fail(&e))
+}
+
+pub fn iso(c: &IsoConfig) -> Result<(), Failed> {
+    let l = load(&c.profile, Mode::Build)?;
+    let blob = helper(&l.cluster, &c.helper)?;
+    crate::iso::write_iso(&l.cluster, &l.secrets, &blob, &c.base, &c.out)
+        .map_err(|e| Failed(format!("error: {e}")))
 }

@@ -8,6 +8,7 @@ fn main() -> ExitCode {
         Cmd::Check(c) => clusterkick::commands::check(&c),
         Cmd::Build(c) => clusterkick::commands::build(&c),
         Cmd::Render(c) => clusterkick::commands::render(&c),
+        Cmd::Iso(c) => clusterkick::commands::iso(&c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -103,7 +103,7 @@ impl NetRole {
         match self {
             NetRole::Internet => "Internet-facing",
             NetRole::Drbd => "DRBD",
-            NetRole::BackChannel => "Back channel",
+            NetRole::BackChannel => "back-channel",
         }
     }
 }

@@ -58,6 +58,7 @@ pub fn node_context(cluster: &Cluster, node: &Node, secrets: Option<&Secrets>) -
         node => Value::from_serialize(node),
         peer => Value::from_serialize(peer),
         net => net,
+        net_titles => NetRole::ALL.iter().map(|r| (r.key(), r.title())).collect::<BTreeMap<_, _>>(),
         node_bc_ip => node.nic(NetRole::BackChannel).ip.to_string(),
         peer_bc_ip => peer.nic(NetRole::BackChannel).ip.to_string(),
         drbd_size_arg => cluster.disks.drbd.lvm_arg(),

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Builds the example profile into out/an-cluster/: the clusterkick binary,
+# the static first-boot helper for the nodes, then the cluster itself.
+set -eu
+cd "$(dirname "$0")/.."
+TARGET=x86_64-unknown-linux-musl
+rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
+cargo build --release --quiet --bin clusterkick
+# Map build paths away so that the helper's bytes (and so every checksum
+# that pins it) do not depend on where this tree was cloned.
+RUSTFLAGS="--remap-path-prefix=$PWD=/clusterkick --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+	cargo build --release --quiet --target "$TARGET" --bin clusterkick-firstboot
+./target/release/clusterkick build profiles/an-cluster.toml --out out \
+	--helper "target/$TARGET/release/clusterkick-firstboot"

@@ -1,0 +1,180 @@
+//! Shared test helpers: a scratch copy of the example profile, the real
+//! binary, golden files, and required external tools.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_clusterkick");
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared() -> PathBuf {
+    repo().join("..").join("shared")
+}
+
+/// A scratch folder holding a copy of profiles/ (example profile and its
+/// committed example secrets) and a stand-in helper binary.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&repo().join("profiles"), &dir.path().join("profiles"));
+        // A static ELF that passes build's platform check; its bytes are
+        // fixed, so goldens do not move when the real helper is rebuilt.
+        std::fs::write(
+            dir.path().join("helper"),
+            clusterkick::helper_blob::minimal_static_elf(b"clusterkick test helper"),
+        )
+        .expect("write helper");
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn profile(&self) -> PathBuf {
+        self.path().join("profiles/an-cluster.toml")
+    }
+
+    pub fn helper(&self) -> PathBuf {
+        self.path().join("helper")
+    }
+
+    /// Writes a variant of the example profile and returns its path.
+    pub fn variant(&self, name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+        let text = std::fs::read_to_string(self.profile()).expect("read profile");
+        let p = self.path().join("profiles").join(format!("{name}.toml"));
+        std::fs::write(&p, edit(text)).expect("write variant");
+        // Reuse the example's secrets for the variant.
+        let secrets = self.path().join("profiles").join(format!("{name}.secrets"));
+        if !secrets.exists() {
+            copy_dir(&self.path().join("profiles/an-cluster.secrets"), &secrets);
+        }
+        p
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("run clusterkick")
+    }
+
+    /// Builds `profile` into <ws>/out and returns out/<cluster>.
+    pub fn build(&self, profile: &Path) -> PathBuf {
+        let out = self.path().join("out");
+        let o = Command::new(BIN)
+            .arg("build")
+            .arg(profile)
+            .arg("--out")
+            .arg(&out)
+            .arg("--helper")
+            .arg(self.helper())
+            .output()
+            .expect("run clusterkick build");
+        assert!(
+            o.status.success(),
+            "build failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out.join("an-cluster")
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from).sort_by_file_name() {
+        let e = e.expect("walk");
+        let rel = e.path().strip_prefix(from).expect("prefix");
+        let dest = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// Fails (never skips) when an external tool is missing.
+pub fn require(tool: &str, package: &str) -> PathBuf {
+    let found = if tool.contains('/') {
+        Path::new(tool).exists().then(|| PathBuf::from(tool))
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(tool))
+                .chain([PathBuf::from("/opt/ksvenv/bin").join(tool)])
+                .find(|p| p.is_file())
+        })
+    };
+    found.unwrap_or_else(|| {
+        panic!("required tool {tool} is missing: run scripts/test-deps.sh (it installs {package})")
+    })
+}
+
+/// Compares `actual` with tests/golden/<rel>; UPDATE_GOLDEN=1 rewrites it.
+pub fn golden(rel: &str, actual: &[u8]) {
+    let path = repo().join("tests/golden").join(rel);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "missing golden file {} ({e}); run UPDATE_GOLDEN=1 cargo test and review the diff",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let exp = String::from_utf8_lossy(&expected);
+        let act = String::from_utf8_lossy(actual);
+        let line = exp
+            .lines()
+            .zip(act.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(
+                || exp.lines().count().min(act.lines().count()) + 1,
+                |i| i + 1,
+            );
+        panic!(
+            "{} differs from the golden file at line {line}:\n  golden: {:?}\n  actual: {:?}\nIf the change is intended: UPDATE_GOLDEN=1 cargo test, then review `git diff tests/golden`.",
+            path.display(),
+            exp.lines().nth(line - 1).unwrap_or(""),
+            act.lines().nth(line - 1).unwrap_or("")
+        );
+    }
+}
+
+/// Extracts a .tar.gz with GNU tar into a new temp dir.
+pub fn untar(tgz: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let st = Command::new("tar")
+        .arg("-xzpf")
+        .arg(tgz)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .expect("run tar");
+    assert!(st.success(), "GNU tar could not extract {}", tgz.display());
+    dir
+}
+
+/// The %post body of a kickstart: everything after the `%post --log=` line
+/// that runs in the installed system.
+pub fn post_body(ks: &str) -> String {
+    let start = ks
+        .find("\n%post --log=/root/")
+        .expect("kickstart has a chroot %post");
+    let rest = &ks[start + 1..];
+    let body_start = rest.find('\n').expect("newline") + 1;
+    let body = &rest[body_start..];
+    body.split("\n%").next().unwrap_or(body).to_string()
+}
