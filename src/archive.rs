@@ -43,7 +43,7 @@ pub fn tar_gz(files: &[OverlayFile]) -> std::io::Result<Vec<u8>> {
     let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(3)
-        .write(Vec::new(), Compression::default());
+        .write(Vec::new(), Compression::fast());
     let mut tar = tar::Builder::new(gz);
     for (path, file) in entries {
         match file {

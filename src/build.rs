@@ -4,9 +4,10 @@
 
 use crate::archive::tar_gz;
 use crate::helper_blob::HelperBlob;
-use crate::kickstart::{kickstart, Media, Pins};
+use crate::kickstart::{kickstart_with, Media, Pins};
 use crate::model::{Cluster, Secrets};
-use crate::overlay::node_files;
+use crate::overlay::node_files_with;
+use crate::render::context::ClusterContext;
 use crate::render::{RenderError, Renderer};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -14,11 +15,13 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One output file: bytes and mode.
 #[derive(Debug, Clone)]
 pub struct OutFile {
-    pub contents: Vec<u8>,
+    /// Shared, so that the helper's bytes are not copied per cluster.
+    pub contents: Arc<[u8]>,
     pub mode: u32,
 }
 
@@ -32,8 +35,14 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn add(&mut self, path: impl Into<String>, mode: u32, contents: Vec<u8>) {
-        self.files.insert(path.into(), OutFile { contents, mode });
+    pub fn add(&mut self, path: impl Into<String>, mode: u32, contents: impl Into<Arc<[u8]>>) {
+        self.files.insert(
+            path.into(),
+            OutFile {
+                contents: contents.into(),
+                mode,
+            },
+        );
     }
 }
 
@@ -69,7 +78,7 @@ pub fn render_all(
     secrets: &Secrets,
     helper: &HelperBlob,
 ) -> Result<Output, BuildError> {
-    let r = Renderer::new();
+    let r = Renderer::shared();
     let mut out = Output {
         helper_sha256: helper.sha256.clone(),
         ..Output::default()
@@ -80,8 +89,10 @@ pub fn render_all(
         0o644,
         helper.bytes.clone(),
     );
+    let cctx = ClusterContext::new(cluster);
     for node in &cluster.nodes {
-        let files = node_files(&r, cluster, secrets, node)?;
+        let ctx = cctx.node(cluster, node);
+        let files = node_files_with(r, cluster, secrets, node, &ctx)?;
         let tgz = tar_gz(&files).map_err(|source| BuildError::Pack {
             node: node.name.clone(),
             source,
@@ -91,7 +102,7 @@ pub fn render_all(
             overlay_sha256: &sha,
             helper_sha256: &helper.sha256,
         };
-        let ks = kickstart(&r, cluster, node, Media::Http, &pins)?;
+        let ks = kickstart_with(r, cluster, &ctx, Media::Http, &pins)?;
         out.add(format!("ks/{}.ks", node.name), 0o644, ks.into_bytes());
         // The overlay holds the fence passwords and the helper's key.
         out.add(format!("overlay/{}.tar.gz", node.name), 0o640, tgz);
@@ -119,14 +130,30 @@ pub fn sha256sums(out: &Output) -> String {
     out.files
         .iter()
         .filter(|(p, _)| p.as_str() != "SHA256SUMS")
-        .map(|(p, f)| format!("{}  {}\n", sha256_hex(&f.contents), p))
+        .map(|(p, f)| {
+            // A blob is named by its sha256 already: no need to hash it again.
+            let sha = match p.strip_prefix("blobs/") {
+                Some(name) => name.to_string(),
+                None => sha256_hex(&f.contents),
+            };
+            format!("{sha}  {p}\n")
+        })
         .collect()
 }
 
 /// Writes `out` as DIR/<name>/: into a temp dir beside it, then renamed into
 /// place. An existing DIR/<name> is replaced only once the new one is
 /// complete.
-pub fn write_tree(dir: &Path, name: &str, out: &Output) -> Result<PathBuf, BuildError> {
+/// Blobs already written in this run (relative path → where), so that
+/// the next cluster links to them instead of writing them again.
+pub type WrittenBlobs = BTreeMap<String, PathBuf>;
+
+pub fn write_tree(
+    dir: &Path,
+    name: &str,
+    out: &Output,
+    blobs: &std::sync::Mutex<WrittenBlobs>,
+) -> Result<PathBuf, BuildError> {
     let werr = |path: &Path| {
         let path = path.to_path_buf();
         move |source| BuildError::Write { path, source }
@@ -139,10 +166,24 @@ pub fn write_tree(dir: &Path, name: &str, out: &Output) -> Result<PathBuf, Build
         .prefix(".clusterkick-tmp-")
         .tempdir_in(dir)
         .map_err(werr(dir))?;
+    let dest = dir.join(name);
+    let mut new_blobs = Vec::new();
+    let mut made_dirs = std::collections::BTreeSet::new();
     for (rel, f) in &out.files {
         let path = tmp.path().join(rel);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(werr(parent))?;
+            if made_dirs.insert(parent.to_path_buf()) {
+                fs::create_dir_all(parent).map_err(werr(parent))?;
+            }
+        }
+        if rel.starts_with("blobs/") {
+            let first = blobs.lock().ok().and_then(|b| b.get(rel).cloned());
+            if let Some(first) = first {
+                if fs::hard_link(first, &path).is_ok() {
+                    continue;
+                }
+            }
+            new_blobs.push(rel.clone());
         }
         let mut file = fs::File::create(&path).map_err(werr(&path))?;
         file.set_permissions(fs::Permissions::from_mode(f.mode))
@@ -150,7 +191,6 @@ pub fn write_tree(dir: &Path, name: &str, out: &Output) -> Result<PathBuf, Build
         file.write_all(&f.contents).map_err(werr(&path))?;
     }
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).map_err(werr(tmp.path()))?;
-    let dest = dir.join(name);
     let staged = tmp.keep();
     if dest.exists() {
         let old = dir.join(format!(".clusterkick-old-{name}"));
@@ -160,6 +200,11 @@ pub fn write_tree(dir: &Path, name: &str, out: &Output) -> Result<PathBuf, Build
         fs::remove_dir_all(&old).map_err(werr(&old))?;
     } else {
         fs::rename(&staged, &dest).map_err(werr(&dest))?;
+    }
+    if let Ok(mut b) = blobs.lock() {
+        for rel in new_blobs {
+            b.entry(rel.clone()).or_insert_with(|| dest.join(&rel));
+        }
     }
     Ok(dest)
 }

@@ -36,8 +36,10 @@ pub struct CheckConfig {
 
 #[derive(Debug, clap::Args)]
 pub struct BuildConfig {
-    /// The cluster profile (TOML).
-    pub profile: PathBuf,
+    /// The cluster profile(s) (TOML). Several profiles build in one run and
+    /// share one copy of the helper (hard links).
+    #[arg(required = true, num_args = 1..)]
+    pub profiles: Vec<PathBuf>,
     /// Output folder; the build writes DIR/<cluster>/ and nothing else.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

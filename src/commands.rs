@@ -34,20 +34,85 @@ pub fn check(c: &CheckConfig) -> Result<(), Failed> {
 }
 
 pub fn build(c: &BuildConfig) -> Result<(), Failed> {
-    let l = load(&c.profile, Mode::Build)?;
-    let blob = helper(&l.cluster, &c.helper)?;
-    let out =
-        render_all(&l.cluster, &l.secrets, &blob).map_err(|e| Failed(format!("error: {e}")))?;
-    let dest =
-        write_tree(&c.out, &l.cluster.name, &out).map_err(|e| Failed(format!("error: {e}")))?;
-    eprintln!(
-        "built {} ({} files, {} nodes) in {}",
-        l.cluster.name,
-        out.files.len(),
-        l.cluster.nodes.len(),
-        dest.display()
-    );
+    // Validate every profile before writing anything.
+    let mut loaded = Vec::with_capacity(c.profiles.len());
+    let mut names = std::collections::BTreeMap::new();
+    for p in &c.profiles {
+        let l = load(p, Mode::Build)?;
+        if let Some(first) = names.insert(l.cluster.name.clone(), p.clone()) {
+            return Err(Failed(format!(
+                "error: {} and {} both name cluster {:?}; each writes DIR/<cluster>/",
+                first.display(),
+                p.display(),
+                l.cluster.name
+            )));
+        }
+        loaded.push(l);
+    }
+    let mut blobs = BlobCache::default();
+    let helpers = loaded
+        .iter()
+        .map(|l| blobs.helper(&l.cluster, &c.helper))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Clusters are independent: render and write them on every core.
+    let written = std::sync::Mutex::new(blobs.written);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(loaded.len());
+    let results: Vec<Result<(), Failed>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| -> Result<(), Failed> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let (Some(l), Some(blob)) = (loaded.get(i), helpers.get(i)) else {
+                            return Ok(());
+                        };
+                        let out = render_all(&l.cluster, &l.secrets, blob)
+                            .map_err(|e| Failed(format!("error: {e}")))?;
+                        let dest = write_tree(&c.out, &l.cluster.name, &out, &written)
+                            .map_err(|e| Failed(format!("error: {e}")))?;
+                        if loaded.len() == 1 {
+                            eprintln!(
+                                "built {} ({} files, {} nodes) in {}",
+                                l.cluster.name,
+                                out.files.len(),
+                                l.cluster.nodes.len(),
+                                dest.display()
+                            );
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Failed("error: a build thread panicked".into()))))
+            .collect()
+    });
+    results.into_iter().collect::<Result<Vec<()>, Failed>>()?;
+    if loaded.len() > 1 {
+        eprintln!("built {} clusters in {}", loaded.len(), c.out.display());
+    }
     Ok(())
+}
+
+/// The helper is read and checked once per platform and run, and written
+/// once: later clusters get hard links to the first copy.
+#[derive(Default)]
+struct BlobCache {
+    by_platform: Vec<(crate::model::Platform, HelperBlob)>,
+    written: crate::build::WrittenBlobs,
+}
+
+impl BlobCache {
+    fn helper(&mut self, cluster: &Cluster, arg: &HelperArg) -> Result<HelperBlob, Failed> {
+        if let Some((_, b)) = self.by_platform.iter().find(|(p, _)| *p == cluster.platform) {
+            return Ok(b.clone());
+        }
+        let b = helper(cluster, arg)?;
+        self.by_platform.push((cluster.platform, b.clone()));
+        Ok(b)
+    }
 }
 
 pub fn render(c: &RenderConfig) -> Result<(), Failed> {
@@ -65,10 +130,10 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
                 .join(", ")
         ))
     })?;
-    let r = Renderer::new();
+    let r = Renderer::shared();
     let fail = |e: &dyn std::fmt::Display| Failed(format!("error: {e}"));
     let needs_key = l.secrets.firstboot_key.is_empty();
-    let files = node_files(&r, cl, &l.secrets, node).map_err(|e| fail(&e))?;
+    let files = node_files(r, cl, &l.secrets, node).map_err(|e| fail(&e))?;
     let text: Vec<u8> = match c.path.as_str() {
         "ks" | "post" => {
             if needs_key {
@@ -85,9 +150,9 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
                 helper_sha256: &blob.sha256,
             };
             let s = if c.path == "ks" {
-                kickstart::kickstart(&r, cl, node, Media::Http, &pins)
+                kickstart::kickstart(r, cl, node, Media::Http, &pins)
             } else {
-                kickstart::post_script(&r, cl, node, Media::Http, &pins)
+                kickstart::post_script(r, cl, node, Media::Http, &pins)
             };
             s.map_err(|e| fail(&e))?.into_bytes()
         }

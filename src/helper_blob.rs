@@ -30,7 +30,7 @@ pub enum HelperError {
 
 #[derive(Debug, Clone)]
 pub struct HelperBlob {
-    pub bytes: Vec<u8>,
+    pub bytes: std::sync::Arc<[u8]>,
     pub sha256: String,
     pub source: PathBuf,
 }
@@ -88,7 +88,7 @@ pub fn locate(platform: Platform, explicit: Option<&Path>) -> Result<HelperBlob,
     })?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     Ok(HelperBlob {
-        bytes,
+        bytes: bytes.into(),
         sha256,
         source: path,
     })

@@ -4,6 +4,7 @@
 
 use crate::model::{Cluster, Node};
 use crate::render::{context::node_context, RenderError, Renderer};
+
 use minijinja::{context, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +32,17 @@ pub struct Pins<'a> {
 }
 
 fn ctx(cluster: &Cluster, node: &Node, media: Media, pins: &Pins<'_>) -> Value {
+    ctx_with(cluster, &node_context(cluster, node, None), media, pins)
+}
+
+fn ctx_with(cluster: &Cluster, node_ctx: &Value, media: Media, pins: &Pins<'_>) -> Value {
     context! {
         media => media.id(),
         overlay_url => cluster.install.overlay_url,
         extras_url => cluster.install.extras_url,
         overlay_sha256 => pins.overlay_sha256,
         helper_sha256 => pins.helper_sha256,
-        ..node_context(cluster, node, None)
+        ..node_ctx.clone()
     }
 }
 
@@ -72,15 +77,27 @@ pub fn kickstart(
     media: Media,
     pins: &Pins<'_>,
 ) -> Result<String, RenderError> {
-    let post_body = post_script(r, cluster, node, media, pins)?;
+    kickstart_with(r, cluster, &node_context(cluster, node, None), media, pins)
+}
+
+/// [`kickstart`] with the node's template context already made.
+pub fn kickstart_with(
+    r: &Renderer,
+    cluster: &Cluster,
+    node_ctx: &Value,
+    media: Media,
+    pins: &Pins<'_>,
+) -> Result<String, RenderError> {
+    let base = ctx_with(cluster, node_ctx, media, pins);
+    let post_body = r.render("kickstart/post.sh.j2", &base)?;
     let media_body = match media {
-        Media::Cdrom => media_script(r, cluster, node, pins)?,
+        Media::Cdrom => r.render("kickstart/media.sh.j2", &base)?,
         Media::Http => String::new(),
     };
     let c = context! {
         post_body => post_body.trim_end(),
         media_body => media_body.trim_end(),
-        ..ctx(cluster, node, media, pins)
+        ..base
     };
     r.render("kickstart/node.ks.j2", &c)
 }

@@ -1,7 +1,9 @@
 //! Which files each node's %post overlay holds, with owners and modes.
 
 use crate::model::{Cluster, Node, Secrets};
-use crate::render::{context::node_context, RenderError, Renderer};
+use crate::render::context::{node_context, with_secrets};
+use crate::render::{RenderError, Renderer};
+use minijinja::Value;
 use minijinja::context;
 
 /// One file as it will be on the node (path without a leading '/').
@@ -19,7 +21,17 @@ pub fn node_files(
     secrets: &Secrets,
     node: &Node,
 ) -> Result<Vec<OverlayFile>, RenderError> {
-    let ctx = node_context(cluster, node, None);
+    node_files_with(r, cluster, secrets, node, &node_context(cluster, node, None))
+}
+
+/// [`node_files`] with the node's template context already made.
+pub fn node_files_with(
+    r: &Renderer,
+    cluster: &Cluster,
+    secrets: &Secrets,
+    node: &Node,
+    ctx: &Value,
+) -> Result<Vec<OverlayFile>, RenderError> {
     let mut files = Vec::new();
     let mut add = |path: &str, mode: u32, contents: Vec<u8>| {
         files.push(OverlayFile {
@@ -29,7 +41,7 @@ pub fn node_files(
         })
     };
     // cluster.conf carries the fence passwords: 0640 root:root.
-    let with_secrets = node_context(cluster, node, Some(secrets));
+    let with_secrets = with_secrets(ctx, secrets);
     add(
         "etc/cluster/cluster.conf",
         0o640,
@@ -51,13 +63,13 @@ pub fn node_files(
             0o600,
         ),
     ] {
-        add(path, mode, r.render(template, &ctx)?.into_bytes());
+        add(path, mode, r.render(template, ctx)?.into_bytes());
     }
     if cluster.drbd.fencing {
         add(
             "usr/lib/drbd/clusterkick-fence-peer.sh",
             0o755,
-            r.render("usr/lib/drbd/clusterkick-fence-peer.sh.j2", &ctx)?
+            r.render("usr/lib/drbd/clusterkick-fence-peer.sh.j2", ctx)?
                 .into_bytes(),
         );
     }

@@ -383,17 +383,17 @@ pub fn validate(raw: &RawProfile, d: &mut Diagnostics) -> Option<Validated> {
         let rn = rn.get_ref();
         let nname = rn.name.get_ref().clone();
         let fqdn = format!("{nname}.{domain}");
-        if let Some(p) = hostname_label_problem(&nname) {
+        if nname.contains('.') {
+            d.error(
+                sp(&rn.name),
+                &format!("{base}.name"),
+                format!("{nname:?}: give the short name; the FQDN is made as name + \".\" + cluster.domain"),
+            );
+        } else if let Some(p) = hostname_label_problem(&nname) {
             d.error(
                 sp(&rn.name),
                 &format!("{base}.name"),
                 format!("host name {nname:?} {p}"),
-            );
-        } else if nname.contains('.') {
-            d.error(
-                sp(&rn.name),
-                &format!("{base}.name"),
-                format!("give the short name; the FQDN is made as name.domain ({fqdn})"),
             );
         } else if fqdn.len() > 64 {
             d.error(

@@ -27,45 +27,72 @@ pub fn lvm_filter(cluster: &Cluster) -> String {
     format!("[ \"a|drbd.*|\", \"{local}\", \"r|.*|\" ]")
 }
 
-/// Context for every per-node template.
-pub fn node_context(cluster: &Cluster, node: &Node, secrets: Option<&Secrets>) -> Value {
-    let peer = cluster.peer_of(node);
-    let net: BTreeMap<&str, Value> = NetRole::ALL
-        .iter()
-        .map(|r| (r.key(), Value::from_serialize(cluster.network(*r))))
-        .collect();
-    let fence_passwords: BTreeMap<String, String> = secrets
-        .map(|s| s.fence_passwords.iter().cloned().collect())
-        .unwrap_or_default();
-    let volumes: Vec<Value> = cluster
-        .clvm
-        .volumes
-        .iter()
-        .map(|v| {
-            context! {
-                name => v.name,
-                size_arg => v.size.lvm_arg(),
-                gfs2 => v.gfs2,
-            }
+/// Everything templates see that is the same for every node of a cluster,
+/// serialized once per cluster.
+pub struct ClusterContext(Value);
+
+impl ClusterContext {
+    pub fn new(cluster: &Cluster) -> Self {
+        let net: BTreeMap<&str, Value> = NetRole::ALL
+            .iter()
+            .map(|r| (r.key(), Value::from_serialize(cluster.network(*r))))
+            .collect();
+        let volumes: Vec<Value> = cluster
+            .clvm
+            .volumes
+            .iter()
+            .map(|v| {
+                context! {
+                    name => v.name,
+                    size_arg => v.size.lvm_arg(),
+                    gfs2 => v.gfs2,
+                }
+            })
+            .collect();
+        let cluster_v = Value::from_serialize(cluster);
+        // Templates want the platform's id string, not the enum's name.
+        let cluster_v = context! { platform_id => cluster.platform.id(), ..cluster_v };
+        Self(context! {
+            header => header(cluster),
+            cluster => cluster_v,
+            net => net,
+            net_titles => NetRole::ALL.iter().map(|r| (r.key(), r.title())).collect::<BTreeMap<_, _>>(),
+            drbd_size_arg => cluster.disks.drbd.lvm_arg(),
+            volumes => volumes,
+            lvm_filter => lvm_filter(cluster),
+            mirrored => cluster.disks.mirrored(),
+            packages => Value::from_serialize(cluster.platform.packages()),
+            fence_passwords => BTreeMap::<String, String>::new(),
         })
-        .collect();
-    let mut cluster_v = Value::from_serialize(cluster);
-    // Templates want the platform's id string, not the enum's name.
-    cluster_v = context! { platform_id => cluster.platform.id(), ..cluster_v };
-    context! {
-        header => header(cluster),
-        cluster => cluster_v,
-        node => Value::from_serialize(node),
-        peer => Value::from_serialize(peer),
-        net => net,
-        net_titles => NetRole::ALL.iter().map(|r| (r.key(), r.title())).collect::<BTreeMap<_, _>>(),
-        node_bc_ip => node.nic(NetRole::BackChannel).ip.to_string(),
-        peer_bc_ip => peer.nic(NetRole::BackChannel).ip.to_string(),
-        drbd_size_arg => cluster.disks.drbd.lvm_arg(),
-        volumes => volumes,
-        fence_passwords => fence_passwords,
-        lvm_filter => lvm_filter(cluster),
-        mirrored => cluster.disks.mirrored(),
-        packages => Value::from_serialize(cluster.platform.packages()),
+    }
+
+    /// The context for one node's templates (no secrets).
+    pub fn node(&self, cluster: &Cluster, node: &Node) -> Value {
+        let peer = cluster.peer_of(node);
+        context! {
+            node => Value::from_serialize(node),
+            peer => Value::from_serialize(peer),
+            node_bc_ip => node.nic(NetRole::BackChannel).ip.to_string(),
+            peer_bc_ip => peer.nic(NetRole::BackChannel).ip.to_string(),
+            ..self.0.clone()
+        }
+    }
+}
+
+/// A node context plus the fence passwords, for cluster.conf only.
+pub fn with_secrets(ctx: &Value, secrets: &Secrets) -> Value {
+    let fence_passwords: BTreeMap<String, String> =
+        secrets.fence_passwords.iter().cloned().collect();
+    context! { fence_passwords => fence_passwords, ..ctx.clone() }
+}
+
+/// Context for one node's templates; with `secrets`, also the fence
+/// passwords. Builds the cluster part too: prefer [`ClusterContext`] when
+/// rendering several nodes.
+pub fn node_context(cluster: &Cluster, node: &Node, secrets: Option<&Secrets>) -> Value {
+    let ctx = ClusterContext::new(cluster).node(cluster, node);
+    match secrets {
+        Some(s) => with_secrets(&ctx, s),
+        None => ctx,
     }
 }

@@ -48,6 +48,12 @@ impl Default for Renderer {
 }
 
 impl Renderer {
+    /// One renderer per process: templates are parsed once, on first use.
+    pub fn shared() -> &'static Renderer {
+        static SHARED: std::sync::OnceLock<Renderer> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Renderer::new)
+    }
+
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
