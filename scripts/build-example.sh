@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 TARGET=x86_64-unknown-linux-musl
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
 cargo build --release --quiet --bin clusterkick
-# Map build paths away so that the helper's bytes (and so every checksum
+# A plain static executable (not static-pie) for the oldest kernels, with
+# build paths mapped away so that the helper's bytes (and every checksum
 # that pins it) do not depend on where this tree was cloned.
-RUSTFLAGS="--remap-path-prefix=$PWD=/clusterkick --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+RUSTFLAGS="-C relocation-model=static --remap-path-prefix=$PWD=/clusterkick --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
 	cargo build --release --quiet --target "$TARGET" --bin clusterkick-firstboot
 ./target/release/clusterkick build profiles/an-cluster.toml --out out \
 	--helper "target/$TARGET/release/clusterkick-firstboot"

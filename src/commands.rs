@@ -57,7 +57,9 @@ pub fn build(c: &BuildConfig) -> Result<(), Failed> {
     // Clusters are independent: render and write them on every core.
     let written = std::sync::Mutex::new(blobs.written);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(loaded.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(loaded.len());
     let results: Vec<Result<(), Failed>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -86,7 +88,10 @@ pub fn build(c: &BuildConfig) -> Result<(), Failed> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Failed("error: a build thread panicked".into()))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Failed("error: a build thread panicked".into())))
+            })
             .collect()
     });
     results.into_iter().collect::<Result<Vec<()>, Failed>>()?;
@@ -106,7 +111,11 @@ struct BlobCache {
 
 impl BlobCache {
     fn helper(&mut self, cluster: &Cluster, arg: &HelperArg) -> Result<HelperBlob, Failed> {
-        if let Some((_, b)) = self.by_platform.iter().find(|(p, _)| *p == cluster.platform) {
+        if let Some((_, b)) = self
+            .by_platform
+            .iter()
+            .find(|(p, _)| *p == cluster.platform)
+        {
             return Ok(b.clone());
         }
         let b = helper(cluster, arg)?;

@@ -68,7 +68,7 @@ pub struct Mib(pub u64);
 impl Mib {
     /// As lvcreate's `-L` and drbd take it: whole GiB when exact, else MiB.
     pub fn lvm_arg(self) -> String {
-        if self.0 % 1024 == 0 {
+        if self.0.is_multiple_of(1024) {
             format!("{}G", self.0 / 1024)
         } else {
             format!("{}M", self.0)

@@ -6,10 +6,10 @@ use crate::model::{Cluster, NetRole, Node};
 use crate::render::xml_escape as e;
 use std::fmt::Write;
 
-const W: i32 = 1100;
-const NODE_W: i32 = 330;
+const W: i32 = 1280;
+const NODE_W: i32 = 360;
 const ROW_H: i32 = 120;
-const TOP: i32 = 110;
+const TOP: i32 = 130;
 
 fn colour(role: NetRole) -> &'static str {
     match role {
@@ -21,26 +21,28 @@ fn colour(role: NetRole) -> &'static str {
 
 fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
     let rows = c.networks.len() as i32;
-    let h = rows * ROW_H + 70;
+    let h = rows * ROW_H + 90;
     let _ = write!(
         s,
         r##"<g class="node" id="node-{id}">
 <rect x="{x}" y="{y}" width="{NODE_W}" height="{h}" rx="10" fill="#fbfcfc" stroke="#2c3e50" stroke-width="2"/>
 <text x="{tx}" y="{ty}" class="title">{name}</text>
-<text x="{tx}" y="{ty2}" class="small">node {id} · dom0 {mem} · VG {vg}{prim}</text>
+<text x="{tx}" y="{ty2}" class="small">node {id} · dom0 {mem} · local VG {vg}</text>
+<text x="{tx}" y="{ty3}" class="small" font-weight="bold">{prim}</text>
 "##,
         id = n.id,
-        y = TOP - 60,
+        y = TOP - 80,
         tx = x + 14,
-        ty = TOP - 34,
-        ty2 = TOP - 16,
+        ty = TOP - 54,
+        ty2 = TOP - 34,
+        ty3 = TOP - 16,
         name = e(&n.fqdn),
         mem = e(&c.dom0_memory),
         vg = e(&n.vg),
         prim = if primary {
-            " · DRBD initial primary"
+            "DRBD: initial sync source"
         } else {
-            ""
+            "DRBD: initial sync target"
         },
     );
     for (i, net) in c.networks.iter().enumerate() {
@@ -52,7 +54,7 @@ fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
             r##"<rect x="{bx}" y="{y}" width="{bw}" height="{bh}" rx="6" fill="white" stroke="{col}" stroke-width="2"/>
 <text x="{tx}" y="{t1}" class="nic" fill="{col}">{ifc}  {ip}</text>
 <text x="{tx}" y="{t2}" class="mono">HWADDR {mac}</text>
-<text x="{tx}" y="{t3}" class="small">Xen: {ifc} → p{ifc} on bridge {br} (domU vif&lt;id&gt;.{vif})</text>
+<text x="{tx}" y="{t3}" class="small">Xen: p{ifc} → bridge {br} (domU vifN.{vif})</text>
 "##,
             bx = x + 10,
             bw = NODE_W - 20,
@@ -73,8 +75,8 @@ fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
 
 pub fn svg(c: &Cluster) -> String {
     let rows = c.networks.len() as i32;
-    let fence_y = TOP + rows * ROW_H + 40;
-    let h = fence_y + 30 + 60 * c.fence_devices.len().max(1) as i32 + 40;
+    let fence_y = TOP + rows * ROW_H + 20;
+    let h = fence_y + 30 + 60 * c.fence_devices.len().max(1) as i32 + 10;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -87,6 +89,7 @@ pub fn svg(c: &Cluster) -> String {
 .small {{ font-size: 11.5px; fill: #34495e; }}
 .mono {{ font-size: 12px; font-family: DejaVu Sans Mono, monospace; fill: #34495e; }}
 .net {{ font-size: 14px; font-weight: bold; fill: white; }}
+.netnote {{ font-size: 12px; fill: white; }}
 </style>
 <rect width="{W}" height="{h}" fill="white"/>
 <text x="{cx}" y="28" text-anchor="middle" class="title">Cluster {name} ({domain}) · {platform}</text>
@@ -105,26 +108,34 @@ pub fn svg(c: &Cluster) -> String {
         let cy = y + (ROW_H - 30) / 2;
         let col = colour(net.role);
         // Links from each node's NIC to the subnet.
+        let notes = net_notes(c, net.role);
+        let box_h = 30 + 16 * notes.len() as i32;
         let _ = write!(
             s,
             r##"<line x1="{a}" y1="{cy}" x2="{b}" y2="{cy}" stroke="{col}" stroke-width="4"/>
 <line x1="{c2}" y1="{cy}" x2="{d}" y2="{cy}" stroke="{col}" stroke-width="4"/>
-<rect x="{mid_x}" y="{ry}" width="{mid_w}" height="64" rx="8" fill="{col}"/>
-<text x="{tx}" y="{t1}" text-anchor="middle" class="net">{title}: {subnet}</text>
-<text x="{tx}" y="{t2}" text-anchor="middle" class="net" font-weight="normal" font-size="12px">{extra}</text>
+<rect x="{mid_x}" y="{ry}" width="{mid_w}" height="{box_h}" rx="8" fill="{col}"/>
+<text x="{tx}" y="{t1}" text-anchor="middle" class="net">{title} network {subnet}</text>
 "##,
             a = left + NODE_W - 10,
             b = mid_x,
             c2 = mid_x + mid_w,
             d = right + 10,
-            ry = cy - 32,
+            ry = cy - box_h / 2,
             tx = mid_x + mid_w / 2,
-            t1 = cy - 6,
-            t2 = cy + 16,
+            t1 = cy - box_h / 2 + 20,
             title = net.role.title(),
             subnet = net.subnet,
-            extra = e(&net_note(c, net.role)),
         );
+        for (k, note) in notes.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                r##"<text x="{tx}" y="{ty}" text-anchor="middle" class="netnote">{note}</text>"##,
+                tx = mid_x + mid_w / 2,
+                ty = cy - box_h / 2 + 38 + 16 * k as i32,
+                note = e(note),
+            );
+        }
     }
     let primary = |n: &Node| n.name == c.drbd.primary;
     node_box(&mut s, c, &c.nodes[0], left, primary(&c.nodes[0]));
@@ -135,7 +146,8 @@ pub fn svg(c: &Cluster) -> String {
         .iter()
         .position(|n| n.role == NetRole::BackChannel)
         .unwrap_or(0) as i32;
-    let bc_bottom = TOP + bc_index * ROW_H + (ROW_H - 30) / 2 + 32;
+    let bc_box_h = 30 + 16 * net_notes(c, NetRole::BackChannel).len() as i32;
+    let bc_bottom = TOP + bc_index * ROW_H + (ROW_H - 30) / 2 + bc_box_h / 2;
     for (i, f) in c.fence_devices.iter().enumerate() {
         let y = fence_y + 30 + i as i32 * 60;
         let ports: Vec<String> = c
@@ -179,7 +191,7 @@ pub fn svg(c: &Cluster) -> String {
     s
 }
 
-fn net_note(c: &Cluster, role: NetRole) -> String {
+fn net_notes(c: &Cluster, role: NetRole) -> Vec<String> {
     let mut parts = Vec::new();
     let n = c.network(role);
     if let Some(g) = n.gateway {
@@ -188,19 +200,25 @@ fn net_note(c: &Cluster, role: NetRole) -> String {
     for r in &c.totem.rings {
         if r.network == role {
             parts.push(format!(
-                "totem ring {} {}:{}",
+                "totem ring {}: {}:{}",
                 r.number, r.mcastaddr, r.mcastport
             ));
         }
     }
     if c.drbd.network == role {
-        parts.push(format!("DRBD {} port {}", c.drbd.resource, c.drbd.port));
+        parts.push(format!(
+            "DRBD {} replication, port {}",
+            c.drbd.resource, c.drbd.port
+        ));
     }
     if role == NetRole::BackChannel {
-        parts.push("cluster hosts, fencing, first-boot".into());
+        parts.push(format!(
+            "/etc/hosts names, fencing, first-boot port {}",
+            c.firstboot.port
+        ));
     }
-    if role == NetRole::Internet && parts.is_empty() {
-        parts.push("domU traffic".into());
+    if role == NetRole::Internet {
+        parts.push("domU traffic; no cluster traffic".into());
     }
-    parts.join(" · ")
+    parts
 }

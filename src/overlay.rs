@@ -3,8 +3,8 @@
 use crate::model::{Cluster, Node, Secrets};
 use crate::render::context::{node_context, with_secrets};
 use crate::render::{RenderError, Renderer};
-use minijinja::Value;
 use minijinja::context;
+use minijinja::Value;
 
 /// One file as it will be on the node (path without a leading '/').
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,13 @@ pub fn node_files(
     secrets: &Secrets,
     node: &Node,
 ) -> Result<Vec<OverlayFile>, RenderError> {
-    node_files_with(r, cluster, secrets, node, &node_context(cluster, node, None))
+    node_files_with(
+        r,
+        cluster,
+        secrets,
+        node,
+        &node_context(cluster, node, None),
+    )
 }
 
 /// [`node_files`] with the node's template context already made.

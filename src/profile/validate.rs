@@ -827,10 +827,7 @@ pub fn validate(raw: &RawProfile, d: &mut Diagnostics) -> Option<Validated> {
     }
     let dport: u16 = int_in(d, &r.port, "drbd.port", 1, 65535);
     let protocol = r.protocol.get_ref().clone();
-    let two_primaries = r
-        .allow_two_primaries
-        .as_ref()
-        .map_or(true, |b| *b.get_ref());
+    let two_primaries = r.allow_two_primaries.as_ref().is_none_or(|b| *b.get_ref());
     if !["A", "B", "C"].contains(&protocol.as_str()) {
         d.error(
             sp(&r.protocol),
@@ -1061,7 +1058,7 @@ pub fn validate(raw: &RawProfile, d: &mut Diagnostics) -> Option<Validated> {
             overlay_url,
             extras_url,
             timezone,
-            timezone_utc: i.timezone_utc.as_ref().map_or(true, |b| *b.get_ref()),
+            timezone_utc: i.timezone_utc.as_ref().is_none_or(|b| *b.get_ref()),
             lang,
             keyboard,
             root_password_hash: rph.clone(),
@@ -1099,8 +1096,8 @@ pub fn validate(raw: &RawProfile, d: &mut Diagnostics) -> Option<Validated> {
             become_primary_on_both: r
                 .become_primary_on_both
                 .as_ref()
-                .map_or(true, |b| *b.get_ref()),
-            fencing: r.fencing.as_ref().map_or(true, |b| *b.get_ref()),
+                .is_none_or(|b| *b.get_ref()),
+            fencing: r.fencing.as_ref().is_none_or(|b| *b.get_ref()),
             usage_count: r.usage_count.as_ref().is_some_and(|b| *b.get_ref()),
         },
         clvm: Clvm { vg: cvg, volumes },

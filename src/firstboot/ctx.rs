@@ -1,0 +1,440 @@
+//! The context steps run in: the node, the log, the persisted state, the
+//! back channel, and dry-run. It holds the three kinds of command (query,
+//! change, destructive), the generic wait loop and the barrier loop.
+
+use crate::firstboot::barrier::Link;
+use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::error::{Error, Result};
+use crate::firstboot::log::Logger;
+use crate::firstboot::node::{cmdline, CmdResult, Node};
+use crate::firstboot::parse::{self, DrbdDevice};
+use crate::firstboot::retry::{Backoff, Deadline};
+use crate::firstboot::state::{OpStatus, State};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What a guard found on the target of a destructive command, checked just
+/// before it would run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing there: the command may run.
+    Nothing,
+    /// The effect is there but holds no data (e.g. brand-new metadata, an
+    /// existing backing LV): skip the command.
+    Harmless(String),
+    /// Something that may hold data. Ours (the ledger has the operation):
+    /// skip; anybody else's: refuse.
+    Data(String),
+}
+
+/// The outcome of one poll of a wait.
+pub enum Poll<T> {
+    Ready(T),
+    /// Not yet; the text says what is missing (logged when it changes).
+    Pending(String),
+}
+
+/// How often a wait repeats its "still waiting" line when nothing changes.
+const STILL_WAITING_EVERY: Duration = Duration::from_secs(60);
+/// Sleep slice while idling with a back channel open.
+const IDLE_SLICE: Duration = Duration::from_millis(20);
+
+pub struct Ctx<'a> {
+    pub cfg: &'a FirstbootConfig,
+    pub node: &'a mut dyn Node,
+    pub log: Logger,
+    pub state: State,
+    /// None: the state is never written (dry run, plan).
+    pub state_path: Option<PathBuf>,
+    pub link: Option<Link>,
+    pub dry_run: bool,
+    pub key: Vec<u8>,
+    /// The DRBD minor of `cfg.drbd.device`.
+    pub minor: u32,
+    /// When and at what per mille the resync was last logged.
+    pub sync_logged: Option<(Instant, u32)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn is_primary(&self) -> bool {
+        self.cfg.drbd.initial_primary
+    }
+
+    /// Runs a command that only reads state. Runs in dry-run too.
+    pub fn query(&mut self, argv: &[String]) -> CmdResult {
+        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+        self.node.run(&args)
+    }
+
+    /// Runs a command that changes state; fails on a non-zero exit.
+    pub fn change(&mut self, argv: &[String]) -> Result<CmdResult> {
+        let line = cmdline(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+        if self.dry_run {
+            self.log.info(format!("dry-run: would run: {line}"));
+            return Ok(CmdResult::ok(""));
+        }
+        self.log.info(format!("run: {line}"));
+        let res = self.query(argv);
+        if !res.success() {
+            return Err(Error::Command {
+                command: line,
+                code: res.code,
+                detail: res.last_line(),
+            });
+        }
+        Ok(res)
+    }
+
+    pub fn read(&mut self, path: &str) -> std::io::Result<String> {
+        self.node.read_file(path)
+    }
+
+    /// Writes a file (skipped, and logged, in dry-run).
+    pub fn write(&mut self, path: &str, contents: &str) -> Result<()> {
+        if self.dry_run {
+            self.log.info(format!("dry-run: would write {path}"));
+            return Ok(());
+        }
+        self.log.info(format!("write: {path}"));
+        self.node
+            .write_file(path, contents)
+            .map_err(|e| Error::io(format!("writing {path}"), e))
+    }
+
+    pub fn save(&mut self) -> Result<()> {
+        if let Some(p) = self.state_path.clone() {
+            self.state.save(&p)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a destructive command under its guard and the ledger.
+    ///
+    /// `found` is what the guard saw on the target immediately before this
+    /// call. The ledger entry is written `started` before the command runs
+    /// and `done` after, so that after a crash the command is never repeated
+    /// once its effect is in place, and a state file saying `done` while
+    /// the effect is missing is refused rather than redone.
+    pub fn destructive(&mut self, op: &str, argv: &[String], found: Found) -> Result<()> {
+        let line = cmdline(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+        let ledger = self.state.op(op);
+        match (&found, ledger) {
+            (Found::Harmless(what), _) => {
+                self.log
+                    .info(format!("guard {op}: {what}; not running `{line}`"));
+                if ledger == Some(OpStatus::Started) {
+                    self.state.set_op(op, OpStatus::Done, &line);
+                    self.save()?;
+                }
+                return Ok(());
+            }
+            (Found::Data(what), Some(_)) => {
+                self.log.info(format!(
+                    "guard {op}: {what}, made by this helper earlier (state file); not running `{line}` again"
+                ));
+                if ledger == Some(OpStatus::Started) {
+                    self.state.set_op(op, OpStatus::Done, &line);
+                    self.save()?;
+                }
+                return Ok(());
+            }
+            (Found::Data(what), None) => {
+                return Err(Error::Refused(format!(
+                    "{what}; not running `{line}`. Nothing was changed; the node is left as it was for a human"
+                )));
+            }
+            (Found::Nothing, Some(OpStatus::Done)) => {
+                return Err(Error::Refused(format!(
+                    "the state file says `{line}` ran, but its effect is not there; not running it again"
+                )));
+            }
+            (Found::Nothing, Some(OpStatus::Started)) => {
+                self.log.info(format!(
+                    "guard {op}: an earlier `{line}` was interrupted and left nothing; running it again"
+                ));
+            }
+            (Found::Nothing, None) => {
+                self.log.info(format!("guard {op}: target is clean"));
+            }
+        }
+        if self.dry_run {
+            self.log.info(format!("dry-run: would run: {line}"));
+            return Ok(());
+        }
+        self.state.set_op(op, OpStatus::Started, &line);
+        self.save()?;
+        self.change(argv)?;
+        self.state.set_op(op, OpStatus::Done, &line);
+        self.save()
+    }
+
+    /// Sleeps, answering the back channel meanwhile.
+    pub fn idle(&mut self, d: Duration) {
+        match self.link.as_mut() {
+            Some(link) => {
+                let start = Instant::now();
+                loop {
+                    link.serve(&mut self.log);
+                    let left = d.saturating_sub(start.elapsed());
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(IDLE_SLICE));
+                }
+            }
+            None => self.node.sleep(d),
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        Backoff::new(
+            self.cfg.timeouts.retry_initial_ms,
+            self.cfg.timeouts.retry_max_ms,
+        )
+    }
+
+    fn peer_stopped(&self) -> Option<Error> {
+        let link = self.link.as_ref()?;
+        link.peer_halt.as_ref().map(|h| Error::PeerStopped {
+            peer: self.cfg.peer.name.clone(),
+            reason: h.clone(),
+        })
+    }
+
+    /// Polls until `poll` is ready or `secs` have passed, backing off between
+    /// polls and logging what it waits for.
+    pub fn wait<T>(
+        &mut self,
+        what: &str,
+        secs: u64,
+        mut poll: impl FnMut(&mut Self) -> Result<Poll<T>>,
+    ) -> Result<T> {
+        if self.dry_run {
+            return match poll(self)? {
+                Poll::Ready(v) => Ok(v),
+                Poll::Pending(detail) => Err(Error::DryRunWait(format!("{what} ({detail})"))),
+            };
+        }
+        let deadline = Deadline::after_secs(secs);
+        let mut backoff = self.backoff();
+        let mut last = String::new();
+        let mut last_log = Instant::now();
+        let mut first = true;
+        loop {
+            match poll(self)? {
+                Poll::Ready(v) => {
+                    if !first {
+                        self.log.info(format!(
+                            "{what}: ok after {} s",
+                            deadline.elapsed().as_secs()
+                        ));
+                    }
+                    return Ok(v);
+                }
+                Poll::Pending(detail) => {
+                    if first {
+                        self.log
+                            .info(format!("waiting up to {secs} s for {what}: {detail}"));
+                        last_log = Instant::now();
+                    } else if detail != last || last_log.elapsed() >= STILL_WAITING_EVERY {
+                        self.log.info(format!("still waiting for {what}: {detail}"));
+                        last_log = Instant::now();
+                    }
+                    if detail != last {
+                        backoff.reset();
+                    }
+                    last = detail;
+                }
+            }
+            first = false;
+            if let Some(e) = self.peer_stopped() {
+                return Err(e);
+            }
+            if deadline.expired() {
+                return Err(Error::Timeout {
+                    what: what.to_string(),
+                    secs,
+                    last,
+                });
+            }
+            let d = backoff.next_delay().min(deadline.remaining());
+            self.idle(d);
+        }
+    }
+
+    /// Adds a fact (`key=value`) to what this side announces to the peer.
+    pub fn announce(&mut self, key: &str, value: &str) {
+        if let Some(link) = self.link.as_mut() {
+            link.announce
+                .info
+                .insert(key.to_string(), value.to_string());
+        }
+    }
+
+    /// A fact the peer announced.
+    pub fn peer_fact(&self, key: &str) -> Option<String> {
+        self.link.as_ref()?.peer_info.get(key).cloned()
+    }
+
+    /// Meets the peer at barrier `index` (`name` for logs).
+    pub fn barrier(&mut self, index: u32, name: &str, secs: u64) -> Result<()> {
+        let peer = self.cfg.peer.name.clone();
+        if self.dry_run {
+            self.log
+                .info(format!("dry-run: would wait at barrier {name} for {peer}"));
+            return Ok(());
+        }
+        let mut backoff = self.backoff();
+        let deadline = Deadline::after_secs(secs);
+        let Some(link) = self.link.as_mut() else {
+            return Err(Error::Unexpected("no back channel".into()));
+        };
+        if index >= link.announce.at {
+            link.announce.at = index;
+            link.announce.barrier = name.to_string();
+        }
+        let addr = link.peer_addr().to_string();
+        self.log.info(format!(
+            "waiting up to {secs} s at barrier {name} for {peer} ({addr})"
+        ));
+        loop {
+            let Some(link) = self.link.as_mut() else {
+                return Err(Error::Unexpected("no back channel".into()));
+            };
+            link.serve(&mut self.log);
+            if link.my_acked_at.is_none_or(|a| a < index) && link.exchange(&mut self.log) {
+                backoff.reset();
+            }
+            if link.passed(index) {
+                self.log.info(format!(
+                    "passed barrier {name} with {peer} after {} s",
+                    deadline.elapsed().as_secs()
+                ));
+                return Ok(());
+            }
+            if let Some(e) = self.peer_stopped() {
+                return Err(e);
+            }
+            if deadline.expired() {
+                let Some(link) = self.link.as_ref() else {
+                    return Err(Error::Unexpected("no back channel".into()));
+                };
+                let last = match (&link.last_error, link.peer_at) {
+                    (Some(e), _) => e.clone(),
+                    (None, Some(at)) => format!("peer is at barrier {at}"),
+                    (None, None) => "peer never answered".into(),
+                };
+                return Err(Error::Timeout {
+                    what: format!("{peer} ({addr}) to reach barrier {name}"),
+                    secs,
+                    last,
+                });
+            }
+            // Sleep in slices, stopping as soon as the barrier is passed, so
+            // that both sides leave it within a few milliseconds of each
+            // other (cman must start on both at about the same moment).
+            let d = backoff.next_delay().min(deadline.remaining());
+            let start = Instant::now();
+            while start.elapsed() < d {
+                let Some(link) = self.link.as_mut() else {
+                    break;
+                };
+                link.serve(&mut self.log);
+                if link.passed(index) || link.peer_halt.is_some() {
+                    break;
+                }
+                std::thread::sleep(IDLE_SLICE.min(d.saturating_sub(start.elapsed())));
+            }
+        }
+    }
+
+    /// Tells the peer this helper stopped, so that it stops waiting for us.
+    /// Best effort, for at most `secs`.
+    pub fn announce_halt(&mut self, reason: &str, secs: u64) {
+        if self.dry_run {
+            return;
+        }
+        let deadline = Deadline::after_secs(secs);
+        let mut backoff = self.backoff();
+        if let Some(link) = self.link.as_mut() {
+            link.announce.halt = Some(reason.to_string());
+            link.my_acked_at = None;
+        } else {
+            return;
+        }
+        loop {
+            let Some(link) = self.link.as_mut() else {
+                return;
+            };
+            link.serve(&mut self.log);
+            if link.peer_halt.is_some() {
+                // The peer stopped too: nobody is waiting for us.
+                return;
+            }
+            if link.halt_delivered || link.exchange(&mut self.log) {
+                self.log.info(format!(
+                    "told {} that this helper stopped",
+                    self.cfg.peer.name
+                ));
+                return;
+            }
+            if deadline.expired() {
+                self.log.info(format!(
+                    "could not tell {} that this helper stopped",
+                    self.cfg.peer.name
+                ));
+                return;
+            }
+            // Idle in slices, stopping as soon as the peer got the news
+            // through our listener.
+            let d = backoff.next_delay().min(deadline.remaining());
+            let start = Instant::now();
+            while start.elapsed() < d {
+                let Some(link) = self.link.as_mut() else {
+                    return;
+                };
+                link.serve(&mut self.log);
+                if link.halt_delivered {
+                    break;
+                }
+                std::thread::sleep(IDLE_SLICE.min(d.saturating_sub(start.elapsed())));
+            }
+        }
+    }
+
+    /// Logs resync progress from a /proc/drbd device: the first time, then
+    /// every 10 % or every minute, and once when it is over.
+    pub fn report_sync(&mut self, dev: &DrbdDevice) {
+        match (&dev.sync, self.sync_logged) {
+            (Some(p), last) => {
+                let due = match last {
+                    None => true,
+                    Some((t, pm)) => p.permille >= pm + 100 || t.elapsed() >= STILL_WAITING_EVERY,
+                };
+                if due {
+                    self.log
+                        .info(format!("DRBD resync ({}): {}", dev.cs, p.describe()));
+                    self.sync_logged = Some((Instant::now(), p.permille));
+                }
+            }
+            (None, Some(_)) => {
+                self.log
+                    .info(format!("DRBD resync finished: {}", dev.summary()));
+                self.sync_logged = None;
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// This node's minor in /proc/drbd: None if the module is not loaded or
+    /// the minor is not listed.
+    pub fn drbd_device(&mut self) -> Result<Option<DrbdDevice>> {
+        let text = match self.node.read_file("/proc/drbd") {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("reading /proc/drbd", e)),
+        };
+        let p = parse::parse_proc_drbd(&text)?;
+        Ok(p.device(self.minor).cloned())
+    }
+}

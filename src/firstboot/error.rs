@@ -1,0 +1,96 @@
+//! The helper's errors, and the exit code each one maps to.
+
+use crate::firstboot::barrier::BarrierError;
+use crate::firstboot::config::ConfigError;
+use crate::firstboot::parse::ParseError;
+use crate::firstboot::state::StateError;
+use std::path::PathBuf;
+
+/// Exit codes of `clusterkick-firstboot` (see docs/firstboot.md).
+pub mod exit {
+    /// Done, or nothing to do.
+    pub const OK: i32 = 0;
+    /// A command failed or the node is in a state the helper did not expect.
+    pub const FAILED: i32 = 1;
+    /// Bad command line (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// The config or the key file cannot be read.
+    pub const CONFIG: i32 = 3;
+    /// Another helper holds the lock on this node.
+    pub const LOCKED: i32 = 4;
+    /// A guard found data that may be in use; nothing destructive ran.
+    pub const REFUSED: i32 = 10;
+    /// A wait ran out of time (the message names what it waited for).
+    pub const TIMEOUT: i32 = 11;
+    /// The peer's helper stopped (refused or failed) and told us.
+    pub const PEER_STOPPED: i32 = 12;
+    /// Model backend only: an injected crash.
+    pub const MODEL_CRASH: i32 = 99;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("invalid first-boot config: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Barrier(#[from] BarrierError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("another clusterkick-firstboot holds {0}")]
+    Locked(PathBuf),
+    #[error("REFUSED: {0}")]
+    Refused(String),
+    #[error("timed out after {secs} s waiting for {what} (last seen: {last})")]
+    Timeout {
+        what: String,
+        secs: u64,
+        last: String,
+    },
+    #[error("peer {peer} stopped: {reason}")]
+    PeerStopped { peer: String, reason: String },
+    #[error("`{command}` failed with exit code {code}: {detail}")]
+    Command {
+        command: String,
+        code: i32,
+        detail: String,
+    },
+    #[error("{0}")]
+    Unexpected(String),
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Dry run only: the step would wait for something that only a real run
+    /// brings about.
+    #[error("would wait for {0}")]
+    DryRunWait(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Invalid(_) => exit::CONFIG,
+            Error::Barrier(BarrierError::Key { .. }) => exit::CONFIG,
+            Error::Locked(_) => exit::LOCKED,
+            Error::Refused(_) => exit::REFUSED,
+            Error::Timeout { .. } => exit::TIMEOUT,
+            Error::PeerStopped { .. } => exit::PEER_STOPPED,
+            _ => exit::FAILED,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

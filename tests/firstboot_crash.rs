@@ -1,0 +1,171 @@
+//! Crash at every step and still finish, with no destructive command run
+//! twice (asserted over the model's command log):
+//! - a crash (the process exits) right after every change command of
+//!   either node, then a restart;
+//! - a real SIGKILL of a process hung right after a chosen command;
+//! - a power loss (services, DRBD and mounts gone) after chosen commands.
+
+mod firstboot_support;
+
+use firstboot_support::*;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+const MODEL_CRASH: i32 = 99;
+
+fn change_counts() -> ([u64; 2], [Vec<String>; 2]) {
+    let clean = Pair::new(|_, _| {});
+    assert_eq!(clean.run_both(), [0, 0], "{}", clean.dump());
+    let w = clean.world();
+    (
+        [w.node(SHORTS[0]).changes, w.node(SHORTS[1]).changes],
+        [
+            w.commands(SHORTS[0], "change"),
+            w.commands(SHORTS[1], "change"),
+        ],
+    )
+}
+
+fn assert_no_destructive_twice(pair: &Pair, what: &str) {
+    let w = pair.world();
+    for short in SHORTS {
+        let d = destructive_lines(&w, short);
+        let set: HashSet<&String> = d.iter().collect();
+        assert_eq!(
+            set.len(),
+            d.len(),
+            "{what}: {short} ran a destructive command twice: {d:#?}"
+        );
+    }
+}
+
+/// Crashes node `node` right after each of its change commands in turn.
+fn crash_everywhere(node: usize) {
+    let (counts, changes) = change_counts();
+    let other = 1 - node;
+    for k in 1..=counts[node] {
+        let what = format!(
+            "{} crashed after change {k} ({:?})",
+            SHORTS[node],
+            changes[node][k as usize - 1]
+        );
+        let pair = Pair::new(|_, _| {});
+        pair.update_world(|w| w.node_mut(SHORTS[node]).faults.crash_after_change = Some(k));
+        let a = pair.spawn(node, &[]);
+        let b = pair.spawn(other, &[]);
+        let first = code(wait(a, RUN_TIMEOUT));
+        assert_eq!(
+            first,
+            MODEL_CRASH,
+            "{what}: expected the injected crash\n{}",
+            pair.dump()
+        );
+        let again = pair.spawn(node, &[]);
+        let ca = code(wait(again, RUN_TIMEOUT));
+        let cb = code(wait(b, RUN_TIMEOUT));
+        assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
+        assert_finished(&pair);
+        assert_no_destructive_twice(&pair, &what);
+    }
+}
+
+#[test]
+fn firstboot_crash_primary_after_every_change() {
+    crash_everywhere(0);
+}
+
+#[test]
+fn firstboot_crash_secondary_after_every_change() {
+    crash_everywhere(1);
+}
+
+/// The change number of a node's first change command starting with
+/// `prefix` in a clean run.
+fn change_no(changes: &[String], prefix: &str) -> u64 {
+    changes
+        .iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no change {prefix:?}")) as u64
+        + 1
+}
+
+#[test]
+fn firstboot_crash_sigkill_and_restart() {
+    let (_, changes) = change_counts();
+    let points = [
+        (0, "drbdadm -- --force create-md"),
+        (0, "drbdadm -- --overwrite-data-of-peer"),
+        (0, "pvcreate"),
+        (0, "mkfs.gfs2"),
+        (1, "drbdadm primary r0"),
+    ];
+    for (node, prefix) in points {
+        let k = change_no(&changes[node], prefix);
+        let what = format!("{} killed after {prefix}", SHORTS[node]);
+        let pair = Pair::new(|_, _| {});
+        pair.update_world(|w| w.node_mut(SHORTS[node]).faults.hang_after_change = Some(k));
+        let mut a = pair.spawn(node, &[]);
+        let b = pair.spawn(1 - node, &[]);
+        // Wait until it hangs right after the command, then SIGKILL it.
+        let start = Instant::now();
+        loop {
+            let w = pair.world();
+            let n = w.node(SHORTS[node]);
+            if n.changes >= k && n.faults.hang_after_change.is_none() {
+                break;
+            }
+            assert!(
+                start.elapsed() < RUN_TIMEOUT,
+                "{what}: never reached the hang"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            a.try_wait().expect("try_wait").is_none(),
+            "{what}: not hanging"
+        );
+        a.kill().expect("SIGKILL");
+        let _ = a.wait();
+        let again = pair.spawn(node, &[]);
+        let ca = code(wait(again, RUN_TIMEOUT));
+        let cb = code(wait(b, RUN_TIMEOUT));
+        assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
+        assert_finished(&pair);
+        assert_no_destructive_twice(&pair, &what);
+    }
+}
+
+#[test]
+fn firstboot_crash_power_loss_and_reboot() {
+    let (_, changes) = change_counts();
+    let points = [
+        (0, "/etc/init.d/cman start"),
+        (0, "drbdadm -- --overwrite-data-of-peer"),
+        (0, "pvcreate"),
+        (0, "mkfs.gfs2"),
+        (1, "/etc/init.d/drbd start"),
+        (1, "drbdadm primary r0"),
+        (1, "mount /xen_shared"),
+    ];
+    for (node, prefix) in points {
+        let k = change_no(&changes[node], prefix);
+        let what = format!("{} lost power after {prefix}", SHORTS[node]);
+        let pair = Pair::new(|_, _| {});
+        pair.update_world(|w| w.node_mut(SHORTS[node]).faults.reboot_after_change = Some(k));
+        let a = pair.spawn(node, &[]);
+        let b = pair.spawn(1 - node, &[]);
+        assert_eq!(
+            code(wait(a, RUN_TIMEOUT)),
+            MODEL_CRASH,
+            "{what}\n{}",
+            pair.dump()
+        );
+        let again = pair.spawn(node, &[]);
+        let ca = code(wait(again, RUN_TIMEOUT));
+        let cb = code(wait(b, RUN_TIMEOUT));
+        assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
+        assert_finished(&pair);
+        assert_no_destructive_twice(&pair, &what);
+        assert!(pair.world().events.iter().any(|e| e.ends_with("rebooted")));
+    }
+}

@@ -1,0 +1,207 @@
+//! Two helper processes, one per node (127.0.1.71 and 127.0.1.72), against
+//! the model, run to completion: each node's command sequence matches its
+//! golden file and the seed's order, and `plan` lists the same commands.
+//! `UPDATE_GOLDEN=1 cargo test --test firstboot_pair` rewrites the goldens.
+
+mod firstboot_support;
+
+use firstboot_support::*;
+
+fn plan_commands(pair: &Pair, i: usize) -> Vec<String> {
+    let out = pair.command(i, &["plan"]).output().expect("plan runs");
+    assert!(
+        out.status.success(),
+        "plan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn is_subsequence(needles: &[String], hay: &[String]) -> Result<(), String> {
+    let mut it = hay.iter();
+    for n in needles {
+        if !it.any(|h| h == n) {
+            return Err(n.clone());
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
+    let pair = Pair::new(|_, _| {});
+    // One node prints /proc/drbd like 8.3.2, the other like 8.3.12.
+    pair.update_world(|w| w.node_mut("an-node02").drbd_version = "8.3.12".into());
+    let plans = [plan_commands(&pair, 0), plan_commands(&pair, 1)];
+
+    let codes = pair.run_both();
+    if std::env::var_os("FIRSTBOOT_SHOW_LOGS").is_some() {
+        eprintln!("{}", pair.dump());
+    }
+    assert_eq!(codes, [0, 0], "{}", pair.dump());
+    assert_finished(&pair);
+
+    let w = pair.world();
+    for (i, short) in SHORTS.iter().enumerate() {
+        let mut text = non_poll_commands(&w, short).join("\n");
+        text.push('\n');
+        check_golden(&format!("pair-{short}.txt"), &text);
+        // `plan` on a fresh node lists exactly the commands run, in order.
+        let all = w.commands(short, "");
+        if let Err(missing) = is_subsequence(&plans[i], &all) {
+            panic!("{short}: plan line {missing:?} not run in that order:\n{all:#?}");
+        }
+        // Each destructive command once.
+        let d = destructive_lines(&w, short);
+        let mut dedup = d.clone();
+        dedup.dedup();
+        assert_eq!(d, dedup, "{short}: a destructive command ran twice");
+    }
+
+    // The seed's order on the primary: cman, DRBD, clvmd, PV, GFS2.
+    let p = w.commands("an-node01", "");
+    let order = [
+        "/etc/init.d/cman start",
+        "chkconfig cman on",
+        "lvcreate -L 400G -n lv02 an-lvm01",
+        "drbdadm -- --force create-md r0",
+        "/etc/init.d/drbd start",
+        "drbdadm -- --overwrite-data-of-peer primary r0",
+        "/etc/init.d/clvmd start",
+        "pvcreate /dev/drbd0",
+        "vgcreate -c y drbd_vg0 /dev/drbd0",
+        "lvcreate -L 20G -n iso_store drbd_vg0",
+        "mkfs.gfs2 ",
+        "mount /xen_shared",
+    ];
+    let idx: Vec<usize> = order.iter().map(|o| pos(&p, o)).collect();
+    assert!(
+        idx.windows(2).all(|w| w[0] < w[1]),
+        "primary order {idx:?}: {p:#?}"
+    );
+    // The create-md guard ran right before create-md, the mkfs guard right
+    // before mkfs.
+    let cm = pos(&p, "drbdadm -- --force create-md r0");
+    assert!(
+        p[..cm]
+            .iter()
+            .rev()
+            .take(3)
+            .any(|l| l == "drbdadm dump-md r0"),
+        "{p:#?}"
+    );
+    let mk = pos(&p, "mkfs.gfs2 ");
+    assert_eq!(p[mk - 1], "gfs2_tool sb /dev/drbd_vg0/iso_store proto");
+    assert_eq!(
+        p[mk],
+        "mkfs.gfs2 -O -p lock_dlm -j 2 -t an-cluster:iso_store /dev/drbd_vg0/iso_store"
+    );
+    let pv = pos(&p, "pvcreate /dev/drbd0");
+    assert_eq!(p[pv - 1], "pvs --noheadings -o pv_name,vg_name");
+
+    // Across nodes: the secondary promotes after the primary started the
+    // sync; clvmd runs on both before the VG is made; both mount after mkfs.
+    let s = "an-node02";
+    assert!(
+        seq_of(&w, "an-node01", "drbdadm -- --overwrite") < seq_of(&w, s, "drbdadm primary r0")
+    );
+    assert!(seq_of(&w, s, "/etc/init.d/clvmd start") < seq_of(&w, "an-node01", "vgcreate"));
+    assert!(seq_of(&w, "an-node01", "mkfs.gfs2") < seq_of(&w, s, "mount /xen_shared"));
+    assert!(
+        seq_of(&w, s, "write /xen_shared/.clusterkick-firstboot.an-node02")
+            < seq_of(
+                &w,
+                "an-node01",
+                "read /xen_shared/.clusterkick-firstboot.an-node02"
+            )
+    );
+    // The secondary never runs the primary's commands.
+    let sc = w.commands(s, "");
+    for never in [
+        "pvcreate",
+        "vgcreate",
+        "mkfs.gfs2",
+        "drbdadm -- --overwrite",
+    ] {
+        assert!(
+            !sc.iter().any(|l| l.starts_with(never)),
+            "secondary ran {never}"
+        );
+    }
+
+    // cman started on both at about the same moment (well inside
+    // post_join_delay).
+    let t1 = w.node("an-node01").cman_started_ms.expect("cman started");
+    let t2 = w.node(s).cman_started_ms.expect("cman started");
+    let skew = t1.abs_diff(t2);
+    assert!(skew < 5_000, "cman starts {skew} ms apart");
+
+    // Logs: syslog-style lines for steps, waits, barriers and the resync.
+    let log = pair.log(0);
+    let first = log.lines().next().expect("log lines");
+    let parts: Vec<&str> = first.splitn(5, ' ').collect();
+    assert!(
+        parts.len() == 5 && parts[3] == "an-node01",
+        "syslog line: {first}"
+    );
+    assert!(
+        first.contains(" an-node01 clusterkick-firstboot["),
+        "{first}"
+    );
+    for want in [
+        "step cman: start cman",
+        "waiting up to 30 s at barrier meet for an-node02.alteeve.com",
+        "passed barrier inspected",
+        "step initial-sync",
+        "DRBD resync (SyncSource): ",
+        "DRBD resync finished",
+        "first-boot setup is done on this node",
+    ] {
+        assert!(log.contains(want), "log lacks {want:?}:\n{log}");
+    }
+    assert!(
+        !log.contains(KEY_HEX) && !pair.log(1).contains(KEY_HEX),
+        "key logged"
+    );
+    let log2 = pair.log(1);
+    assert!(
+        log2.contains("a file written on an-node01.alteeve.com is visible here"),
+        "{log2}"
+    );
+
+    // Later boots do nothing.
+    let before = w.commands("an-node01", "").len();
+    let again = pair.spawn(0, &[]);
+    assert_eq!(code(wait(again, RUN_TIMEOUT)), 0);
+    assert_eq!(
+        pair.world().commands("an-node01", "").len(),
+        before,
+        "a done helper ran commands"
+    );
+    assert!(pair
+        .log(0)
+        .contains("already done on this node; nothing to do"));
+    let st = pair.command(0, &["status"]).output().expect("status");
+    assert!(String::from_utf8_lossy(&st.stdout).contains("status: done"));
+}
+
+#[test]
+fn firstboot_pair_skip_initial_sync_uses_clear_bitmap() {
+    let pair = Pair::new(|_, c| c.drbd.skip_initial_sync = true);
+    let codes = pair.run_both();
+    assert_eq!(codes, [0, 0], "{}", pair.dump());
+    assert_finished(&pair);
+    let w = pair.world();
+    let p = w.commands("an-node01", "");
+    assert!(p.contains(&"drbdadm -- --clear-bitmap new-current-uuid r0".to_string()));
+    assert!(!p.iter().any(|l| l.contains("--overwrite-data-of-peer")));
+    for short in SHORTS {
+        let mut text = non_poll_commands(&w, short).join("\n");
+        text.push('\n');
+        check_golden(&format!("skip-sync-{short}.txt"), &text);
+    }
+}

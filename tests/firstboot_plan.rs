@@ -1,0 +1,166 @@
+//! `plan --config FILE` prints this node's commands in order (one per line;
+//! notes start with `#`) and where it is, runs nothing, needs no key, no
+//! network and no model, and answers in milliseconds.
+
+mod firstboot_support;
+
+use firstboot_support::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn plan(pair: &Pair, i: usize) -> String {
+    // No model, no key file: exactly what the build host has.
+    let out = Command::new(BIN)
+        .args(["plan", "--config"])
+        .arg(&pair.cfg_paths[i])
+        .env_remove(clusterkick::firstboot::MODEL_ENV)
+        .output()
+        .expect("plan");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Make it independent of the temp dir and the ports.
+    let mut text = text.replace(&pair.dir.path().display().to_string(), "<dir>");
+    for c in &pair.cfgs {
+        if let Some((ip, _)) = c.peer_addr.rsplit_once(':') {
+            text = text.replace(&c.peer_addr, &format!("{ip}:<port>"));
+        }
+    }
+    text
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.path().display().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn firstboot_plan_prints_the_commands_in_order() {
+    let pair = Pair::new(|_, _| {});
+    std::fs::remove_file(pair.dir.path().join("firstboot.key")).expect("rm key");
+    let before = files_under(pair.dir.path());
+    for (i, short) in SHORTS.iter().enumerate() {
+        let text = plan(&pair, i);
+        check_golden(&format!("plan-{short}.txt"), &text);
+        assert!(
+            text.contains("# at: step:inspect (next)") || text.contains("# at: barrier:meet"),
+            "{text}"
+        );
+    }
+    // Nothing written: no state, no lock, no log.
+    assert_eq!(files_under(pair.dir.path()), before);
+
+    // The primary's command lines.
+    let text = plan(&pair, 0);
+    let cmds: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        cmds,
+        vec![
+            "/etc/init.d/cman start",
+            "chkconfig cman on",
+            "lvcreate -L 400G -n lv02 an-lvm01",
+            "drbdadm -- --force create-md r0",
+            "/etc/init.d/drbd start",
+            "drbdadm -- --overwrite-data-of-peer primary r0",
+            "/etc/init.d/clvmd start",
+            "chkconfig clvmd on",
+            "pvcreate /dev/drbd0",
+            "vgcreate -c y drbd_vg0 /dev/drbd0",
+            "lvcreate -L 20G -n iso_store drbd_vg0",
+            "lvcreate -L 20G -n vm01 drbd_vg0",
+            "vgscan",
+            "lvchange -a y /dev/drbd_vg0/iso_store",
+            "lvchange -a y /dev/drbd_vg0/vm01",
+            "mkfs.gfs2 -O -p lock_dlm -j 2 -t an-cluster:iso_store /dev/drbd_vg0/iso_store",
+            "mkdir -p /xen_shared",
+            "mount /xen_shared",
+            "chkconfig gfs2 on",
+            "rm -f /xen_shared/.clusterkick-firstboot.an-node01",
+            "chkconfig drbd on",
+            "chkconfig clusterkick-firstboot off",
+        ]
+    );
+}
+
+#[test]
+fn firstboot_plan_shows_where_a_node_is_and_is_fast() {
+    let pair = Pair::new(|_, c| c.timeouts.barrier_secs = 5);
+    // Run the pair to the end, then cut node 1's state back to "passed the
+    // drbd-md barrier".
+    assert_eq!(pair.run_both(), [0, 0], "{}", pair.dump());
+    let state_path = &pair.cfgs[0].state_file;
+    let text = std::fs::read_to_string(state_path).expect("state");
+    let mut st: clusterkick::firstboot::state::State = toml::from_str(&text).expect("parse state");
+    let keep = st
+        .completed
+        .iter()
+        .position(|c| c == "barrier:drbd-md")
+        .expect("drbd-md passed")
+        + 1;
+    st.completed.truncate(keep);
+    st.done = false;
+    st.save(state_path).expect("save");
+
+    let start = Instant::now();
+    let text = plan(&pair, 0);
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(500), "plan took {took:?}");
+    assert!(text.contains("# at: step:drbd-start (next)"), "{text}");
+    assert!(
+        text.contains("#   done: drbdadm -- --force create-md r0"),
+        "{text}"
+    );
+    assert!(text.contains("# step cman: start cman, wait for both members and quorum, enable at boot [done; re-checked on every run]"), "{text}");
+    let next = text.find("# >>> next").expect("next marker");
+    let drbd_start = text.find("\n/etc/init.d/drbd start").expect("drbd start");
+    assert!(next < drbd_start);
+    assert!(!text[..next]
+        .lines()
+        .any(|l| l == "drbdadm -- --force create-md r0"));
+
+    // A damaged state file is reported, not guessed around.
+    std::fs::write(state_path, "completed = [").expect("write");
+    let text = plan(&pair, 0);
+    assert!(text.contains("# state: unreadable"), "{text}");
+}
+
+#[test]
+fn firstboot_plan_rejects_a_bad_config() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "cluster = \"x\"\n").expect("write");
+    let out = Command::new(BIN)
+        .args(["plan", "--config"])
+        .arg(&p)
+        .output()
+        .expect("plan");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("parsing first-boot config") && err.contains("missing field"),
+        "{err}"
+    );
+    let out = Command::new(BIN)
+        .args(["recover", "--config"])
+        .arg(&p)
+        .output()
+        .expect("recover");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "recover needs --trust-this-node or --peer-is-trusted"
+    );
+}
