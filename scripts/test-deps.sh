@@ -7,7 +7,8 @@ need_apt=
 for tool in xmllint:libxml2-utils /lib/drbd/drbdadm-83:drbd-utils mkfs.gfs2:gfs2-utils \
 	lvmconfig:lvm2 shellcheck:shellcheck corosync:corosync xorriso:xorriso \
 	genisoimage:genisoimage gethostip:syslinux-utils wget:wget curl:curl \
-	/usr/lib/ISOLINUX/isolinux.bin:isolinux losetup:mount; do
+	/usr/lib/ISOLINUX/isolinux.bin:isolinux losetup:mount grub-menulst2cfg:grub-common \
+	/usr/lib/python3/dist-packages/seccomp.cpython-311-x86_64-linux-gnu.so:python3-seccomp; do
 	path=${tool%%:*}
 	pkg=${tool#*:}
 	case $path in

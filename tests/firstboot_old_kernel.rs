@@ -1,0 +1,84 @@
+//! The static helper as it ships, run as CentOS 5's kernel would treat its
+//! system calls (scripts/el5-syscalls.py: everything newer than Linux
+//! 2.6.18 answers ENOSYS/EINVAL): both nodes still run the whole first boot
+//! against the model, barriers over TCP included.
+
+mod firstboot_support;
+
+use firstboot_support::*;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn el5(pair: &Pair, i: usize, args: &[&str]) -> Command {
+    let helper = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot");
+    assert!(
+        helper.is_file(),
+        "{} is missing: scripts/test.sh builds it",
+        helper.display()
+    );
+    let seccomp = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", "import seccomp"])
+        .status()
+        .expect("python3");
+    assert!(
+        seccomp.success(),
+        "python3-seccomp is missing: run scripts/test-deps.sh (apt-get install python3-seccomp)"
+    );
+    let mut c = Command::new(repo().join("scripts/el5-syscalls.py"));
+    c.arg(helper)
+        .arg("--config")
+        .arg(&pair.cfg_paths[i])
+        .args(args)
+        .env(clusterkick::firstboot::MODEL_ENV, &pair.world_dir)
+        .stdin(Stdio::null());
+    c
+}
+
+#[test]
+fn test_static_helper_finishes_a_pair_under_2_6_18_syscalls() {
+    let pair = Pair::new(|_, _| {});
+    let spawn = |i: usize| {
+        let out =
+            std::fs::File::create(pair.dir.path().join(format!("{}.out", SHORTS[i]))).unwrap();
+        el5(&pair, i, &["run"])
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out))
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(0), spawn(1));
+    let codes = [code(wait(a, RUN_TIMEOUT)), code(wait(b, RUN_TIMEOUT))];
+    assert_eq!(codes, [0, 0], "{}", pair.dump());
+    assert_finished(&pair);
+    let w = pair.world();
+    // The same command sequence as on a current kernel.
+    for short in SHORTS {
+        let mut text = non_poll_commands(&w, short).join("\n");
+        text.push('\n');
+        check_golden(&format!("pair-{short}.txt"), &text);
+    }
+}
+
+#[test]
+fn test_filter_really_refuses_newer_syscalls() {
+    // A glibc program that asks for pipe2 must see it fail: the filter is on.
+    let o = Command::new(repo().join("scripts/el5-syscalls.py"))
+        .args([
+            "/usr/bin/python3",
+            "-c",
+            "import os\ntry:\n    os.pipe2(0)\nexcept OSError as e:\n    print(e.errno)",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    // glibc itself may give up first (private futexes): either way the
+    // newer interface is refused.
+    assert!(
+        text.trim() == "38" || !o.status.success(),
+        "pipe2 was not refused: {text}"
+    );
+}
