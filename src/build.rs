@@ -193,6 +193,7 @@ pub fn write_tree(
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).map_err(werr(tmp.path()))?;
     let staged = tmp.keep();
     if dest.exists() {
+        keep_user_boot_files(&dest, &staged, out).map_err(werr(&dest))?;
         let old = dir.join(format!(".clusterkick-old-{name}"));
         let _ = fs::remove_dir_all(&old);
         fs::rename(&dest, &old).map_err(werr(&dest))?;
@@ -207,4 +208,32 @@ pub fn write_tree(
         }
     }
     Ok(dest)
+}
+
+/// Files the user put under tftpboot/ (pxelinux.0, ldlinux.c32, the install
+/// kernel and initrd) are not ours to delete: a rebuild keeps every one the
+/// build does not write itself.
+fn keep_user_boot_files(old: &Path, staged: &Path, out: &Output) -> std::io::Result<()> {
+    let tftp = old.join("tftpboot");
+    if !tftp.is_dir() {
+        return Ok(());
+    }
+    for e in walkdir::WalkDir::new(&tftp).sort_by_file_name() {
+        let e = e.map_err(std::io::Error::other)?;
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let rel = e.path().strip_prefix(old).map_err(std::io::Error::other)?;
+        if out.files.contains_key(&rel.to_string_lossy().into_owned()) {
+            continue;
+        }
+        let to = staged.join(rel);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if fs::hard_link(e.path(), &to).is_err() {
+            fs::copy(e.path(), &to)?;
+        }
+    }
+    Ok(())
 }

@@ -187,5 +187,13 @@ pub fn iso(c: &IsoConfig) -> Result<(), Failed> {
     let l = load(&c.profile, Mode::Build)?;
     let blob = helper(&l.cluster, &c.helper)?;
     crate::iso::write_iso(&l.cluster, &l.secrets, &blob, &c.base, &c.out)
-        .map_err(|e| Failed(format!("error: {e}")))
+        .map_err(|e| Failed(format!("error: {e}")))?;
+    eprintln!(
+        "wrote {} ({} with {} node entries for {})",
+        c.out.display(),
+        c.base.display(),
+        l.cluster.nodes.len(),
+        l.cluster.name
+    );
+    Ok(())
 }

@@ -1,21 +1,321 @@
-//! Install DVD (issue 4; being written by the media work).
+//! `clusterkick iso`: a bootable install DVD made of a distribution's DVD
+//! image plus, under /clusterkick/<cluster>/, each node's DVD kickstart, its
+//! overlay and the first-boot helper, and one isolinux.cfg entry per node.
+//!
+//! The base image is copied as it is (the kernel copies it, nothing passes
+//! through this process), then xorriso adds one session to the copy: the
+//! base's boot records are replayed, so the new disc boots like the old one.
+//! Everything is written to a temp file beside the output and renamed into
+//! place at the end, so a failure leaves no half-written ISO.
 
+mod copy;
+mod isolinux;
+mod volume;
+mod xorriso;
+
+pub use volume::NotIso;
+pub use xorriso::XorrisoError;
+
+use crate::build::{render_all, sha256_hex, BuildError, Output};
 use crate::helper_blob::HelperBlob;
+use crate::kickstart::{kickstart, Media, Pins};
 use crate::model::{Cluster, Secrets};
-use std::path::Path;
+use crate::pxe::{install_label, ks_path, overlay_path};
+use crate::render::{context::header, RenderError, Renderer};
+use minijinja::{context, Value};
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use xorriso::{Graft, Session, Xorriso};
+
+/// Where the base's boot loader config is, as isolinux looks for it.
+pub const ISOLINUX_CFG: &str = "/isolinux/isolinux.cfg";
+
+/// The new ISO holds the fence passwords and the first-boot key.
+const OUT_MODE: u32 = 0o600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IsoError {
-    #[error("clusterkick iso is not available in this build yet")]
-    NotYet,
+    #[error("the output folder {0} does not exist; create it first")]
+    OutDirMissing(PathBuf),
+    #[error("{0} is a folder; --out takes the path of the new .iso file")]
+    OutIsDir(PathBuf),
+    #[error("--out {out} is the base image {base}; write the new ISO to another path (the base is only read)")]
+    OutIsBase { out: PathBuf, base: PathBuf },
+    #[error("cannot read the base image {path}: {source}")]
+    BaseUnreadable {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the base image {0} is not a regular file")]
+    BaseNotFile(PathBuf),
+    #[error("the base image {path} is not an ISO 9660 image: {why}")]
+    NotAnIso {
+        path: PathBuf,
+        #[source]
+        why: NotIso,
+    },
+    #[error("the base image {0} has no El Torito boot record: it does not boot, and a copy of it would not either")]
+    NotBootable(PathBuf),
+    #[error("the base image {path} has no {ISOLINUX_CFG}, so it is not a DVD that boots with isolinux (like CentOS/RHEL 5's); xorriso said:\n{detail}")]
+    NoIsolinuxCfg { path: PathBuf, detail: String },
+    #[error("{ISOLINUX_CFG} of {0} is not UTF-8 text")]
+    CfgNotText(PathBuf),
+    #[error(transparent)]
+    Xorriso(#[from] XorrisoError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error("internal error: the build made no {0}")]
+    NotBuilt(String),
+    #[error("rendering the DVD files: {0}")]
+    Render(#[from] RenderError),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IsoError {
+    let path = path.to_path_buf();
+    move |source| IsoError::Io { what, path, source }
+}
+
+/// The folder a new file named `out` goes into ("." for a bare name).
+fn out_dir(out: &Path) -> &Path {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Refuses, before any work, an output that cannot be written or that is
+/// the base itself (by path, through symlinks, or as a hard link).
+fn check_paths(base: &Path, out: &Path) -> Result<PathBuf, IsoError> {
+    let unreadable = |source| IsoError::BaseUnreadable {
+        path: base.to_path_buf(),
+        source,
+    };
+    let base_meta = fs::metadata(base).map_err(unreadable)?;
+    if !base_meta.is_file() {
+        return Err(IsoError::BaseNotFile(base.to_path_buf()));
+    }
+    let dir = out_dir(out);
+    if !dir.is_dir() {
+        return Err(IsoError::OutDirMissing(dir.to_path_buf()));
+    }
+    if out.is_dir() {
+        return Err(IsoError::OutIsDir(out.to_path_buf()));
+    }
+    let same = || IsoError::OutIsBase {
+        out: out.to_path_buf(),
+        base: base.to_path_buf(),
+    };
+    let base_real = fs::canonicalize(base).map_err(unreadable)?;
+    let dir_real = fs::canonicalize(dir).map_err(io_err("resolving", dir))?;
+    let name = out
+        .file_name()
+        .ok_or_else(|| IsoError::OutIsDir(out.to_path_buf()))?;
+    if dir_real.join(name) == base_real {
+        return Err(same());
+    }
+    if let Ok(m) = fs::metadata(out) {
+        if (m.dev(), m.ino()) == (base_meta.dev(), base_meta.ino()) {
+            return Err(same());
+        }
+    }
+    Ok(dir_real)
+}
+
+/// One file of the DVD's /clusterkick/<cluster>/ folder.
+struct DvdFile {
+    rel: String,
+    mode: u32,
+    bytes: Vec<u8>,
+}
+
+/// Each node's DVD kickstart and overlay, the helper, and a SHA256SUMS of
+/// them: the same overlay and helper bytes as `clusterkick build` writes.
+fn dvd_files(cluster: &Cluster, built: &Output) -> Result<Vec<DvdFile>, IsoError> {
+    let r = Renderer::shared();
+    let mut files = Vec::new();
+    let mut copy = |rel: String| -> Result<(), IsoError> {
+        let f = built
+            .files
+            .get(&rel)
+            .ok_or_else(|| IsoError::NotBuilt(rel.clone()))?;
+        files.push(DvdFile {
+            rel,
+            mode: f.mode,
+            bytes: f.contents.to_vec(),
+        });
+        Ok(())
+    };
+    copy(format!("blobs/{}", built.helper_sha256))?;
+    for node in &cluster.nodes {
+        copy(overlay_path(node))?;
+    }
+    for node in &cluster.nodes {
+        let overlay_sha256 = built
+            .overlay_sha256
+            .get(&node.name)
+            .ok_or_else(|| IsoError::NotBuilt(overlay_path(node)))?;
+        let pins = Pins {
+            overlay_sha256,
+            helper_sha256: &built.helper_sha256,
+        };
+        let ks = kickstart(r, cluster, node, Media::Cdrom, &pins)?;
+        files.push(DvdFile {
+            rel: ks_path(node),
+            mode: 0o644,
+            bytes: ks.into_bytes(),
+        });
+    }
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let sums: String = files
+        .iter()
+        .map(|f| format!("{}  {}\n", sha256_hex(&f.bytes), f.rel))
+        .collect();
+    files.push(DvdFile {
+        rel: "SHA256SUMS".into(),
+        mode: 0o644,
+        bytes: sums.into_bytes(),
+    });
+    Ok(files)
+}
+
+/// The folder on the disc, e.g. /clusterkick/an-cluster.
+pub fn dvd_dir(cluster: &Cluster) -> String {
+    format!("/clusterkick/{}", cluster.name)
+}
+
+/// The isolinux.cfg block for the cluster: one entry per node.
+fn menu_block(cluster: &Cluster, boot: &isolinux::BootFiles) -> Result<String, RenderError> {
+    let entries: Vec<Value> = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            context! {
+                node => n.name,
+                label => install_label(n),
+                ks => format!("{}/{}", dvd_dir(cluster), ks_path(n)),
+                mac => n.nic(cluster.pxe.boot_network).mac,
+            }
+        })
+        .collect();
+    Renderer::shared().render(
+        "isolinux/entries.cfg.j2",
+        &context! {
+            header => header(cluster),
+            cluster_name => cluster.name,
+            begin => isolinux::begin_marker(&cluster.name),
+            end => isolinux::end_marker(&cluster.name),
+            disks => cluster.disks.devices.join(", "),
+            kernel => boot.kernel,
+            initrd => boot.initrd,
+            entries => entries,
+        },
+    )
+}
+
+/// Writes the DVD's files and the new isolinux.cfg under `stage`, and says
+/// where each goes in the image.
+fn stage(
+    cluster: &Cluster,
+    built: &Output,
+    base_cfg: &str,
+    stage: &Path,
+) -> Result<Vec<Graft>, IsoError> {
+    let tree = stage.join("tree");
+    for f in dvd_files(cluster, built)? {
+        let path = tree.join(&f.rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io_err("creating", parent))?;
+        }
+        fs::write(&path, &f.bytes).map_err(io_err("writing", &path))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(f.mode))
+            .map_err(io_err("setting the mode of", &path))?;
+    }
+    let block = menu_block(cluster, &isolinux::boot_files(base_cfg))?;
+    let cfg = stage.join("isolinux.cfg");
+    fs::write(&cfg, isolinux::with_block(base_cfg, &cluster.name, &block))
+        .map_err(io_err("writing", &cfg))?;
+    Ok(vec![
+        Graft {
+            disk: tree,
+            iso: dvd_dir(cluster),
+        },
+        Graft {
+            disk: cfg,
+            iso: ISOLINUX_CFG.into(),
+        },
+    ])
+}
+
+/// The base's isolinux.cfg, as text.
+fn read_isolinux_cfg(x: &Xorriso, base: &Path, work: &Path) -> Result<String, IsoError> {
+    let path = work.join("base-isolinux.cfg");
+    x.extract(base, ISOLINUX_CFG, &path).map_err(|e| match e {
+        XorrisoError::Failed { stderr, .. } => IsoError::NoIsolinuxCfg {
+            path: base.to_path_buf(),
+            detail: stderr,
+        },
+        other => other.into(),
+    })?;
+    let bytes = fs::read(&path).map_err(io_err("reading", &path))?;
+    String::from_utf8(bytes).map_err(|_| IsoError::CfgNotText(base.into()))
 }
 
 pub fn write_iso(
-    _cluster: &Cluster,
-    _secrets: &Secrets,
-    _helper: &HelperBlob,
-    _base: &Path,
-    _out: &Path,
+    cluster: &Cluster,
+    secrets: &Secrets,
+    helper: &HelperBlob,
+    base: &Path,
+    out: &Path,
 ) -> Result<(), IsoError> {
-    Err(IsoError::NotYet)
+    let dir = check_paths(base, out)?;
+    let vol = volume::probe(base).map_err(|why| IsoError::NotAnIso {
+        path: base.to_path_buf(),
+        why,
+    })?;
+    if !vol.el_torito {
+        return Err(IsoError::NotBootable(base.to_path_buf()));
+    }
+    let x = Xorriso::new();
+
+    // Small files first, in a private folder beside the output.
+    let work = tempfile::Builder::new()
+        .prefix(".clusterkick-iso-")
+        .tempdir_in(&dir)
+        .map_err(io_err("creating a work folder in", &dir))?;
+    let base_cfg = read_isolinux_cfg(&x, base, work.path())?;
+    let built = render_all(cluster, secrets, helper)?;
+    let grafts = stage(cluster, &built, &base_cfg, work.path())?;
+
+    // Then the big copy, and one xorriso session on it.
+    let part = tempfile::Builder::new()
+        .prefix(".clusterkick-iso-")
+        .suffix(".iso.part")
+        .tempfile_in(&dir)
+        .map_err(io_err("creating a temp file in", &dir))?;
+    copy::copy_image(base, &part, OUT_MODE)
+        .map_err(io_err("copying the base image to", part.path()))?;
+    x.add_session(
+        part.path(),
+        &Session {
+            remove: vec![dvd_dir(cluster)],
+            grafts,
+            joliet: vol.joliet,
+        },
+    )?;
+    part.persist(out).map_err(|e| IsoError::Io {
+        what: "renaming the new image to",
+        path: out.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
 }

@@ -1,15 +1,199 @@
-//! PXE tree and web-server snippet (issue 4; being written by the media work).
+//! The PXE side of a build: `tftpboot/` for a TFTP server (pxelinux.cfg/
+//! with one file per node's boot NIC and a `default`), and an nginx snippet
+//! that confines the HTTP side to each node's own files.
+//!
+//! Nothing here installs by accident: every pxelinux file boots the local
+//! disk unless someone types (or picks) a node's entry, whose label says it
+//! erases that node's disks.
 
 use crate::build::Output;
-use crate::model::Cluster;
+use crate::model::{Cluster, Node};
+use crate::render::{context::header, RenderError, Renderer};
+use minijinja::{context, Value};
+use serde::Serialize;
+
+/// Seconds the boot: prompt waits before it boots the local disk.
+pub const PROMPT_TIMEOUT_SECS: u32 = 10;
+
+/// Where the nginx snippet is written, relative to DIR/<cluster>/.
+pub const NGINX_SNIPPET: &str = "nginx-clusterkick.conf";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PxeError {
     #[error("rendering the PXE tree: {0}")]
-    Render(#[from] crate::render::RenderError),
+    Render(#[from] RenderError),
+    #[error("install.overlay_url {url:?} {why}")]
+    OverlayUrl { url: String, why: &'static str },
+}
+
+/// Path of a node's kickstart in the build, relative to DIR/<cluster>/.
+pub fn ks_path(node: &Node) -> String {
+    format!("ks/{}.ks", node.name)
+}
+
+/// Path of a node's overlay in the build, relative to DIR/<cluster>/.
+pub fn overlay_path(node: &Node) -> String {
+    format!("overlay/{}.tar.gz", node.name)
+}
+
+/// pxelinux's per-NIC file name: `01-` (ARP type Ethernet), then the MAC in
+/// lower case with dashes.
+pub fn pxelinux_file_name(mac: &str) -> String {
+    format!("01-{}", mac.to_ascii_lowercase().replace(':', "-"))
+}
+
+/// The label typed at the boot: prompt to reinstall a node.
+pub fn install_label(node: &Node) -> String {
+    format!("erase-and-install-{}", node.name)
+}
+
+/// One node's install entry, as the pxelinux templates see it.
+#[derive(Debug, Serialize)]
+struct Entry {
+    node: String,
+    label: String,
+    interface: String,
+    /// Upper case with colons, as the profile's model and ifcfg's HWADDR
+    /// have it.
+    mac: String,
+    ip: String,
+    ks_url: String,
+}
+
+fn entry(cluster: &Cluster, node: &Node) -> Entry {
+    let nic = node.nic(cluster.pxe.boot_network);
+    Entry {
+        node: node.name.clone(),
+        label: install_label(node),
+        interface: nic.interface.clone(),
+        mac: nic.mac.clone(),
+        ip: nic.ip.to_string(),
+        ks_url: format!("{}/{}", cluster.install.overlay_url, ks_path(node)),
+    }
 }
 
 /// Adds tftpboot/ and the web-server snippet to a build's output.
-pub fn add(_cluster: &Cluster, _out: &mut Output) -> Result<(), PxeError> {
+pub fn add(cluster: &Cluster, out: &mut Output) -> Result<(), PxeError> {
+    let r = Renderer::shared();
+    let entries: Vec<Entry> = cluster.nodes.iter().map(|n| entry(cluster, n)).collect();
+    let base = context! {
+        header => header(cluster),
+        cluster_name => cluster.name,
+        install_url => cluster.install.url,
+        boot_nic_title => cluster.pxe.boot_network.title().to_lowercase(),
+        kernel => cluster.pxe.kernel,
+        initrd => cluster.pxe.initrd,
+        disks => cluster.disks.devices.join(", "),
+        timeout_secs => PROMPT_TIMEOUT_SECS,
+    };
+    // One template for both kinds of file: `default` lists every node,
+    // a node's own file only that node.
+    let default = r.render(
+        "pxe/pxelinux.cfg.j2",
+        &context! { node => (), entries => Value::from_serialize(&entries), ..base.clone() },
+    )?;
+    out.add("tftpboot/pxelinux.cfg/default", 0o644, default.into_bytes());
+    for e in &entries {
+        let one = Value::from_serialize(e);
+        let file = r.render(
+            "pxe/pxelinux.cfg.j2",
+            &context! { node => one.clone(), entries => vec![one], ..base.clone() },
+        )?;
+        out.add(
+            format!("tftpboot/pxelinux.cfg/{}", pxelinux_file_name(&e.mac)),
+            0o644,
+            file.into_bytes(),
+        );
+    }
+    out.add(
+        NGINX_SNIPPET,
+        0o644,
+        nginx_snippet(r, cluster, out)?.into_bytes(),
+    );
     Ok(())
+}
+
+fn nginx_snippet(r: &Renderer, cluster: &Cluster, out: &Output) -> Result<String, PxeError> {
+    let url_path = url_path(&cluster.install.overlay_url)?;
+    let boot = cluster.network(cluster.pxe.boot_network);
+    let nodes: Vec<Value> = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            context! {
+                node => n.name,
+                ip => n.nic(cluster.pxe.boot_network).ip.to_string(),
+                ks => ks_path(n),
+                overlay => overlay_path(n),
+            }
+        })
+        .collect();
+    let ctx = context! {
+        header => header(cluster),
+        cluster_name => cluster.name,
+        overlay_url => cluster.install.overlay_url,
+        url_path => url_path,
+        boot_net_title => boot.role.title().to_lowercase(),
+        boot_subnet => boot.subnet.to_string(),
+        nodes => nodes,
+        blob => format!("blobs/{}", out.helper_sha256),
+    };
+    Ok(r.render("pxe/nginx-clusterkick.conf.j2", &ctx)?)
+}
+
+/// The path part of the overlay URL, as an nginx location names it: no
+/// trailing slash, never the web server's root (the snippet refuses
+/// everything under it that is not a node's own file).
+fn url_path(url: &str) -> Result<String, PxeError> {
+    let bad = |why| PxeError::OverlayUrl {
+        url: url.to_string(),
+        why,
+    };
+    let after_scheme = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| bad("has no scheme"))?;
+    let path = after_scheme
+        .find('/')
+        .map_or("", |i| &after_scheme[i..])
+        .trim_end_matches('/');
+    if path.is_empty() {
+        return Err(bad(
+            "names the web server's root: give the build its own folder, e.g. http://10.0.1.1/an-cluster, so that the nginx snippet can refuse everything in it but each node's own files",
+        ));
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._~/+:@".contains(c);
+    if !path.chars().all(plain) || path.split('/').any(|s| s == "..") {
+        return Err(bad(
+            "has a path with characters that cannot go into an nginx location as they are: use letters, digits and - . _ ~ + : @ /",
+        ));
+    }
+    Ok(path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pxelinux_names_are_lower_case_dashed_with_arp_type() {
+        assert_eq!(
+            pxelinux_file_name("00:0E:0C:59:45:78"),
+            "01-00-0e-0c-59-45-78"
+        );
+    }
+
+    #[test]
+    fn url_paths_are_folders_nginx_can_name() {
+        assert_eq!(
+            url_path("http://10.0.1.1/an-cluster/").unwrap(),
+            "/an-cluster"
+        );
+        assert_eq!(url_path("https://h:8080/a/b_c").unwrap(), "/a/b_c");
+        assert!(url_path("http://10.0.1.1").is_err());
+        assert!(url_path("http://10.0.1.1/").is_err());
+        assert!(url_path("http://10.0.1.1/a%20b").is_err());
+        assert!(url_path("http://10.0.1.1/a?b").is_err());
+        assert!(url_path("http://10.0.1.1/a/../b").is_err());
+    }
 }

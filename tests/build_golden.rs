@@ -39,6 +39,17 @@ fn test_build_matches_golden_files() {
         "an-cluster/SUMMARY.md",
         &std::fs::read(out.join("SUMMARY.md")).unwrap(),
     );
+    for f in [
+        "tftpboot/pxelinux.cfg/default",
+        "tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-78",
+        "tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-79",
+        "nginx-clusterkick.conf",
+    ] {
+        golden(
+            &format!("an-cluster/{f}"),
+            &std::fs::read(out.join(f)).unwrap(),
+        );
+    }
     golden(
         "an-cluster/network-map.svg",
         &std::fs::read(out.join("network-map.svg")).unwrap(),
@@ -203,4 +214,29 @@ fn test_firstboot_config_in_overlay_parses_for_both_nodes() {
             "an-cluster:iso_store"
         );
     }
+}
+
+#[test]
+fn test_rebuild_keeps_boot_files_the_user_added_to_tftpboot() {
+    let ws = Workspace::new();
+    let out = ws.build(&ws.profile());
+    std::fs::write(out.join("tftpboot/pxelinux.0"), b"syslinux's, not ours").unwrap();
+    std::fs::create_dir_all(out.join("tftpboot/images/pxeboot")).unwrap();
+    std::fs::write(out.join("tftpboot/images/pxeboot/vmlinuz"), b"kernel").unwrap();
+    let out = ws.build(&ws.profile());
+    assert_eq!(
+        std::fs::read(out.join("tftpboot/pxelinux.0")).unwrap(),
+        b"syslinux's, not ours"
+    );
+    assert_eq!(
+        std::fs::read(out.join("tftpboot/images/pxeboot/vmlinuz")).unwrap(),
+        b"kernel"
+    );
+    // The build's own files are still the build's.
+    let o = Command::new("sha256sum")
+        .args(["-c", "--strict", "--quiet", "SHA256SUMS"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
