@@ -4,6 +4,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 TARGET=x86_64-unknown-linux-musl
+# git does not keep file modes: give the example's secrets back theirs.
+chmod 700 profiles/an-cluster.secrets
+chmod 600 profiles/an-cluster.secrets/*
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
 cargo build --release --quiet --bin clusterkick
 # A plain static executable (not static-pie) for the oldest kernels, with

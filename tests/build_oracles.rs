@@ -254,3 +254,53 @@ fn test_network_map_is_well_formed_svg() {
         assert!(text.contains(must), "network map lacks {must}");
     }
 }
+
+#[test]
+fn test_fence_methods_and_devices_keep_their_order() {
+    let xmllint = require("xmllint", "libxml2-utils");
+    let rng = shared().join("oracles/cluster.rng");
+    // Three methods for an-node01 (IPMI first, then two PDUs together, then
+    // the Node Assassin), three devices.
+    let b = built(Some(|s| {
+        let s = s.replace(
+            "fence = [ { method = \"node_assassin\", device = \"motoko\", port = \"01\", action = \"off\", delay = 15 } ]",
+            "fence = [\n  { method = \"ipmi\", device = \"ipmi01\", action = \"reboot\", delay = 15 },\n  { method = \"pdu\", device = \"pdu_a\", port = \"1\" },\n  { method = \"pdu\", device = \"pdu_b\", port = \"1\" },\n  { method = \"node_assassin\", device = \"motoko\", port = \"01\", action = \"off\" },\n]",
+        );
+        s + "\n[[fence_devices]]\nname = \"ipmi01\"\nagent = \"fence_ipmilan\"\nipaddr = \"10.0.1.171\"\nlogin = \"admin\"\npasswd_file = \"an-cluster.secrets/motoko.passwd\"\n\n[[fence_devices]]\nname = \"pdu_a\"\nagent = \"fence_apc\"\nipaddr = \"10.0.1.201\"\nlogin = \"apc\"\npasswd_file = \"an-cluster.secrets/motoko.passwd\"\n\n[[fence_devices]]\nname = \"pdu_b\"\nagent = \"fence_apc\"\nipaddr = \"10.0.1.202\"\nlogin = \"apc\"\npasswd_file = \"an-cluster.secrets/motoko.passwd\"\n"
+    }));
+    let conf = b.overlays[0].1.path().join("etc/cluster/cluster.conf");
+    ok(
+        Command::new(&xmllint)
+            .args(["--noout", "--relaxng"])
+            .arg(&rng)
+            .arg(&conf),
+        "xmllint --relaxng",
+    );
+    let q = |xpath: &str| {
+        ok(
+            Command::new(&xmllint).args(["--xpath", xpath]).arg(&conf),
+            "xmllint --xpath",
+        )
+    };
+    let methods = q("//clusternode[@nodeid='1']/fence/method/@name");
+    let names: Vec<&str> = methods.split_whitespace().collect();
+    assert_eq!(
+        names,
+        ["name=\"ipmi\"", "name=\"pdu\"", "name=\"node_assassin\""]
+    );
+    let pdu = q("//clusternode[@nodeid='1']/fence/method[@name='pdu']/device/@name");
+    assert_eq!(
+        pdu.split_whitespace().collect::<Vec<_>>(),
+        ["name=\"pdu_a\"", "name=\"pdu_b\""]
+    );
+    let devices = q("//fencedevices/fencedevice/@name");
+    assert_eq!(
+        devices.split_whitespace().collect::<Vec<_>>(),
+        [
+            "name=\"motoko\"",
+            "name=\"ipmi01\"",
+            "name=\"pdu_a\"",
+            "name=\"pdu_b\""
+        ]
+    );
+}

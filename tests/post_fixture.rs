@@ -4,97 +4,8 @@
 
 mod common;
 use common::*;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-/// A real HTTP server (python3 http.server) on loopback serving `dir`.
-pub struct Server {
-    child: Child,
-    pub url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn serve(dir: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(require("python3", "python3"))
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-/// Stock EL5 files laid out where CentOS puts them. The hosts file is the
-/// one anaconda writes when the node's name did not resolve at install
-/// time, with this node's name in place of the reference's placeholder.
-fn fixture_root(dir: &Path, fqdn: &str, short: &str) {
-    let stock = shared().join("reference/el5-stock-files");
-    for (from, to) in [
-        ("grub.conf", "boot/grub/grub.conf"),
-        ("inittab", "etc/inittab"),
-        ("xend.init", "etc/init.d/xend"),
-        ("xend-config.sxp", "etc/xen/xend-config.sxp"),
-        ("lvm.conf", "etc/lvm/lvm.conf"),
-        ("ifcfg-eth0", "etc/sysconfig/network-scripts/ifcfg-eth0"),
-        ("network", "etc/sysconfig/network"),
-    ] {
-        let dest = dir.join(to);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(stock.join(from), &dest).unwrap();
-    }
-    let hosts = std::fs::read_to_string(stock.join("hosts")).unwrap();
-    let hosts = hosts.replace("node1.example.com node1", &format!("{fqdn} {short}"));
-    std::fs::write(dir.join("etc/hosts"), hosts).unwrap();
-    std::fs::create_dir_all(dir.join("etc/lvm/cache")).unwrap();
-    std::fs::write(dir.join("etc/lvm/cache/.cache"), "stale\n").unwrap();
-}
-
-/// A `chkconfig` that records its arguments (the real one edits rc.d links
-/// of the system it runs on, which a fixture root does not have).
-fn fake_bin(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("chkconfig");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\necho \"chkconfig $*\" >>\"$CHKCONFIG_LOG\"\n",
-    )
-    .unwrap();
-    Command::new("chmod")
-        .arg("755")
-        .arg(&script)
-        .status()
-        .unwrap();
-    bin
-}
+use std::path::Path;
+use std::process::Command;
 
 fn run_post(
     body: &Path,
@@ -132,11 +43,10 @@ fn test_post_edits_stock_files_idempotently() {
     let out = ws.build(&ws.profile());
     let server = serve(&out);
     for node in ["an-node01", "an-node02"] {
-        let fqdn = format!("{node}.alteeve.com");
         let t = tempfile::tempdir().unwrap();
         let root = t.path().join("root");
-        fixture_root(&root, &fqdn, node);
-        let bin = fake_bin(t.path());
+        fixture_root(&root, node);
+        let bin = fake_chkconfig(t.path());
         let ks = std::fs::read_to_string(out.join(format!("ks/{node}.ks"))).unwrap();
         let body = t.path().join("post.sh");
         std::fs::write(&body, post_body(&ks)).unwrap();
@@ -220,8 +130,8 @@ fn test_post_grub_conf_still_converts_with_grub_tools() {
     let server = serve(&out);
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
-    fixture_root(&root, "an-node01.alteeve.com", "an-node01");
-    let bin = fake_bin(t.path());
+    fixture_root(&root, "an-node01");
+    let bin = fake_chkconfig(t.path());
     let ks = std::fs::read_to_string(out.join("ks/an-node01.ks")).unwrap();
     let body = t.path().join("post.sh");
     std::fs::write(&body, post_body(&ks)).unwrap();

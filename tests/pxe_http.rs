@@ -4,84 +4,8 @@
 
 mod common;
 use common::*;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-
-/// python3's http.server on a free loopback port, serving `dir`.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(require("python3", "python3"))
-        .args(["-m", "http.server", "--bind", "127.0.0.1"])
-        .arg(port.to_string())
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-/// A fixture root of stock CentOS 5 files where the %post edits them.
-fn fixture_root(root: &Path) {
-    let stock = shared().join("reference/el5-stock-files");
-    for (from, to) in [
-        ("grub.conf", "boot/grub/grub.conf"),
-        ("inittab", "etc/inittab"),
-        ("xend.init", "etc/init.d/xend"),
-        ("xend-config.sxp", "etc/xen/xend-config.sxp"),
-        ("lvm.conf", "etc/lvm/lvm.conf"),
-        ("hosts", "etc/hosts"),
-    ] {
-        let dest = root.join(to);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(stock.join(from), &dest).unwrap();
-    }
-}
-
-/// A `chkconfig` on PATH that only logs its arguments.
-fn fake_chkconfig(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("chkconfig");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\necho \"chkconfig $*\" >>\"$CHKCONFIG_LOG\"\n",
-    )
-    .unwrap();
-    let st = Command::new("chmod")
-        .arg("755")
-        .arg(&script)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    bin
-}
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// Runs the node's %post (from its built kickstart) against a new fixture
 /// root with SOURCE pointing at the server; returns the root and the run.
@@ -89,7 +13,7 @@ fn run_post(out: &Path, node: &str, source: &str) -> (tempfile::TempDir, Output)
     require("wget", "wget");
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
-    fixture_root(&root);
+    fixture_root(&root, node);
     let bin = fake_chkconfig(t.path());
     let ks = std::fs::read_to_string(out.join(format!("ks/{node}.ks"))).unwrap();
     let body = t.path().join("post.sh");

@@ -349,11 +349,7 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
         &format!("alias {}/;", out.display()),
     );
     std::fs::write(dir.path().join("snippet.conf"), snippet).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let d = dir.path().display();
     // Workers read the overlays (0640, owned by the user running the test).
     let user = if nix_is_root() { "user root;\n" } else { "" };
@@ -375,12 +371,7 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for_port(port);
     NginxServer {
         child,
         port,

@@ -2,8 +2,9 @@
 //! binary, golden files, and required external tools.
 #![allow(dead_code)]
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_clusterkick");
 
@@ -177,4 +178,99 @@ pub fn post_body(ks: &str) -> String {
     let body_start = rest.find('\n').expect("newline") + 1;
     let body = &rest[body_start..];
     body.split("\n%").next().unwrap_or(body).to_string()
+}
+
+/// python3's http.server on a free loopback port, serving `dir`.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// Waits (up to 5 s) until something listens on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on 127.0.0.1:{port}");
+}
+
+pub fn serve(dir: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(require("python3", "python3"))
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start python3 -m http.server");
+    wait_for_port(port);
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// Stock EL5 files (../shared/reference/el5-stock-files) laid out where
+/// CentOS puts them. The hosts file is the one anaconda writes when the
+/// node's name did not resolve at install time, with this node's name in
+/// place of the reference's placeholder.
+pub fn fixture_root(dir: &Path, node: &str) {
+    let stock = shared().join("reference/el5-stock-files");
+    for (from, to) in [
+        ("grub.conf", "boot/grub/grub.conf"),
+        ("inittab", "etc/inittab"),
+        ("xend.init", "etc/init.d/xend"),
+        ("xend-config.sxp", "etc/xen/xend-config.sxp"),
+        ("lvm.conf", "etc/lvm/lvm.conf"),
+        ("ifcfg-eth0", "etc/sysconfig/network-scripts/ifcfg-eth0"),
+        ("network", "etc/sysconfig/network"),
+    ] {
+        let dest = dir.join(to);
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(stock.join(from), &dest).expect("copy stock file");
+    }
+    let hosts = std::fs::read_to_string(stock.join("hosts")).expect("stock hosts");
+    let hosts = hosts.replace(
+        "node1.example.com node1",
+        &format!("{node}.alteeve.com {node}"),
+    );
+    std::fs::write(dir.join("etc/hosts"), hosts).expect("write hosts");
+    std::fs::create_dir_all(dir.join("etc/lvm/cache")).expect("mkdir");
+    std::fs::write(dir.join("etc/lvm/cache/.cache"), "stale\n").expect("write cache");
+}
+
+/// A `chkconfig` on PATH that records its arguments in $CHKCONFIG_LOG (the
+/// real one edits the rc.d links of the system it runs on, which a fixture
+/// root does not have). Returns the folder to put first on PATH.
+pub fn fake_chkconfig(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let script = bin.join("chkconfig");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"chkconfig $*\" >>\"$CHKCONFIG_LOG\"\n",
+    )
+    .expect("write chkconfig");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    bin
 }
