@@ -6,7 +6,7 @@ use crate::archive::tar_gz;
 use crate::helper_blob::HelperBlob;
 use crate::kickstart::{kickstart_with, Media, Pins};
 use crate::model::{Cluster, Secrets};
-use crate::overlay::node_files_with;
+use crate::overlay::{cluster_files, node_files_with};
 use crate::render::context::ClusterContext;
 use crate::render::{RenderError, Renderer};
 use sha2::{Digest, Sha256};
@@ -90,9 +90,18 @@ pub fn render_all(
         helper.bytes.clone(),
     );
     let cctx = ClusterContext::new(cluster);
-    for node in &cluster.nodes {
-        let ctx = cctx.node(cluster, node);
-        let files = node_files_with(r, cluster, secrets, node, &ctx)?;
+    let ctxs: Vec<_> = cluster
+        .nodes
+        .iter()
+        .map(|n| cctx.node(cluster, n))
+        .collect();
+    // cluster.conf, openais.conf and drbd.conf are the same on every node.
+    let shared = match ctxs.first() {
+        Some(ctx) => cluster_files(r, secrets, ctx)?,
+        None => Vec::new(),
+    };
+    for (node, ctx) in cluster.nodes.iter().zip(&ctxs) {
+        let files = node_files_with(r, cluster, secrets, node, ctx, &shared)?;
         let tgz = tar_gz(&files).map_err(|source| BuildError::Pack {
             node: node.name.clone(),
             source,
@@ -102,7 +111,7 @@ pub fn render_all(
             overlay_sha256: &sha,
             helper_sha256: &helper.sha256,
         };
-        let ks = kickstart_with(r, cluster, &ctx, Media::Http, &pins)?;
+        let ks = kickstart_with(r, cluster, ctx, Media::Http, &pins)?;
         out.add(format!("ks/{}.ks", node.name), 0o644, ks.into_bytes());
         // The overlay holds the fence passwords and the helper's key.
         out.add(format!("overlay/{}.tar.gz", node.name), 0o640, tgz);

@@ -21,24 +21,51 @@ pub fn node_files(
     secrets: &Secrets,
     node: &Node,
 ) -> Result<Vec<OverlayFile>, RenderError> {
-    node_files_with(
-        r,
-        cluster,
-        secrets,
-        node,
-        &node_context(cluster, node, None),
-    )
+    let ctx = node_context(cluster, node, None);
+    let shared = cluster_files(r, secrets, &ctx)?;
+    node_files_with(r, cluster, secrets, node, &ctx, &shared)
 }
 
-/// [`node_files`] with the node's template context already made.
+/// The overlay files that are the same on every node of the cluster
+/// (cluster.conf, openais.conf, drbd.conf: cman and DRBD want them
+/// identical): rendered once per cluster. `ctx` may be any node's context.
+pub fn cluster_files(
+    r: &Renderer,
+    secrets: &Secrets,
+    ctx: &Value,
+) -> Result<Vec<OverlayFile>, RenderError> {
+    let mut files = vec![OverlayFile {
+        // cluster.conf carries the fence passwords: 0640 root:root.
+        path: "etc/cluster/cluster.conf".into(),
+        mode: 0o640,
+        contents: r
+            .render("etc/cluster/cluster.conf.j2", &with_secrets(ctx, secrets))?
+            .into_bytes(),
+    }];
+    for (path, template) in [
+        ("etc/ais/openais.conf", "etc/ais/openais.conf.j2"),
+        ("etc/drbd.conf", "etc/drbd.conf.j2"),
+    ] {
+        files.push(OverlayFile {
+            path: path.into(),
+            mode: 0o644,
+            contents: r.render(template, ctx)?.into_bytes(),
+        });
+    }
+    Ok(files)
+}
+
+/// [`node_files`] with the node's template context and the cluster-wide
+/// files (from [`cluster_files`]) already made.
 pub fn node_files_with(
     r: &Renderer,
     cluster: &Cluster,
     secrets: &Secrets,
     node: &Node,
     ctx: &Value,
+    shared: &[OverlayFile],
 ) -> Result<Vec<OverlayFile>, RenderError> {
-    let mut files = Vec::new();
+    let mut files = shared.to_vec();
     let mut add = |path: &str, mode: u32, contents: Vec<u8>| {
         files.push(OverlayFile {
             path: path.to_string(),
@@ -46,17 +73,7 @@ pub fn node_files_with(
             contents,
         })
     };
-    // cluster.conf carries the fence passwords: 0640 root:root.
-    let with_secrets = with_secrets(ctx, secrets);
-    add(
-        "etc/cluster/cluster.conf",
-        0o640,
-        r.render("etc/cluster/cluster.conf.j2", &with_secrets)?
-            .into_bytes(),
-    );
     for (path, template, mode) in [
-        ("etc/ais/openais.conf", "etc/ais/openais.conf.j2", 0o644),
-        ("etc/drbd.conf", "etc/drbd.conf.j2", 0o644),
         ("etc/sysconfig/network", "etc/sysconfig/network.j2", 0o644),
         (
             "etc/xen/scripts/an-network-script",
