@@ -4,7 +4,6 @@
 
 use crate::overlay::OverlayFile;
 use flate2::{Compression, GzBuilder};
-use std::collections::BTreeSet;
 use std::io::Write;
 
 /// 2010-05-11 00:00:00 UTC, the date of the seed document: every entry gets it.
@@ -25,42 +24,28 @@ fn header(path: &str, mode: u32, size: u64, kind: tar::EntryType) -> std::io::Re
     Ok(h)
 }
 
-/// Packs the files (and every parent directory, mode 0755) into a gzip'd tar.
+/// Packs the files into a gzip'd tar. There are no directory entries on
+/// purpose: unpacked over a live root, a directory entry would reset the
+/// mode and time of /etc or /usr, and GNU tar may replace a symlink such as
+/// EL5's /etc/init.d -> rc.d/init.d with a real directory. Missing parent
+/// folders are made by tar (0755).
 pub fn tar_gz(files: &[OverlayFile]) -> std::io::Result<Vec<u8>> {
-    let mut dirs = BTreeSet::new();
-    for f in files {
-        let mut p = f.path.as_str();
-        while let Some(i) = p.rfind('/') {
-            p = &p[..i];
-            dirs.insert(format!("{p}/"));
-        }
-    }
-    let mut entries: Vec<(&str, Option<&OverlayFile>)> =
-        dirs.iter().map(|d| (d.as_str(), None)).collect();
-    entries.extend(files.iter().map(|f| (f.path.as_str(), Some(f))));
-    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let mut entries: Vec<&OverlayFile> = files.iter().collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
 
     // Lay out the whole tar in memory first, then compress it in one call:
     // much cheaper than feeding the compressor one small header at a time.
     let size: usize =
         entries.len() * 512 + files.iter().map(|f| f.contents.len() + 512).sum::<usize>() + 1024;
     let mut tar = tar::Builder::new(Vec::with_capacity(size));
-    for (path, file) in entries {
-        match file {
-            None => {
-                let h = header(path, 0o755, 0, tar::EntryType::Directory)?;
-                tar.append(&h, std::io::empty())?;
-            }
-            Some(f) => {
-                let h = header(
-                    path,
-                    f.mode,
-                    f.contents.len() as u64,
-                    tar::EntryType::Regular,
-                )?;
-                tar.append(&h, f.contents.as_slice())?;
-            }
-        }
+    for f in entries {
+        let h = header(
+            &f.path,
+            f.mode,
+            f.contents.len() as u64,
+            tar::EntryType::Regular,
+        )?;
+        tar.append(&h, f.contents.as_slice())?;
     }
     let raw = tar.into_inner()?;
     let mut gz = GzBuilder::new()

@@ -115,9 +115,10 @@ pub fn node_files_with(
         format!("{}\n", secrets.firstboot_key).into_bytes(),
     );
     add(
-        "etc/init.d/clusterkick-firstboot",
+        // The real path: on EL5 /etc/init.d is a symlink to rc.d/init.d.
+        "etc/rc.d/init.d/clusterkick-firstboot",
         0o755,
-        r.raw("etc/init.d/clusterkick-firstboot")?.to_vec(),
+        r.raw("etc/rc.d/init.d/clusterkick-firstboot")?.to_vec(),
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

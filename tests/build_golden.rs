@@ -139,7 +139,7 @@ fn test_overlay_extracts_with_gnu_tar_with_owners_and_modes() {
     assert_eq!(mode("etc/clusterkick/firstboot.key"), 0o600);
     assert_eq!(mode("etc/clusterkick/firstboot.toml"), 0o600);
     assert_eq!(mode("etc/xen/scripts/an-network-script"), 0o755);
-    assert_eq!(mode("etc/init.d/clusterkick-firstboot"), 0o755);
+    assert_eq!(mode("etc/rc.d/init.d/clusterkick-firstboot"), 0o755);
     assert_eq!(mode("usr/lib/drbd/clusterkick-fence-peer.sh"), 0o755);
     assert_eq!(mode("etc/drbd.conf"), 0o644);
     assert_eq!(mode("etc/sysconfig/network-scripts/ifcfg-eth2"), 0o644);

@@ -215,7 +215,10 @@ fn test_generated_scripts_pass_shellcheck() {
             &x.path().join("usr/lib/drbd/clusterkick-fence-peer.sh"),
             "sh",
         );
-        check_script(&x.path().join("etc/init.d/clusterkick-firstboot"), "bash");
+        check_script(
+            &x.path().join("etc/rc.d/init.d/clusterkick-firstboot"),
+            "bash",
+        );
     }
     let t = tempfile::tempdir().unwrap();
     for n in ["an-node01", "an-node02"] {

@@ -13,7 +13,7 @@ fn script() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .and_then(Path::parent)
-        .map(|root| root.join("overlays/etc/init.d/clusterkick-firstboot"))
+        .map(|root| root.join("overlays/etc/rc.d/init.d/clusterkick-firstboot"))
         .expect("repo root")
 }
 

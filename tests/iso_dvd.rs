@@ -463,19 +463,7 @@ fn dvd_install(m: &Made, node: &str) -> DvdInstall {
     std::fs::create_dir_all(&media).unwrap();
     extract_dir(&m.new, "/clusterkick", &media.join("clusterkick"));
     let sysimage = t.path().join("sysimage");
-    let stock = shared().join("reference/el5-stock-files");
-    for (from, to) in [
-        ("grub.conf", "boot/grub/grub.conf"),
-        ("inittab", "etc/inittab"),
-        ("xend.init", "etc/init.d/xend"),
-        ("xend-config.sxp", "etc/xen/xend-config.sxp"),
-        ("lvm.conf", "etc/lvm/lvm.conf"),
-        ("hosts", "etc/hosts"),
-    ] {
-        let dest = sysimage.join(to);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(stock.join(from), dest).unwrap();
-    }
+    fixture_root(&sysimage, node);
     let ks = String::from_utf8(extract(
         &m.new,
         &format!("/clusterkick/an-cluster/ks/{node}.ks"),

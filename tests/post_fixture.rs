@@ -83,6 +83,16 @@ fn test_post_edits_stock_files_idempotently() {
             "stale LVM cache left behind"
         );
         assert!(!root.join("etc/clusterkick/POST-FAILED").exists());
+        // Unpacking over the root kept EL5's /etc/init.d symlink, and the
+        // init script is where chkconfig looks for it.
+        assert!(
+            std::fs::symlink_metadata(root.join("etc/init.d"))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "/etc/init.d was replaced"
+        );
+        assert!(root.join("etc/init.d/clusterkick-firstboot").is_file());
         // The overlay and the helper are in place.
         assert!(root.join("etc/cluster/cluster.conf").is_file());
         assert!(root.join("usr/sbin/clusterkick-firstboot").is_file());

@@ -230,7 +230,7 @@ pub fn serve(dir: &Path) -> Server {
 }
 
 /// Stock EL5 files (../shared/reference/el5-stock-files) laid out where
-/// CentOS puts them. The hosts file is the one anaconda writes when the
+/// CentOS puts them, /etc/init.d symlink included. The hosts file is the one anaconda writes when the
 /// node's name did not resolve at install time, with this node's name in
 /// place of the reference's placeholder.
 pub fn fixture_root(dir: &Path, node: &str) {
@@ -238,7 +238,7 @@ pub fn fixture_root(dir: &Path, node: &str) {
     for (from, to) in [
         ("grub.conf", "boot/grub/grub.conf"),
         ("inittab", "etc/inittab"),
-        ("xend.init", "etc/init.d/xend"),
+        ("xend.init", "etc/rc.d/init.d/xend"),
         ("xend-config.sxp", "etc/xen/xend-config.sxp"),
         ("lvm.conf", "etc/lvm/lvm.conf"),
         ("ifcfg-eth0", "etc/sysconfig/network-scripts/ifcfg-eth0"),
@@ -248,6 +248,8 @@ pub fn fixture_root(dir: &Path, node: &str) {
         std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
         std::fs::copy(stock.join(from), &dest).expect("copy stock file");
     }
+    // As on EL5: /etc/init.d is a symlink to rc.d/init.d.
+    std::os::unix::fs::symlink("rc.d/init.d", dir.join("etc/init.d")).expect("symlink etc/init.d");
     let hosts = std::fs::read_to_string(stock.join("hosts")).expect("stock hosts");
     let hosts = hosts.replace(
         "node1.example.com node1",
