@@ -173,3 +173,41 @@ fn test_post_grub_conf_still_converts_with_grub_tools() {
     );
     assert!(cfg.contains("dom0_mem=512M"), "{cfg}");
 }
+
+#[test]
+fn test_post_takes_node_names_off_every_other_hosts_line() {
+    // When the name resolved at install time, anaconda writes it on the
+    // loopback line's neighbour for the install NIC's address instead.
+    let ws = Workspace::new();
+    let out = ws.build(&ws.profile());
+    let server = serve(&out);
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    fixture_root(&root, "an-node01");
+    std::fs::write(
+        root.join("etc/hosts"),
+        "# Do not remove the following line, or various programs\n# that require network functionality will fail.\n127.0.0.1\t\tlocalhost.localdomain localhost\n::1\t\tlocalhost6.localdomain6 localhost6\n192.168.1.71\t\tan-node01.alteeve.com an-node01\n192.168.1.9\t\tmirror.alteeve.com mirror an-node02\n",
+    )
+    .unwrap();
+    let bin = fake_chkconfig(t.path());
+    let ks = std::fs::read_to_string(out.join("ks/an-node01.ks")).unwrap();
+    let body = t.path().join("post.sh");
+    std::fs::write(&body, post_body(&ks)).unwrap();
+    let o = run_post(&body, &root, &server.url, &bin, &t.path().join("log"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let hosts = std::fs::read_to_string(root.join("etc/hosts")).unwrap();
+    assert_eq!(
+        hosts,
+        "# Do not remove the following line, or various programs\n# that require network functionality will fail.\n127.0.0.1\t\tlocalhost.localdomain localhost\n::1\t\tlocalhost6.localdomain6 localhost6\n192.168.1.9\t\tmirror.alteeve.com mirror\n# clusterkick begin: cluster an-cluster on the back channel\n10.0.1.71\tan-node01.alteeve.com an-node01\n10.0.1.72\tan-node02.alteeve.com an-node02\n# clusterkick end\n"
+    );
+    // getent resolves the way cman will: the first match wins.
+    let first = hosts
+        .lines()
+        .find(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .any(|n| n == "an-node01.alteeve.com")
+        })
+        .unwrap();
+    assert!(first.starts_with("10.0.1.71"), "{first}");
+}
