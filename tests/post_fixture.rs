@@ -27,10 +27,11 @@ fn run_post(
         .unwrap()
 }
 
-const EDITED: [&str; 7] = [
+const EDITED: [&str; 8] = [
     "boot/grub/grub.conf",
     "etc/inittab",
     "etc/init.d/xend",
+    "etc/init.d/drbd",
     "etc/xen/xend-config.sxp",
     "etc/lvm/lvm.conf",
     "etc/hosts",

@@ -248,6 +248,12 @@ pub fn fixture_root(dir: &Path, node: &str) {
         std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
         std::fs::copy(stock.join(from), &dest).expect("copy stock file");
     }
+    // drbd83's init script (its header: see tests/fixtures/INDEX).
+    std::fs::copy(
+        repo().join("tests/fixtures/el5/drbd.init"),
+        dir.join("etc/rc.d/init.d/drbd"),
+    )
+    .expect("copy drbd init fixture");
     // As on EL5: /etc/init.d is a symlink to rc.d/init.d.
     std::os::unix::fs::symlink("rc.d/init.d", dir.join("etc/init.d")).expect("symlink etc/init.d");
     let hosts = std::fs::read_to_string(stock.join("hosts")).expect("stock hosts");
