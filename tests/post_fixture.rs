@@ -4,28 +4,7 @@
 
 mod common;
 use common::*;
-use std::path::Path;
 use std::process::Command;
-
-fn run_post(
-    body: &Path,
-    root: &Path,
-    source: &str,
-    bin: &Path,
-    log: &Path,
-) -> std::process::Output {
-    Command::new("bash")
-        .arg(body)
-        .env("ROOT", root)
-        .env("SOURCE", source)
-        .env("CHKCONFIG_LOG", log)
-        .env(
-            "PATH",
-            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-        )
-        .output()
-        .unwrap()
-}
 
 const EDITED: [&str; 8] = [
     "boot/grub/grub.conf",
@@ -44,16 +23,9 @@ fn test_post_edits_stock_files_idempotently() {
     let out = ws.build(&ws.profile());
     let server = serve(&out);
     for node in ["an-node01", "an-node02"] {
-        let t = tempfile::tempdir().unwrap();
-        let root = t.path().join("root");
-        fixture_root(&root, node);
-        let bin = fake_chkconfig(t.path());
-        let ks = std::fs::read_to_string(out.join(format!("ks/{node}.ks"))).unwrap();
-        let body = t.path().join("post.sh");
-        std::fs::write(&body, post_body(&ks)).unwrap();
-        let log = t.path().join("chkconfig.log");
-
-        let first = run_post(&body, &root, &server.url, &bin, &log);
+        let p = PostRun::new(&out, node);
+        let root = &p.root;
+        let first = p.run(&server.url);
         assert!(
             first.status.success(),
             "{node} %post failed: {}{}",
@@ -64,7 +36,7 @@ fn test_post_edits_stock_files_idempotently() {
             .iter()
             .map(|p| std::fs::read(root.join(p)).unwrap())
             .collect();
-        let second = run_post(&body, &root, &server.url, &bin, &log);
+        let second = p.run(&server.url);
         assert!(
             second.status.success(),
             "second run failed: {}",
@@ -77,7 +49,7 @@ fn test_post_edits_stock_files_idempotently() {
         }
         golden(
             &format!("post-root/{node}/chkconfig.log"),
-            &std::fs::read(&log).unwrap(),
+            &std::fs::read(&p.chkconfig_log).unwrap(),
         );
         assert!(
             !root.join("etc/lvm/cache/.cache").exists(),
@@ -139,14 +111,9 @@ fn test_post_grub_conf_still_converts_with_grub_tools() {
     let ws = Workspace::new();
     let out = ws.build(&ws.profile());
     let server = serve(&out);
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    fixture_root(&root, "an-node01");
-    let bin = fake_chkconfig(t.path());
-    let ks = std::fs::read_to_string(out.join("ks/an-node01.ks")).unwrap();
-    let body = t.path().join("post.sh");
-    std::fs::write(&body, post_body(&ks)).unwrap();
-    let o = run_post(&body, &root, &server.url, &bin, &t.path().join("log"));
+    let p = PostRun::new(&out, "an-node01");
+    let (t, root) = (&p.dir, &p.root);
+    let o = p.run(&server.url);
     assert!(o.status.success());
     let grub = std::fs::read_to_string(root.join("boot/grub/grub.conf")).unwrap();
     assert!(grub.lines().any(|l| l.trim_start().starts_with("kernel /xen.gz-") && l.ends_with(" dom0_mem=512M")), "{grub}");
@@ -182,19 +149,14 @@ fn test_post_takes_node_names_off_every_other_hosts_line() {
     let ws = Workspace::new();
     let out = ws.build(&ws.profile());
     let server = serve(&out);
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    fixture_root(&root, "an-node01");
+    let p = PostRun::new(&out, "an-node01");
+    let root = &p.root;
     std::fs::write(
         root.join("etc/hosts"),
         "# Do not remove the following line, or various programs\n# that require network functionality will fail.\n127.0.0.1\t\tlocalhost.localdomain localhost\n::1\t\tlocalhost6.localdomain6 localhost6\n192.168.1.71\t\tan-node01.alteeve.com an-node01\n192.168.1.9\t\tmirror.alteeve.com mirror an-node02\n",
     )
     .unwrap();
-    let bin = fake_chkconfig(t.path());
-    let ks = std::fs::read_to_string(out.join("ks/an-node01.ks")).unwrap();
-    let body = t.path().join("post.sh");
-    std::fs::write(&body, post_body(&ks)).unwrap();
-    let o = run_post(&body, &root, &server.url, &bin, &t.path().join("log"));
+    let o = p.run(&server.url);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let hosts = std::fs::read_to_string(root.join("etc/hosts")).unwrap();
     assert_eq!(

@@ -8,28 +8,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs the node's %post (from its built kickstart) against a new fixture
-/// root with SOURCE pointing at the server; returns the root and the run.
-fn run_post(out: &Path, node: &str, source: &str) -> (tempfile::TempDir, Output) {
+/// root with SOURCE pointing at the server; returns the run and its result.
+fn run_post(out: &Path, node: &str, source: &str) -> (PostRun, Output) {
     require("wget", "wget");
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    fixture_root(&root, node);
-    let bin = fake_chkconfig(t.path());
-    let ks = std::fs::read_to_string(out.join(format!("ks/{node}.ks"))).unwrap();
-    let body = t.path().join("post.sh");
-    std::fs::write(&body, post_body(&ks)).unwrap();
-    let o = Command::new("bash")
-        .arg(&body)
-        .env("ROOT", &root)
-        .env("SOURCE", source)
-        .env("CHKCONFIG_LOG", t.path().join("chkconfig.log"))
-        .env(
-            "PATH",
-            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-        )
-        .output()
-        .unwrap();
-    (t, o)
+    let p = PostRun::new(out, node);
+    let o = p.run(source);
+    (p, o)
 }
 
 fn text(o: &Output) -> String {
@@ -104,7 +88,7 @@ fn test_post_fetches_and_verifies_from_a_served_build() {
 
     let (t, o) = run_post(&out, "an-node01", &server.url);
     assert!(o.status.success(), "%post failed: {}", text(&o));
-    let root = t.path().join("root");
+    let root = t.root.clone();
     assert!(!root.join("etc/clusterkick/POST-FAILED").exists());
     // The overlay landed: every file in it is in the root, byte for byte.
     let overlay = untar(&out.join("overlay/an-node01.tar.gz"));
@@ -139,12 +123,7 @@ fn test_post_refuses_a_tampered_overlay() {
     flip_a_byte(&served.path().join("overlay/an-node01.tar.gz"));
     let server = serve(served.path());
     let (t, o) = run_post(&out, "an-node01", &server.url);
-    assert_refused(
-        &t.path().join("root"),
-        &o,
-        "overlay",
-        "overlay/an-node01.tar.gz",
-    );
+    assert_refused(&t.root, &o, "overlay", "overlay/an-node01.tar.gz");
 }
 
 #[test]
@@ -167,7 +146,7 @@ fn test_post_refuses_a_tampered_helper() {
         .to_string();
     let server = serve(served.path());
     let (t, o) = run_post(&out, "an-node01", &server.url);
-    assert_refused(&t.path().join("root"), &o, "first-boot helper", &rel);
+    assert_refused(&t.root, &o, "first-boot helper", &rel);
 }
 
 #[test]
@@ -184,10 +163,5 @@ fn test_post_refuses_another_nodes_overlay() {
     .unwrap();
     let server = serve(served.path());
     let (t, o) = run_post(&out, "an-node01", &server.url);
-    assert_refused(
-        &t.path().join("root"),
-        &o,
-        "overlay",
-        "overlay/an-node01.tar.gz",
-    );
+    assert_refused(&t.root, &o, "overlay", "overlay/an-node01.tar.gz");
 }

@@ -282,3 +282,53 @@ pub fn fake_chkconfig(dir: &Path) -> PathBuf {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     bin
 }
+
+/// A node's %post (taken from its built kickstart) ready to run against a
+/// new fixture root of stock EL5 files, with the fake `chkconfig` on PATH.
+pub struct PostRun {
+    pub dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub body: PathBuf,
+    pub chkconfig_log: PathBuf,
+    bin: PathBuf,
+}
+
+impl PostRun {
+    /// `out` is a built DIR/<cluster>/.
+    pub fn new(out: &Path, node: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("root");
+        fixture_root(&root, node);
+        let bin = fake_chkconfig(dir.path());
+        let ks = std::fs::read_to_string(out.join(format!("ks/{node}.ks"))).expect("read ks");
+        let body = dir.path().join("post.sh");
+        std::fs::write(&body, post_body(&ks)).expect("write post body");
+        let chkconfig_log = dir.path().join("chkconfig.log");
+        Self {
+            dir,
+            root,
+            body,
+            chkconfig_log,
+            bin,
+        }
+    }
+
+    /// Runs the %post with SOURCE (where it fetches from) set to `source`.
+    pub fn run(&self, source: &str) -> Output {
+        Command::new("bash")
+            .arg(&self.body)
+            .env("ROOT", &self.root)
+            .env("SOURCE", source)
+            .env("CHKCONFIG_LOG", &self.chkconfig_log)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .output()
+            .expect("run bash")
+    }
+}
