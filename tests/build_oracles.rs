@@ -76,7 +76,7 @@ fn test_kickstarts_pass_ksvalidator_rhel5() {
 #[test]
 fn test_cluster_conf_validates_against_cman_schema() {
     let xmllint = require("xmllint", "libxml2-utils");
-    let rng = shared().join("oracles/cluster.rng");
+    let rng = fixtures().join("schema/cluster.rng");
     let b = built(None);
     let mut confs = Vec::new();
     for (n, x) in &b.overlays {
@@ -100,7 +100,7 @@ fn test_cluster_conf_validates_against_cman_schema() {
 #[test]
 fn test_cluster_conf_escapes_xml_in_values() {
     let xmllint = require("xmllint", "libxml2-utils");
-    let rng = shared().join("oracles/cluster.rng");
+    let rng = fixtures().join("schema/cluster.rng");
     let b = built(Some(|s| {
         s.replace(r#"login = "motoko""#, r#"login = "mo\"to<ko>&'""#)
     }));
@@ -177,7 +177,7 @@ fn test_openais_conf_parses_with_corosync() {
     let b = built(None);
     let conf = b.overlays[0].1.path().join("etc/ais/openais.conf");
     // corosync 3 needs a nodelist to get past its own checks; the syntax
-    // check is what we want from it (see ../shared/oracles/README.md).
+    // check is what we want from it (see tests/fixtures/INDEX).
     let t = tempfile::tempdir().unwrap();
     let copy = t.path().join("openais.conf");
     let mut text = std::fs::read_to_string(&conf).unwrap();
@@ -261,7 +261,7 @@ fn test_network_map_is_well_formed_svg() {
 #[test]
 fn test_fence_methods_and_devices_keep_their_order() {
     let xmllint = require("xmllint", "libxml2-utils");
-    let rng = shared().join("oracles/cluster.rng");
+    let rng = fixtures().join("schema/cluster.rng");
     // Three methods for an-node01 (IPMI first, then two PDUs together, then
     // the Node Assassin), three devices.
     let b = built(Some(|s| {

@@ -12,8 +12,10 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn shared() -> PathBuf {
-    repo().join("..").join("shared")
+/// Fixtures copied into the repository, each with its source in
+/// tests/fixtures/INDEX: a clone of the project alone runs every test.
+pub fn fixtures() -> PathBuf {
+    repo().join("tests").join("fixtures")
 }
 
 /// A scratch folder holding a copy of profiles/ (example profile and its
@@ -229,12 +231,12 @@ pub fn serve(dir: &Path) -> Server {
     }
 }
 
-/// Stock EL5 files (../shared/reference/el5-stock-files) laid out where
+/// Stock EL5 files (tests/fixtures/el5/stock) laid out where
 /// CentOS puts them, /etc/init.d symlink included. The hosts file is the one anaconda writes when the
 /// node's name did not resolve at install time, with this node's name in
 /// place of the reference's placeholder.
 pub fn fixture_root(dir: &Path, node: &str) {
-    let stock = shared().join("reference/el5-stock-files");
+    let stock = fixtures().join("el5/stock");
     for (from, to) in [
         ("grub.conf", "boot/grub/grub.conf"),
         ("inittab", "etc/inittab"),
