@@ -9,6 +9,7 @@ pub mod build;
 pub mod cmdline;
 pub mod commands;
 pub mod diag;
+pub mod fence_na;
 pub mod firstboot;
 pub mod helper_blob;
 pub mod iso;

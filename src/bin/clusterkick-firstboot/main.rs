@@ -53,6 +53,10 @@ struct RecoverArgs {
 }
 
 fn main() {
+    // Named fence_na (/sbin/fence_na links here) or `fence-na`: the agent.
+    if let Some(args) = clusterkick::fence_na::invocation(std::env::args_os()) {
+        std::process::exit(clusterkick::fence_na::main(args));
+    }
     let cli = Cli::parse();
     let opts = Options {
         config: cli.config,
