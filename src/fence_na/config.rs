@@ -208,22 +208,47 @@ pub fn load(path: &Path) -> Result<Config, Error> {
         )));
     }
     let text = String::from_utf8(bytes).map_err(|_| err("is not UTF-8 text".into()))?;
-    parse(&text).map_err(err)
+    parse(&text).map_err(|e| match e.at {
+        Some((line, col)) => Error::ConfigAt {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: e.message,
+        },
+        None => err(e.message),
+    })
+}
+
+/// Why config text was refused: where (line, column) when TOML itself
+/// failed, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub at: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.at {
+            Some((l, c)) => write!(f, "{l}:{c}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
 }
 
 /// Parses and checks config text. Errors start with `line:col:` when TOML
 /// itself fails, or name the key (`device[2].max_nodes`) when a value is
 /// out of range.
-pub fn parse(text: &str) -> Result<Config, String> {
-    let cfg: Config = toml::from_str(text).map_err(|e| syntax_message(text, &e))?;
-    check(&cfg)?;
+pub fn parse(text: &str) -> Result<Config, ParseError> {
+    let cfg: Config = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
+    check(&cfg).map_err(|message| ParseError { at: None, message })?;
     Ok(cfg)
 }
 
-/// toml's message without its source excerpt, with the position in front;
+/// toml's message without its source excerpt, and its position;
 /// on a line that sets `passwd`, or when the message would quote a password,
 /// the message says so and shows nothing of the value.
-fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+fn syntax_error(text: &str, e: &toml::de::Error) -> ParseError {
     let (line, col) = match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
@@ -238,13 +263,16 @@ fn syntax_message(text: &str, e: &toml::de::Error) -> String {
     let leaks = password_values(text)
         .iter()
         .any(|v| !v.is_empty() && message.contains(v.as_str()));
-    if sets_passwd(line_text) || leaks {
-        return format!(
-            "{line}:{col}: the `passwd` value is not valid (write it as a quoted TOML string); \
-             the value is not shown"
-        );
+    let message = if sets_passwd(line_text) || leaks {
+        "the `passwd` value is not valid (write it as a quoted TOML string); the value is not shown"
+            .to_string()
+    } else {
+        message
+    };
+    ParseError {
+        at: Some((line, col)),
+        message,
     }
-    format!("{line}:{col}: {message}")
 }
 
 fn sets_passwd(line: &str) -> bool {
@@ -372,37 +400,42 @@ passwd = "pw-in-config"
     fn errors_give_position_and_never_the_password() {
         // An unterminated string on the passwd line.
         let bad = GOOD.replace("\"pw-in-config\"", "\"pw-in-config");
-        let m = parse(&bad).unwrap_err();
+        let m = parse(&bad).unwrap_err().to_string();
         assert!(m.starts_with("6:"), "{m}");
         assert!(!m.contains("pw-in-config"), "{m}");
         // A password written as a bare word.
         let bad = GOOD.replace("\"pw-in-config\"", "pw-in-config");
-        let m = parse(&bad).unwrap_err();
+        let m = parse(&bad).unwrap_err().to_string();
         assert!(!m.contains("pw-in-config"), "{m}");
         // A number where a string belongs: toml would quote it.
         let bad = GOOD.replace("\"pw-in-config\"", "918273645");
-        let m = parse(&bad).unwrap_err();
+        let m = parse(&bad).unwrap_err().to_string();
         assert!(!m.contains("918273645"), "{m}");
         // Elsewhere the message is toml's, with the position.
         let bad = GOOD.replace("login =", "loign =");
-        let m = parse(&bad).unwrap_err();
+        let m = parse(&bad).unwrap_err().to_string();
         assert!(m.contains("loign"), "{m}");
         assert!(m.starts_with("5:"), "{m}");
     }
 
     #[test]
     fn ranges_name_the_key() {
-        let m = parse(&format!("{GOOD}\n[timeouts]\nread_secs = 0\n")).unwrap_err();
+        let m = parse(&format!("{GOOD}\n[timeouts]\nread_secs = 0\n"))
+            .unwrap_err()
+            .to_string();
         assert!(m.starts_with("timeouts.read_secs: 0"), "{m}");
         let m = parse(&GOOD.replace("[device.aliases]", "max_nodes = 0\n[device.aliases]"))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(m.starts_with("device[1].max_nodes"), "{m}");
-        let m = parse(&GOOD.replace("2 = ", "7 = ")).unwrap_err();
+        let m = parse(&GOOD.replace("2 = ", "7 = "))
+            .unwrap_err()
+            .to_string();
         assert!(m.contains("key `7`"), "{m}");
         let twice = format!(
             "{GOOD}\n[[device]]\nipaddr = \"Motoko.alteeve.com\"\nlogin = \"a\"\npasswd = \"b\"\n"
         );
-        assert!(parse(&twice).unwrap_err().contains("given twice"));
-        assert!(parse("").unwrap_err().contains("no [[device]]"));
+        assert!(parse(&twice).unwrap_err().message.contains("given twice"));
+        assert!(parse("").unwrap_err().message.contains("no [[device]]"));
     }
 }

@@ -163,7 +163,13 @@ impl Connection {
         // Net::Telnet ends a command with CR LF; NaOS stops a line at either.
         self.stream
             .write_all(format!("{cmd}\r\n").as_bytes())
-            .map_err(|e| self.fail(format!("sending `{cmd}`: {e}")))?;
+            .map_err(|e| {
+                self.fail(if closed(&e) {
+                    format!("the device closed the connection before `{cmd}` could be sent")
+                } else {
+                    format!("sending `{cmd}`: {e}")
+                })
+            })?;
         let mut chunk = [0u8; 1024];
         loop {
             if let Some(end) = eom_end(&self.pending) {
@@ -212,6 +218,11 @@ impl Connection {
                     )))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if closed(&e) => {
+                    return Err(self.fail(format!(
+                        "the device closed the connection before answering `{cmd}` ({e})"
+                    )))
+                }
                 Err(e) => return Err(self.fail(format!("reading the answer to `{cmd}`: {e}"))),
             }
         }
@@ -239,6 +250,17 @@ impl Device for Connection {
         // follows is what counts.
         self.command(&command(port, state)).map(|_| ())
     }
+}
+
+/// The peer went away (a reset counts: a device that closes with our
+/// command unread resets the connection).
+fn closed(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe
+    )
 }
 
 /// Where the first line ending in `EOM` ends (after its newline, if it has

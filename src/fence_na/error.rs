@@ -11,6 +11,14 @@ pub enum Error {
     /// The agent's own config file is missing, unsafe or invalid.
     #[error("config {path}: {message}")]
     Config { path: PathBuf, message: String },
+    /// The config is not valid TOML for its schema, at this place.
+    #[error("{}:{line}:{col}: {message}", path.display())]
+    ConfigAt {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
     /// login/passwd given by fenced or the operator do not match the config.
     #[error(
         "login or password does not match device `{device}` in {path} \

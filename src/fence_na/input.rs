@@ -207,6 +207,8 @@ enum Source {
 }
 
 /// Values as given, with the stdin line each came from (0: command line).
+/// Error messages name the key and the line, never the value: a password
+/// pasted into the wrong key must not reach fenced's syslog.
 #[derive(Default)]
 struct Raw {
     action: Option<(usize, String)>,
@@ -239,21 +241,21 @@ impl Raw {
         let action = match &self.action {
             Some((n, v)) => Action::parse(v).ok_or_else(|| {
                 Error::Usage(format!(
-                    "{}: `{v}` is not an action; give off, on, reboot, status, monitor or list",
+                    "{} is not an action; give off, on, reboot, status, monitor or list",
                     at(*n, "action", "-o")
                 ))
             })?,
             None if source == Source::Stdin => Action::Reboot,
             None => return Err(missing("action", "-o")),
         };
-        let port =
-            match &self.port {
-                Some((n, v)) => Some(parse_port(v).map_err(|why| {
-                    Error::Usage(format!("{}: `{v}` {why}", at(*n, "port", "-n")))
-                })?),
-                None if action.needs_port() => return Err(missing("port", "-n")),
-                None => None,
-            };
+        let port = match &self.port {
+            Some((n, v)) => Some(
+                parse_port(v)
+                    .map_err(|why| Error::Usage(format!("{} {why}", at(*n, "port", "-n"))))?,
+            ),
+            None if action.needs_port() => return Err(missing("port", "-n")),
+            None => None,
+        };
         let ipaddr = match self.ipaddr {
             Some((_, v)) if !v.is_empty() => v,
             _ => return Err(missing("ipaddr", "-a")),
@@ -272,9 +274,8 @@ impl Raw {
             }));
         }
         let delay_secs = match &self.delay {
-            Some((n, v)) => parse_delay(v).map_err(|why| {
-                Error::Usage(format!("{}: `{v}` {why}", at(*n, "delay", "--delay")))
-            })?,
+            Some((n, v)) => parse_delay(v)
+                .map_err(|why| Error::Usage(format!("{} {why}", at(*n, "delay", "--delay"))))?,
             None => 0,
         };
         // The 2010 agent took any `quiet=` as quiet; so do we, except an
@@ -387,7 +388,10 @@ mod tests {
         let e = stdin("action=halt\nport=1\nipaddr=a\nlogin=l\npasswd=p\n")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("stdin line 1: `action`: `halt`"), "{e}");
+        assert!(
+            e.starts_with("stdin line 1: `action` is not an action"),
+            "{e}"
+        );
         for bad in ["0", "00", "100", "-1", "two", ""] {
             let e = stdin(&format!(
                 "port={bad}\nipaddr=a\nlogin=l\npasswd=zzsecretzz\n"

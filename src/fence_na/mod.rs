@@ -124,7 +124,17 @@ fn run(args: Vec<OsString>) -> Result<i32, Error> {
         message: format!(
             "no [[device]] has ipaddr `{}` (it has: {}); cluster.conf's fencedevice ipaddr \
              must be written the same way here",
-            req.ipaddr,
+            // A password given as ipaddr by mistake stays unprinted.
+            if req
+                .passwd
+                .iter()
+                .chain(cfg.devices.iter().map(|d| &d.passwd))
+                .any(|p| p.appears_in(&req.ipaddr))
+            {
+                "(not shown: it holds a password)"
+            } else {
+                req.ipaddr.as_str()
+            },
             cfg.devices
                 .iter()
                 .map(|d| d.ipaddr.as_str())

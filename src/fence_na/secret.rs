@@ -28,6 +28,14 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// True when `text` contains this secret (used to keep a value out of a
+    /// message when it may be a password given in the wrong place).
+    pub fn appears_in(&self, text: &str) -> bool {
+        !self.0.is_empty() && text.contains(&self.0)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<not shown>)")
