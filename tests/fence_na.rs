@@ -44,6 +44,7 @@ power_off_secs = 3
 power_on_secs = 3
 total_secs = 30
 poll_ms = 50
+settle_ms = 50
 "#
     )
 }

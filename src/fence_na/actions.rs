@@ -208,6 +208,9 @@ impl<D: Device, C: Clock> Run<'_, D, C> {
         let s = self.port(port)?;
         if s.power || s.reset {
             self.dev.set(port, SetState::Release)?;
+            if !s.feed {
+                self.clock.sleep(self.timeouts.settle());
+            }
         }
         if s.feed {
             return Ok(format!("Success: port {port:02} is on"));
@@ -459,8 +462,14 @@ mod tests {
 
         let mut m = Model::new(&[true, false]);
         m.ports.get_mut(&2).unwrap().power = true;
-        go(&mut m, Action::On, 2, 0).0.unwrap();
+        let (r, sleeps, _) = go(&mut m, Action::On, 2, 0);
+        r.unwrap();
         assert_eq!(m.log, ["read", "02:0", "02:2", "read"]);
+        assert_eq!(
+            sleeps,
+            ["sleep 1000ms"],
+            "a pause between release and press"
+        );
         assert!(m.ports[&2].feed && !m.ports[&2].power);
 
         let mut m = Model::new(&[true, false]);

@@ -86,6 +86,9 @@ pub struct Timeouts {
     pub total_secs: u64,
     /// Between two state reads while waiting for the feed to change.
     pub poll_ms: u64,
+    /// Between releasing a held switch and pressing power again (the
+    /// published agent's `sleep` between `PP:0` and `PP:2`).
+    pub settle_ms: u64,
 }
 
 impl Default for Timeouts {
@@ -97,6 +100,7 @@ impl Default for Timeouts {
             power_on_secs: 30,
             total_secs: 120,
             poll_ms: 1000,
+            settle_ms: 1000,
         }
     }
 }
@@ -119,6 +123,9 @@ impl Timeouts {
     }
     pub fn poll(&self) -> Duration {
         Duration::from_millis(self.poll_ms)
+    }
+    pub fn settle(&self) -> Duration {
+        Duration::from_millis(self.settle_ms)
     }
 }
 
@@ -359,11 +366,12 @@ fn check(cfg: &Config) -> Result<(), String> {
             ));
         }
     }
-    if !(10..=60_000).contains(&t.poll_ms) {
-        return Err(format!(
-            "timeouts.poll_ms: {} is out of range; give 10 to 60000",
-            t.poll_ms
-        ));
+    for (k, v) in [("poll_ms", t.poll_ms), ("settle_ms", t.settle_ms)] {
+        if !(10..=60_000).contains(&v) {
+            return Err(format!(
+                "timeouts.{k}: {v} is out of range; give 10 to 60000"
+            ));
+        }
     }
     Ok(())
 }
