@@ -690,4 +690,18 @@ fn test_static_agent_fences_under_centos5_syscalls() {
     assert_eq!(sim.sets(), ["02:1", "02:0", "02:2"]);
     let p2 = sim.port(2);
     assert_eq!((p2.power_offs, p2.boots), (1, 1), "{p2:?}");
+
+    // A host name, as the seed's cluster.conf gives one: musl's resolver
+    // reads /etc/hosts (localhost may come first as ::1, where nothing
+    // listens: the next address is tried).
+    let named = Setup::with_config(
+        &config_text(sim.port_number()).replace("\"127.0.0.1\"", "\"localhost\""),
+    );
+    let link = named.dir.path().join("fence_na");
+    std::os::unix::fs::symlink(musl_helper(), &link).unwrap();
+    let mut c = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/el5-syscalls.py"));
+    c.arg(&link).arg("--config").arg(&named.config);
+    let stdin = fenced_stdin("status", "02", PASSWORD, "").replace("127.0.0.1", "localhost");
+    let o = run(c, Some(&stdin));
+    assert_eq!((o.code, o.stdout.trim()), (0, "Status: ON"), "{o:?}");
 }
