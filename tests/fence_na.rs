@@ -627,11 +627,15 @@ fn test_password_is_never_printed_even_verbose() {
         &s,
         &["-v"],
         Some(&format!(
-            "{WRONG}\n{}",
+            "{WRONG}\n{WRONG}=1\n{PASSWORD}=2\nx={WRONG}\n{}",
             fenced_stdin("off", "02", PASSWORD, "")
         )),
     );
     assert_eq!(o.code, 0, "{o:?}");
+    assert!(
+        o.stderr.contains("ignoring stdin lines 1, 2, 3, 4, 7"),
+        "{o:?}"
+    );
     let o = agent(
         &s,
         &[

@@ -79,8 +79,9 @@ pub struct Request {
     pub passwd_script: Option<String>,
     pub delay_secs: u64,
     pub quiet: bool,
-    /// Keys on stdin the agent does not use (reported with -v only).
-    pub ignored: Vec<String>,
+    /// stdin lines the agent does not use (unknown keys, no `=`), reported
+    /// with -v by number only.
+    pub ignored: Vec<usize>,
 }
 
 /// Parses fenced's stdin. When `action` is absent it is `reboot`, the
@@ -102,7 +103,7 @@ pub fn parse_stdin(bytes: &[u8]) -> Result<Request, Error> {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            raw.ignored.push(format!("line {n} (no `=`)"));
+            raw.ignored.push(n);
             continue;
         };
         let (key, value) = (key.trim(), value.trim());
@@ -116,7 +117,8 @@ pub fn parse_stdin(bytes: &[u8]) -> Result<Request, Error> {
             "delay" => &mut raw.delay,
             "quiet" => &mut raw.quiet,
             _ => {
-                raw.ignored.push(format!("`{key}`"));
+                // Named by line only: even a key could be a pasted password.
+                raw.ignored.push(n);
                 continue;
             }
         };
@@ -219,7 +221,7 @@ struct Raw {
     passwd_script: Option<(usize, String)>,
     delay: Option<(usize, String)>,
     quiet: Option<(usize, String)>,
-    ignored: Vec<String>,
+    ignored: Vec<usize>,
 }
 
 impl Raw {
@@ -353,7 +355,7 @@ mod tests {
         assert!(r.passwd.unwrap().matches(&Secret::new("secret".into())));
         assert!(r.quiet);
         assert_eq!(r.delay_secs, 0);
-        assert_eq!(r.ignored, vec!["`agent`"]);
+        assert_eq!(r.ignored, vec![3], "agent=");
     }
 
     #[test]
@@ -368,7 +370,7 @@ mod tests {
         assert_eq!(r.delay_secs, 15);
         // The value is trimmed at both ends, inner spaces kept.
         assert!(r.passwd.unwrap().matches(&Secret::new("p w".into())));
-        assert_eq!(r.ignored, vec!["`nodename`", "line 11 (no `=`)"]);
+        assert_eq!(r.ignored, vec![6, 11], "nodename= and a line without =");
         assert!(!r.quiet);
     }
 

@@ -113,10 +113,12 @@ fn run(args: Vec<OsString>) -> Result<i32, Error> {
         input::parse_stdin(&bytes)?
     };
     let verbose = cli.verbose;
-    if verbose {
-        for key in &req.ignored {
-            eprintln!("{PROGRAM}: ignoring stdin {key}");
-        }
+    if verbose && !req.ignored.is_empty() {
+        let lines: Vec<String> = req.ignored.iter().map(|n| n.to_string()).collect();
+        eprintln!(
+            "{PROGRAM}: ignoring stdin lines {} (keys this agent does not use)",
+            lines.join(", ")
+        );
     }
     let cfg = config::load(&cli.config)?;
     let dev = cfg.device(&req.ipaddr).ok_or_else(|| Error::Config {
