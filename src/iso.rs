@@ -51,6 +51,12 @@ pub enum IsoError {
     },
     #[error("the base image {0} is not a regular file")]
     BaseNotFile(PathBuf),
+    #[error("the base image {path} is not a whole ISO 9660 image: {why}")]
+    Truncated {
+        path: PathBuf,
+        #[source]
+        why: NotIso,
+    },
     #[error("the base image {path} is not an ISO 9660 image: {why}")]
     NotAnIso {
         path: PathBuf,
@@ -278,9 +284,15 @@ pub fn write_iso(
     out: &Path,
 ) -> Result<(), IsoError> {
     let dir = check_paths(base, out)?;
-    let vol = volume::probe(base).map_err(|why| IsoError::NotAnIso {
-        path: base.to_path_buf(),
-        why,
+    let vol = volume::probe(base).map_err(|why| match why {
+        NotIso::Truncated { .. } => IsoError::Truncated {
+            path: base.to_path_buf(),
+            why,
+        },
+        why => IsoError::NotAnIso {
+            path: base.to_path_buf(),
+            why,
+        },
     })?;
     if !vol.el_torito {
         return Err(IsoError::NotBootable(base.to_path_buf()));

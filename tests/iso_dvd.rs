@@ -645,6 +645,28 @@ fn test_iso_refuses_a_base_that_is_not_an_iso() {
 }
 
 #[test]
+fn test_iso_says_a_truncated_base_is_truncated() {
+    let ws = Workspace::new();
+    let t = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(make_base(t.path(), true)).unwrap();
+    // Cut just after the volume descriptors (the directory tree is gone),
+    // in the middle of the files, and one sector short of the end.
+    let sector = 2048;
+    for keep in [20 * sector, whole.len() / 2, whole.len() - sector] {
+        let cut = t.path().join(format!("cut-{keep}.iso"));
+        std::fs::write(&cut, &whole[..keep]).unwrap();
+        let err = assert_refused(
+            &ws,
+            &cut,
+            &t.path().join("new.iso"),
+            &["truncated", cut.to_str().unwrap(), &whole.len().to_string()],
+        );
+        assert!(!err.contains("isolinux.cfg"), "{err}");
+        std::fs::remove_file(&cut).unwrap();
+    }
+}
+
+#[test]
 fn test_iso_refuses_a_base_without_isolinux_cfg() {
     let ws = Workspace::new();
     let t = tempfile::tempdir().unwrap();

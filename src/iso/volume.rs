@@ -18,11 +18,13 @@ pub struct Volume {
     pub el_torito: bool,
 }
 
-/// Why a file is not an ISO 9660 image.
+/// Why a file is not an ISO 9660 image (or not a whole one).
 #[derive(Debug, thiserror::Error)]
 pub enum NotIso {
-    #[error("it is shorter than an ISO 9660 image's first volume descriptor ({0} bytes)")]
+    #[error("it is shorter than an ISO 9660 image's first volume descriptor ({0} bytes): a truncated image, or no image at all")]
     TooShort(u64),
+    #[error("it is truncated: its primary volume descriptor says the image is {need} bytes, the file has {have}; an interrupted download or copy? Get the whole image (and check its sha256)")]
+    Truncated { need: u64, have: u64 },
     #[error("it has no ISO 9660 volume descriptor at sector 16 (no \"CD001\")")]
     NoDescriptor,
     #[error("its volume descriptors have no primary one")]
@@ -54,7 +56,17 @@ pub fn probe(path: &Path) -> Result<Volume, NotIso> {
         }
         match sector[0] {
             0 if sector[7..30].starts_with(b"EL TORITO SPECIFICATION") => vol.el_torito = true,
-            1 => primary = true,
+            1 => {
+                primary = true;
+                // Volume space size (blocks) and logical block size, both
+                // stored both-endian (ECMA-119 8.4.8, 8.4.12): the LE half.
+                let blocks = u32::from_le_bytes([sector[80], sector[81], sector[82], sector[83]]);
+                let block = u16::from_le_bytes([sector[128], sector[129]]);
+                let need = u64::from(blocks) * u64::from(block);
+                if need > len {
+                    return Err(NotIso::Truncated { need, have: len });
+                }
+            }
             // A supplementary descriptor whose escape sequence names UCS-2.
             2 if matches!(&sector[88..91], b"%/@" | b"%/C" | b"%/E") => vol.joliet = true,
             255 => break,
@@ -95,6 +107,28 @@ mod tests {
         assert!(matches!(probe(only_term.path()), Err(NotIso::NoPrimary)));
         let plain = image(&[b"\x01CD001\x01", b"\xffCD001\x01"]);
         assert_eq!(probe(plain.path()).unwrap(), Volume::default());
+    }
+
+    #[test]
+    fn a_volume_longer_than_the_file_is_truncated() {
+        // A primary descriptor that claims 40 blocks of 2048 bytes.
+        let mut pvd = vec![0u8; 136];
+        pvd[..7].copy_from_slice(b"\x01CD001\x01");
+        pvd[80..84].copy_from_slice(&40u32.to_le_bytes());
+        pvd[84..88].copy_from_slice(&40u32.to_be_bytes());
+        pvd[128..130].copy_from_slice(&2048u16.to_le_bytes());
+        pvd[130..132].copy_from_slice(&2048u16.to_be_bytes());
+        let f = image(&[&pvd, b"\xffCD001\x01"]);
+        // 18 sectors of the 40.
+        match probe(f.path()) {
+            Err(NotIso::Truncated { need, have }) => {
+                assert_eq!((need, have), (40 * 2048, 18 * 2048));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same file at its full length is whole.
+        f.as_file().set_len(40 * 2048).unwrap();
+        assert!(probe(f.path()).is_ok());
     }
 
     #[test]
