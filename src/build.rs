@@ -1,6 +1,5 @@
-//! `clusterkick build`: render everything for a cluster in memory, then
-//! write it to DIR/<cluster>/ in one step (temp dir + rename), so a failed
-//! build never leaves a half-written folder.
+//! `clusterkick build`: render everything for a cluster in memory; the
+//! [`crate::outdir`] module writes it to DIR/<cluster>/.
 
 use crate::archive::tar_gz;
 use crate::helper_blob::HelperBlob;
@@ -11,10 +10,6 @@ use crate::render::context::ClusterContext;
 use crate::render::{RenderError, Renderer};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// One output file: bytes and mode.
@@ -56,14 +51,6 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
-    #[error("writing {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0} exists and is not a directory")]
-    NotADir(PathBuf),
     #[error(transparent)]
     Pxe(#[from] crate::pxe::PxeError),
 }
@@ -84,11 +71,8 @@ pub fn render_all(
         ..Output::default()
     };
     // The helper is the same for every node: written once, by content.
-    out.add(
-        format!("blobs/{}", helper.sha256),
-        0o644,
-        helper.bytes.clone(),
-    );
+    let (rel, file) = helper_file(helper);
+    out.files.insert(rel, file);
     let cctx = ClusterContext::new(cluster);
     let ctxs: Vec<_> = cluster
         .nodes
@@ -150,99 +134,14 @@ pub fn sha256sums(out: &Output) -> String {
         .collect()
 }
 
-/// Writes `out` as DIR/<name>/: into a temp dir beside it, then renamed into
-/// place. An existing DIR/<name> is replaced only once the new one is
-/// complete.
-/// Blobs already written in this run (relative path → where), so that
-/// the next cluster links to them instead of writing them again.
-pub type WrittenBlobs = BTreeMap<String, PathBuf>;
-
-pub fn write_tree(
-    dir: &Path,
-    name: &str,
-    out: &Output,
-    blobs: &std::sync::Mutex<WrittenBlobs>,
-) -> Result<PathBuf, BuildError> {
-    let werr = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BuildError::Write { path, source }
-    };
-    if dir.exists() && !dir.is_dir() {
-        return Err(BuildError::NotADir(dir.to_path_buf()));
-    }
-    fs::create_dir_all(dir).map_err(werr(dir))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".clusterkick-tmp-")
-        .tempdir_in(dir)
-        .map_err(werr(dir))?;
-    let dest = dir.join(name);
-    let mut new_blobs = Vec::new();
-    let mut made_dirs = std::collections::BTreeSet::new();
-    for (rel, f) in &out.files {
-        let path = tmp.path().join(rel);
-        if let Some(parent) = path.parent() {
-            if made_dirs.insert(parent.to_path_buf()) {
-                fs::create_dir_all(parent).map_err(werr(parent))?;
-            }
-        }
-        if rel.starts_with("blobs/") {
-            let first = blobs.lock().ok().and_then(|b| b.get(rel).cloned());
-            if let Some(first) = first {
-                if fs::hard_link(first, &path).is_ok() {
-                    continue;
-                }
-            }
-            new_blobs.push(rel.clone());
-        }
-        let mut file = fs::File::create(&path).map_err(werr(&path))?;
-        file.set_permissions(fs::Permissions::from_mode(f.mode))
-            .map_err(werr(&path))?;
-        file.write_all(&f.contents).map_err(werr(&path))?;
-    }
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).map_err(werr(tmp.path()))?;
-    let staged = tmp.keep();
-    if dest.exists() {
-        keep_user_boot_files(&dest, &staged, out).map_err(werr(&dest))?;
-        let old = dir.join(format!(".clusterkick-old-{name}"));
-        let _ = fs::remove_dir_all(&old);
-        fs::rename(&dest, &old).map_err(werr(&dest))?;
-        fs::rename(&staged, &dest).map_err(werr(&dest))?;
-        fs::remove_dir_all(&old).map_err(werr(&old))?;
-    } else {
-        fs::rename(&staged, &dest).map_err(werr(&dest))?;
-    }
-    if let Ok(mut b) = blobs.lock() {
-        for rel in new_blobs {
-            b.entry(rel.clone()).or_insert_with(|| dest.join(&rel));
-        }
-    }
-    Ok(dest)
-}
-
-/// Files the user put under tftpboot/ (pxelinux.0, ldlinux.c32, the install
-/// kernel and initrd) are not ours to delete: a rebuild keeps every one the
-/// build does not write itself.
-fn keep_user_boot_files(old: &Path, staged: &Path, out: &Output) -> std::io::Result<()> {
-    let tftp = old.join("tftpboot");
-    if !tftp.is_dir() {
-        return Ok(());
-    }
-    for e in walkdir::WalkDir::new(&tftp).sort_by_file_name() {
-        let e = e.map_err(std::io::Error::other)?;
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let rel = e.path().strip_prefix(old).map_err(std::io::Error::other)?;
-        if out.files.contains_key(&rel.to_string_lossy().into_owned()) {
-            continue;
-        }
-        let to = staged.join(rel);
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        if fs::hard_link(e.path(), &to).is_err() {
-            fs::copy(e.path(), &to)?;
-        }
-    }
-    Ok(())
+/// The first-boot helper's place and file in every build: blobs/<sha256>,
+/// mode 0644 (it holds no secret).
+pub fn helper_file(helper: &HelperBlob) -> (String, OutFile) {
+    (
+        format!("blobs/{}", helper.sha256),
+        OutFile {
+            contents: helper.bytes.clone(),
+            mode: 0o644,
+        },
+    )
 }

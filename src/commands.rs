@@ -1,10 +1,10 @@
 //! One function per subcommand: load, do the work, report.
 
-use crate::build::{render_all, write_tree};
 use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, IsoConfig, RenderConfig};
 use crate::helper_blob::{self, HelperBlob};
 use crate::kickstart::{self, Media, Pins};
 use crate::model::Cluster;
+use crate::outdir::Job;
 use crate::overlay::node_files;
 use crate::profile::{self, Loaded, Mode};
 use crate::render::Renderer;
@@ -54,59 +54,34 @@ pub fn build(c: &BuildConfig) -> Result<(), Failed> {
         .iter()
         .map(|l| blobs.helper(&l.cluster, &c.helper))
         .collect::<Result<Vec<_>, _>>()?;
-    // Clusters are independent: render and write them on every core.
-    let written = std::sync::Mutex::new(blobs.written);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(loaded.len());
-    let results: Vec<Result<(), Failed>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| -> Result<(), Failed> {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let (Some(l), Some(blob)) = (loaded.get(i), helpers.get(i)) else {
-                            return Ok(());
-                        };
-                        let out = render_all(&l.cluster, &l.secrets, blob)
-                            .map_err(|e| Failed(format!("error: {e}")))?;
-                        let dest = write_tree(&c.out, &l.cluster.name, &out, &written)
-                            .map_err(|e| Failed(format!("error: {e}")))?;
-                        if loaded.len() == 1 {
-                            eprintln!(
-                                "built {} ({} files, {} nodes) in {}",
-                                l.cluster.name,
-                                out.files.len(),
-                                l.cluster.nodes.len(),
-                                dest.display()
-                            );
-                        }
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Failed("error: a build thread panicked".into())))
-            })
-            .collect()
-    });
-    results.into_iter().collect::<Result<Vec<()>, Failed>>()?;
-    if loaded.len() > 1 {
-        eprintln!("built {} clusters in {}", loaded.len(), c.out.display());
+    let jobs: Vec<Job> = loaded
+        .iter()
+        .zip(&helpers)
+        .map(|(l, helper)| Job {
+            cluster: &l.cluster,
+            secrets: &l.secrets,
+            helper,
+        })
+        .collect();
+    let built = crate::outdir::build(&c.out, &jobs, &|m| eprintln!("{m}"))
+        .map_err(|e| Failed(format!("error: {e}")))?;
+    match built.as_slice() {
+        [one] => eprintln!(
+            "built {} ({} files, {} nodes) in {}",
+            one.cluster,
+            one.files,
+            one.nodes,
+            one.path.display()
+        ),
+        many => eprintln!("built {} clusters in {}", many.len(), c.out.display()),
     }
     Ok(())
 }
 
-/// The helper is read and checked once per platform and run, and written
-/// once: later clusters get hard links to the first copy.
+/// The helper is read and checked once per platform and run.
 #[derive(Default)]
 struct BlobCache {
     by_platform: Vec<(crate::model::Platform, HelperBlob)>,
-    written: crate::build::WrittenBlobs,
 }
 
 impl BlobCache {

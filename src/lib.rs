@@ -16,6 +16,7 @@ pub mod iso;
 pub mod kickstart;
 pub mod model;
 pub mod netmap;
+pub mod outdir;
 pub mod overlay;
 pub mod profile;
 pub mod pxe;

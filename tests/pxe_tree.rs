@@ -420,6 +420,7 @@ fn test_nginx_snippet_serves_each_node_only_its_own_files() {
     let refused_to_all = [
         "/an-cluster/",
         "/an-cluster/SHA256SUMS",
+        "/an-cluster/.clusterkick-manifest",
         "/an-cluster/SUMMARY.md",
         "/an-cluster/nginx-clusterkick.conf",
         "/an-cluster/tftpboot/pxelinux.cfg/default",

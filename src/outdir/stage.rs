@@ -1,0 +1,157 @@
+//! The new tree, written beside DIR/<cluster> in a private folder
+//! (`DIR/.clusterkick-tmp-<cluster>.<random>`, mode 0700 until complete):
+//! the build's files, then the user's entries from the old tree (hard links,
+//! so the same inodes; symlinks linked as they are), the old folders'
+//! modes, and last the manifest.
+
+use super::fsop;
+use super::inspect::{Kind, OldTree};
+use super::manifest::{Manifest, MANIFEST};
+use super::OutdirError;
+use crate::build::{OutFile, Output};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Marks a tree as still being written: a later build may remove such a
+/// tree whole (it holds only the build's files and second links to the
+/// user's). Removed before the tree is switched in.
+pub const STAGE_MARKER: &str = ".clusterkick-stage";
+/// Names of staging (and retired) trees in DIR start with this.
+pub const TMP_PREFIX: &str = ".clusterkick-tmp-";
+
+const DIR_MODE: u32 = 0o755;
+
+fn io_err(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OutdirError {
+    let path = path.to_path_buf();
+    move |source| OutdirError::Io { what, path, source }
+}
+
+/// Makes DIR/.clusterkick-tmp-<tag>.<random> (mode 0700) with its marker.
+pub fn make_tmp(dir: &Path, tag: &str) -> Result<PathBuf, OutdirError> {
+    loop {
+        let mut r = [0u8; 6];
+        getrandom::getrandom(&mut r).map_err(|e| OutdirError::Io {
+            what: "getting random bytes for a folder name in",
+            path: dir.to_path_buf(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        let tmp = dir.join(format!("{TMP_PREFIX}{tag}.{}", hex::encode(r)));
+        match fsop::mkdir(&tmp, 0o700) {
+            Ok(()) => {
+                fsop::write_new(
+                    &tmp.join(STAGE_MARKER),
+                    b"clusterkick is writing this folder; if no build is running, the next one removes it\n",
+                    0o600,
+                )
+                .map_err(io_err("writing into", &tmp))?;
+                return Ok(tmp);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_err("creating a folder in", dir)(e)),
+        }
+    }
+}
+
+/// Files written once per run and hard-linked into every cluster (the
+/// first-boot helper): relative path → where the one copy is.
+#[derive(Default)]
+pub struct Shared {
+    pub files: BTreeMap<String, (PathBuf, OutFile)>,
+}
+
+/// Creates the folders above `rel` that are not there yet.
+fn parents(root: &Path, rel: &str, made: &mut BTreeSet<String>) -> Result<(), OutdirError> {
+    for (i, _) in rel.match_indices('/') {
+        let dir = &rel[..i];
+        if made.contains(dir) {
+            continue;
+        }
+        let path = root.join(dir);
+        match fsop::mkdir(&path, DIR_MODE) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {}
+            Err(e) => return Err(io_err("creating", &path)(e)),
+        }
+        made.insert(dir.to_string());
+    }
+    Ok(())
+}
+
+/// Writes the new tree into `tmp` (made by [`make_tmp`]). Returns its
+/// manifest.
+pub fn fill(
+    tmp: &Path,
+    cluster: &str,
+    out: &Output,
+    old: Option<&OldTree>,
+    shared: &Shared,
+) -> Result<Manifest, OutdirError> {
+    let mut made = BTreeSet::new();
+    for (rel, f) in &out.files {
+        parents(tmp, rel, &mut made)?;
+        let path = tmp.join(rel);
+        if let Some((one, sf)) = shared.files.get(rel) {
+            let same = sf.mode == f.mode
+                && (std::sync::Arc::ptr_eq(&sf.contents, &f.contents) || sf.contents == f.contents);
+            // A link fails only at the file system's link limit: then a copy.
+            if same && fsop::hard_link(one, &path).is_ok() {
+                continue;
+            }
+        }
+        fsop::write_new(&path, &f.contents, f.mode).map_err(io_err("writing", &path))?;
+    }
+    if let Some(old) = old {
+        carry(old, tmp, &mut made)?;
+        // Folder modes as the user left them (ours are 0755 unless changed).
+        for (rel, mode) in &old.dirs {
+            let path = tmp.join(rel);
+            if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                fsop::chmod(&path, *mode).map_err(io_err("setting the mode of", &path))?;
+            }
+        }
+    }
+    let manifest = Manifest::of(cluster, out);
+    let mpath = tmp.join(MANIFEST);
+    fsop::write_new(&mpath, manifest.to_text().as_bytes(), 0o644)
+        .map_err(io_err("writing", &mpath))?;
+    let marker = tmp.join(STAGE_MARKER);
+    fsop::unlink(&marker).map_err(io_err("removing", &marker))?;
+    let top = old.map_or(DIR_MODE, |o| o.mode);
+    fsop::chmod(tmp, top).map_err(io_err("setting the mode of", tmp))?;
+    Ok(manifest)
+}
+
+/// The user's entries of the old tree, into the new one: the same inode
+/// (a hard link; a symlink is linked itself, so its target and owner stay);
+/// a copy with the same mode and mtime only where a link is refused.
+fn carry(old: &OldTree, tmp: &Path, made: &mut BTreeSet<String>) -> Result<(), OutdirError> {
+    for u in &old.user {
+        parents(tmp, &u.rel, made)?;
+        let from = old.path.join(&u.rel);
+        let to = tmp.join(&u.rel);
+        match u.kind {
+            Kind::Dir => {
+                if !made.contains(&u.rel) {
+                    fsop::mkdir(&to, DIR_MODE).map_err(io_err("creating", &to))?;
+                    made.insert(u.rel.clone());
+                }
+            }
+            _ => {
+                let linked = fsop::hard_link(&from, &to);
+                if let Err(e) = linked {
+                    match u.kind {
+                        Kind::File => fsop::copy_file(&from, &to),
+                        Kind::Symlink => {
+                            fs::read_link(&from).and_then(|target| fsop::symlink(&target, &to))
+                        }
+                        _ => Err(e),
+                    }
+                    .map_err(io_err("keeping your file", &from))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
