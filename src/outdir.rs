@@ -180,13 +180,17 @@ fn make_out_dir(dir: &Path) -> Result<Vec<PathBuf>, OutdirError> {
     missing.reverse();
     let mut made: Vec<PathBuf> = Vec::new();
     for p in missing {
-        if let Err(e) = fsop::mkdir(&p, 0o755) {
-            for d in made.iter().rev() {
-                let _ = fsop::rmdir(d);
+        match fsop::mkdir(&p, 0o755) {
+            Ok(()) => made.push(p),
+            // Another build made it just now.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && p.is_dir() => {}
+            Err(e) => {
+                for d in made.iter().rev() {
+                    let _ = fsop::rmdir(d);
+                }
+                return Err(io_err("creating", &p)(e));
             }
-            return Err(io_err("creating", &p)(e));
         }
-        made.push(p);
     }
     Ok(made)
 }
@@ -467,5 +471,96 @@ fn switch(dir: &Path, dest: &Path, tmp: &Path, old: &Existing) -> Result<Switche
             })?;
             Ok(Switched::Exchanged)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helper_blob::minimal_static_elf;
+    use crate::profile::{load_str, Loaded, Mode};
+    use std::collections::BTreeMap;
+
+    fn fleet(n: usize) -> Vec<Loaded> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+        let text = fs::read_to_string(root.join("an-cluster.toml")).unwrap();
+        (0..n)
+            .map(|i| {
+                let t = text.replacen("name = \"an-cluster\"", &format!("name = \"c{i}\""), 1);
+                load_str(&root.join("an-cluster.toml"), &t, Mode::Check).unwrap()
+            })
+            .collect()
+    }
+
+    /// Path → (inode, bytes or symlink target; empty for a folder).
+    fn tree(root: &Path) -> BTreeMap<String, (u64, Vec<u8>)> {
+        walkdir::WalkDir::new(root)
+            .into_iter()
+            .map(|e| {
+                let e = e.unwrap();
+                let m = e.path().symlink_metadata().unwrap();
+                let body = if m.is_file() {
+                    fs::read(e.path()).unwrap()
+                } else if m.file_type().is_symlink() {
+                    fs::read_link(e.path())
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes()
+                } else {
+                    Vec::new()
+                };
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                (rel, (m.ino(), body))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_switch_puts_back_the_trees_already_switched() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let bytes = minimal_static_elf(b"rollback");
+        let helper = HelperBlob {
+            sha256: crate::build::sha256_hex(&bytes),
+            bytes: bytes.into(),
+            source: "test".into(),
+        };
+        let loaded = fleet(2);
+        let jobs: Vec<Job> = loaded
+            .iter()
+            .map(|l| Job {
+                cluster: &l.cluster,
+                secrets: &l.secrets,
+                helper: &helper,
+            })
+            .collect();
+        build(dir, &jobs, &|m| panic!("{m}")).unwrap();
+        for c in ["c0", "c1"] {
+            fs::write(dir.join(c).join("tftpboot/pxelinux.0"), b"mine").unwrap();
+        }
+        let before = tree(dir);
+
+        // A rebuild whose second switch finds DIR/c1 replaced: the first
+        // (already switched) is swapped back, both new trees go.
+        let hashes = HashCache::default();
+        let mut olds: Vec<Existing> = jobs
+            .iter()
+            .map(|j| inspect::inspect(dir, &j.cluster.name, &hashes).unwrap())
+            .collect();
+        match &mut olds[1] {
+            Existing::Ours(o) => o.dev_ino.1 ^= 1,
+            Existing::Fresh => panic!("c1 was built"),
+        }
+        let shared_tmp = stage::make_tmp(dir, "shared").unwrap();
+        let shared = write_shared(&shared_tmp, &jobs).unwrap();
+        let staged = stage_all(dir, &jobs, &olds, &shared).unwrap();
+        let err = switch_all(dir, &jobs, &olds, staged, &hashes, &|m| panic!("{m}")).unwrap_err();
+        assert!(
+            matches!(err, OutdirError::Raced(ref p) if p.ends_with("c1")),
+            "{err}"
+        );
+        fsop::remove_tree(&shared_tmp).unwrap();
+        // The very same old trees (same inodes), and nothing else.
+        assert_eq!(tree(dir), before);
     }
 }

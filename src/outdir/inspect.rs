@@ -4,6 +4,7 @@
 //! in which the user changed a file the build wrote.
 
 use super::manifest::{HashCache, Manifest, MANIFEST};
+use super::stage::STAGE_MARKER;
 use super::{Conflict, OutdirError};
 use std::collections::BTreeSet;
 use std::fs;
@@ -92,14 +93,15 @@ pub fn inspect(dir: &Path, name: &str, hashes: &HashCache) -> Result<Existing, O
         });
     }
     let our_dirs = manifest.dirs();
+    let top_mount = Mount::of(&dest, &meta);
     let mut dirs = Vec::new();
     let mut user = Vec::new();
     let mut conflicts = Vec::new();
-    let mut seen = BTreeSet::new();
-    for e in walkdir::WalkDir::new(&dest)
+    let mut walk = walkdir::WalkDir::new(&dest)
         .min_depth(1)
         .sort_by_file_name()
-    {
+        .into_iter();
+    while let Some(e) = walk.next() {
         let e = e.map_err(|e| io_err("reading", &dest)(io::Error::other(e)))?;
         let rel = relative(&dest, e.path())?;
         if rel == MANIFEST {
@@ -109,6 +111,18 @@ pub fn inspect(dir: &Path, name: &str, hashes: &HashCache) -> Result<Existing, O
             .path()
             .symlink_metadata()
             .map_err(io_err("looking at", e.path()))?;
+        if Mount::of(e.path(), &m) != top_mount {
+            // Neither linked nor moved across: it would stay behind in
+            // the old tree.
+            conflicts.push(Conflict {
+                rel,
+                why: "another file system is mounted here, and a mount cannot move into the new tree; unmount it, build, then mount it again".into(),
+            });
+            if m.is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
         let ft = m.file_type();
         let kind = if ft.is_dir() {
             Kind::Dir
@@ -124,7 +138,6 @@ pub fn inspect(dir: &Path, name: &str, hashes: &HashCache) -> Result<Existing, O
         }
         match manifest.files.get(&rel) {
             Some(want) => {
-                seen.insert(rel.clone());
                 let why = if kind != Kind::File {
                     Some(format!(
                         "clusterkick wrote a file here; it is now {}",
@@ -176,6 +189,28 @@ fn ancestors(rel: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Which mount an entry belongs to: statx's mount id (Linux 5.8 and later;
+/// it also tells bind mounts apart), else the device number.
+#[derive(Debug, PartialEq, Eq)]
+struct Mount {
+    dev: u64,
+    id: Option<u64>,
+}
+
+impl Mount {
+    fn of(path: &Path, meta: &fs::Metadata) -> Self {
+        use rustix::fs::{statx, AtFlags, StatxFlags, CWD};
+        let id = statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::MNT_ID)
+            .ok()
+            .filter(|x| x.stx_mask & StatxFlags::MNT_ID.bits() != 0)
+            .map(|x| x.stx_mnt_id);
+        Self {
+            dev: meta.dev(),
+            id,
+        }
+    }
+}
+
 pub fn kind_words(k: &Kind) -> &'static str {
     match k {
         Kind::Dir => "a folder",
@@ -205,7 +240,12 @@ impl OldTree {
     ) -> Vec<Conflict> {
         let mut out = Vec::new();
         for u in &self.user {
-            if new_files.contains(u.rel.as_str()) {
+            if u.rel == STAGE_MARKER {
+                out.push(Conflict {
+                    rel: u.rel.clone(),
+                    why: "clusterkick uses this name while it builds; rename it".into(),
+                });
+            } else if new_files.contains(u.rel.as_str()) {
                 out.push(Conflict {
                     rel: u.rel.clone(),
                     why: format!(

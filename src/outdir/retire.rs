@@ -37,6 +37,7 @@ pub fn retire(
     let mut kept = Vec::new();
     for e in walkdir::WalkDir::new(tree)
         .min_depth(1)
+        .same_file_system(true)
         .contents_first(true)
         .sort_by_file_name()
     {
@@ -57,7 +58,12 @@ pub fn retire(
             }
             match fsop::rmdir(path) {
                 Ok(()) => {}
+                // Something in it was kept.
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTEMPTY.raw_os_error()) => {}
+                // A mount point.
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error()) => {
+                    kept.push(rel);
+                }
                 Err(e) => return Err(io_err("removing", path)(e)),
             }
             continue;
