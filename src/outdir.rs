@@ -61,6 +61,8 @@ pub enum OutdirError {
     DirNotAFolder(PathBuf),
     #[error("{path} is {what}, not a folder that clusterkick wrote; it was left as it is. Move it away, or build with another --out")]
     NotAFolder { path: PathBuf, what: &'static str },
+    #[error("{0} is a mount point: clusterkick puts a new tree in place by swapping two folders, and a mount cannot be swapped; nothing was changed. Build with --out on the mounted file system instead (DIR/<cluster> is then a folder in it)")]
+    MountPoint(PathBuf),
     #[error("{path} is not a clusterkick output ({why}); clusterkick replaces only folders it wrote itself, and left this one as it is. Move it away, or build with another --out")]
     NotOurs { path: PathBuf, why: String },
     #[error("{}: the build would overwrite or remove what you changed or added, so it changed nothing:\n{}\nMove each of these elsewhere (or undo the change), then build again", .path.display(), list(.path, .conflicts))]

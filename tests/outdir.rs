@@ -725,4 +725,27 @@ exit $status"#;
     assert_eq!(snapshot(&tree), before);
     assert_eq!(std::fs::read(source.join("vmlinuz")).unwrap(), b"kernel");
     assert_eq!(names(&out), BTreeSet::from(["an-cluster".to_string()]));
+
+    // DIR/<cluster> itself a mount point (holding an earlier output): a
+    // folder swap cannot replace a mount; refused, the mount left as it is.
+    let script = r#"set -e
+mount --bind "$1" "$1"
+"$2" build "$3" --out "$4" --helper "$5" && exit 0
+status=$?
+test -f "$1/.clusterkick-manifest"
+exit $status"#;
+    let o = Command::new(require("unshare", "util-linux"))
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(&tree)
+        .arg(BIN)
+        .arg(v2(&ws))
+        .arg(&out)
+        .arg(ws.helper())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("an-cluster is a mount point"), "{err}");
+    assert_eq!(snapshot(&tree), before);
+    assert_eq!(names(&out), BTreeSet::from(["an-cluster".to_string()]));
 }

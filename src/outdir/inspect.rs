@@ -73,6 +73,10 @@ pub fn inspect(dir: &Path, name: &str, hashes: &HashCache) -> Result<Existing, O
         };
         return Err(OutdirError::NotAFolder { path: dest, what });
     }
+    let parent = fs::metadata(dir).map_err(io_err("looking at", dir))?;
+    if Mount::of(&dest, &meta) != Mount::of(dir, &parent) {
+        return Err(OutdirError::MountPoint(dest));
+    }
     let manifest = match Manifest::read(&dest) {
         Ok(Some(m)) => m,
         Ok(None) => {
