@@ -34,6 +34,8 @@ pub fn retire(
 ) -> Result<Vec<String>, OutdirError> {
     let live_ours = matches!(Manifest::read(live), Ok(Some(m)) if m.cluster == manifest.cluster)
         && fs::symlink_metadata(live).is_ok_and(|m| m.is_dir());
+    // The build's own folders: never recreated in the live tree.
+    let our_dirs = manifest.dirs();
     let mut kept = Vec::new();
     for e in walkdir::WalkDir::new(tree)
         .min_depth(1)
@@ -49,7 +51,11 @@ pub fn retire(
         let path = e.path();
         let there = live.join(&rel);
         if e.file_type().is_dir() {
-            if live_ours && fs::symlink_metadata(&there).is_err() && dir_is_empty(path) {
+            if live_ours
+                && !our_dirs.contains(&rel)
+                && fs::symlink_metadata(&there).is_err()
+                && dir_is_empty(path)
+            {
                 // A folder the user made after the build looked: put it back.
                 let mode = fs::symlink_metadata(path).map_or(0o755, |m| m.mode() & 0o7777);
                 if parents_in(tree, live, &rel).is_ok() {
@@ -209,4 +215,104 @@ pub fn kept_note(tree: &Path, live: &Path, kept: &[String]) -> String {
         live.display(),
         kept.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::Output;
+
+    #[test]
+    fn retire_removes_only_what_is_provably_ours_and_moves_the_rest_back() {
+        let t = tempfile::tempdir().unwrap();
+        let tree = t.path().join(format!("{TMP_PREFIX}c.0123"));
+        let live = t.path().join("c");
+        // The old tree: two files of the build (one it no longer writes,
+        // in a folder of its own), one it wrote and the user changed, and
+        // the user's file and empty folder added after the build looked.
+        let mut out = Output::default();
+        out.add("a/ours", 0o644, b"ours".to_vec());
+        out.add("gone/old", 0o644, b"old".to_vec());
+        out.add("a/edited", 0o644, b"as built".to_vec());
+        let m = Manifest::of("c", &out);
+        for (p, body) in [
+            ("a/ours", &b"ours"[..]),
+            ("gone/old", b"old"),
+            ("a/edited", b"edited by the user"),
+            ("a/late", b"user's"),
+        ] {
+            fs::create_dir_all(tree.join(p).parent().unwrap()).unwrap();
+            fs::write(tree.join(p), body).unwrap();
+            fsop::chmod(&tree.join(p), 0o644).unwrap();
+        }
+        fs::create_dir(tree.join("late-dir")).unwrap();
+        fs::write(tree.join(MANIFEST), m.to_text()).unwrap();
+        // The live tree: a build of the same cluster, where a/edited is
+        // the build's new version.
+        fs::create_dir_all(live.join("a")).unwrap();
+        fs::write(live.join("a/edited"), b"new build").unwrap();
+        fs::write(
+            live.join(MANIFEST),
+            Manifest::of("c", &Output::default()).to_text(),
+        )
+        .unwrap();
+
+        let kept = retire(&tree, &m, &live, &HashCache::default()).unwrap();
+        // The user's changed copy has no place to go: kept, with its tree.
+        assert_eq!(kept, vec!["a/edited".to_string()]);
+        assert_eq!(
+            fs::read(tree.join("a/edited")).unwrap(),
+            b"edited by the user"
+        );
+        assert!(tree.join(MANIFEST).is_file());
+        assert!(!tree.join("a/ours").exists() && !tree.join("gone").exists());
+        // The late file and folder are back in the live tree; the build's
+        // obsolete folder is not recreated there.
+        assert_eq!(fs::read(live.join("a/late")).unwrap(), b"user's");
+        assert!(live.join("late-dir").is_dir());
+        assert!(!live.join("gone").exists());
+        assert_eq!(fs::read(live.join("a/edited")).unwrap(), b"new build");
+
+        // Once the user moved their file away, the next sweep removes the rest.
+        fs::rename(tree.join("a/edited"), t.path().join("saved")).unwrap();
+        sweep_one(t.path(), &tree, &live);
+        assert!(!tree.exists());
+    }
+
+    fn sweep_one(_dir: &Path, tree: &Path, live: &Path) {
+        let m = Manifest::read(tree).unwrap().unwrap();
+        assert!(retire(tree, &m, live, &HashCache::default())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn sweep_removes_staging_trees_and_leaves_what_it_cannot_prove_is_ours() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        // A staging tree a killed build left (marked), an empty one (killed
+        // before the marker), and one of unknown origin (an older version's).
+        let staged = d.join(format!("{TMP_PREFIX}c.aaaa"));
+        fs::create_dir_all(staged.join("overlay")).unwrap();
+        fs::write(staged.join(STAGE_MARKER), b"").unwrap();
+        fs::write(staged.join("overlay/n1.tar.gz"), b"secret").unwrap();
+        let empty = d.join(format!("{TMP_PREFIX}c.bbbb"));
+        fs::create_dir(&empty).unwrap();
+        let unknown = d.join(format!("{TMP_PREFIX}x9Yz12"));
+        fs::create_dir(&unknown).unwrap();
+        fs::write(unknown.join("notes"), b"?").unwrap();
+        let said = std::cell::RefCell::new(Vec::new());
+        sweep(d, &HashCache::default(), &|m| {
+            said.borrow_mut().push(m.to_string())
+        })
+        .unwrap();
+        assert!(!staged.exists() && !empty.exists());
+        assert_eq!(fs::read(unknown.join("notes")).unwrap(), b"?");
+        let said = said.into_inner();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].contains("x9Yz12") && said[0].contains("left"),
+            "{said:?}"
+        );
+    }
 }
