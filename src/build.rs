@@ -1,5 +1,6 @@
-//! `clusterkick build`: render everything for a cluster in memory; the
-//! [`crate::outdir`] module writes it to DIR/<cluster>/.
+//! `clusterkick build`: render everything for a cluster in memory, then
+//! write it to DIR/<cluster>/ in one step (temp dir + rename), so a failed
+//! build never leaves a half-written folder.
 
 use crate::archive::tar_gz;
 use crate::helper_blob::HelperBlob;
@@ -10,6 +11,7 @@ use crate::render::context::ClusterContext;
 use crate::render::{RenderError, Renderer};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// One output file: bytes and mode.
@@ -51,6 +53,14 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} exists and is not a directory")]
+    NotADir(PathBuf),
     #[error(transparent)]
     Pxe(#[from] crate::pxe::PxeError),
 }
@@ -71,8 +81,11 @@ pub fn render_all(
         ..Output::default()
     };
     // The helper is the same for every node: written once, by content.
-    let (rel, file) = helper_file(helper);
-    out.files.insert(rel, file);
+    out.add(
+        format!("blobs/{}", helper.sha256),
+        0o644,
+        helper.bytes.clone(),
+    );
     let cctx = ClusterContext::new(cluster);
     let ctxs: Vec<_> = cluster
         .nodes
@@ -132,16 +145,4 @@ pub fn sha256sums(out: &Output) -> String {
             format!("{sha}  {p}\n")
         })
         .collect()
-}
-
-/// The first-boot helper's place and file in every build: blobs/<sha256>,
-/// mode 0644 (it holds no secret).
-pub fn helper_file(helper: &HelperBlob) -> (String, OutFile) {
-    (
-        format!("blobs/{}", helper.sha256),
-        OutFile {
-            contents: helper.bytes.clone(),
-            mode: 0o644,
-        },
-    )
 }

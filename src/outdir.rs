@@ -16,8 +16,8 @@
 //!   them swaps back the ones already done;
 //! - cleans up after a killed build: the next one, holding the lock,
 //!   removes what it left (see [`retire`]);
-//! - writes the first-boot helper once per run; every cluster gets a hard
-//!   link to that one file.
+//! - writes the first-boot helper once per run (the first cluster that
+//!   needs it, under a lock); every cluster gets a hard link to that file.
 //!
 //! On a file system without RENAME_EXCHANGE (NFS, some FUSE) a first build
 //! works (a plain rename) and a rebuild is refused, with nothing changed.
@@ -221,31 +221,13 @@ fn run(dir: &Path, jobs: &[Job<'_>], say: &dyn Fn(&str)) -> Result<Vec<Installed
         return Err(several(errs));
     }
     let shared_tmp = stage::make_tmp(dir, "shared")?;
-    let result = write_shared(&shared_tmp, jobs)
-        .and_then(|shared| stage_all(dir, jobs, &olds, &shared))
+    let shared = stage::Shared::new(shared_tmp.clone());
+    let result = stage_all(dir, jobs, &olds, &shared)
         .and_then(|staged| switch_all(dir, jobs, &olds, staged, &hashes, say));
     let cleaned = fsop::remove_tree(&shared_tmp).map_err(io_err("removing", &shared_tmp));
     let installed = result?;
     cleaned?;
     Ok(installed)
-}
-
-/// The helper, once for the whole run, under `tmp`/blobs/<sha256>.
-fn write_shared(tmp: &Path, jobs: &[Job<'_>]) -> Result<stage::Shared, OutdirError> {
-    let mut shared = stage::Shared::default();
-    for j in jobs {
-        let (rel, file) = crate::build::helper_file(j.helper);
-        if shared.files.contains_key(&rel) {
-            continue;
-        }
-        let path = tmp.join(&rel);
-        if let Some(parent) = path.parent().filter(|p| !p.exists()) {
-            fsop::mkdir(parent, 0o755).map_err(io_err("creating", parent))?;
-        }
-        fsop::write_new(&path, &file.contents, file.mode).map_err(io_err("writing", &path))?;
-        shared.files.insert(rel, (path, file));
-    }
-    Ok(shared)
 }
 
 /// Renders and stages every cluster, on every core. On any failure the
@@ -554,7 +536,7 @@ mod tests {
             Existing::Fresh => panic!("c1 was built"),
         }
         let shared_tmp = stage::make_tmp(dir, "shared").unwrap();
-        let shared = write_shared(&shared_tmp, &jobs).unwrap();
+        let shared = stage::Shared::new(shared_tmp.clone());
         let staged = stage_all(dir, &jobs, &olds, &shared).unwrap();
         let err = switch_all(dir, &jobs, &olds, staged, &hashes, &|m| panic!("{m}")).unwrap_err();
         assert!(

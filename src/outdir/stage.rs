@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Marks a tree as still being written: a later build may remove such a
 /// tree whole (it holds only the build's files and second links to the
@@ -54,11 +55,46 @@ pub fn make_tmp(dir: &Path, tag: &str) -> Result<PathBuf, OutdirError> {
     }
 }
 
-/// Files written once per run and hard-linked into every cluster (the
-/// first-boot helper): relative path → where the one copy is.
-#[derive(Default)]
+/// Files written once per run and hard-linked into every cluster: those
+/// under blobs/ (the first-boot helper, named by its sha256). The first
+/// cluster that needs one writes it into the run's own staging folder
+/// (`root`), holding the lock meanwhile, so that no other writes it too.
 pub struct Shared {
-    pub files: BTreeMap<String, (PathBuf, OutFile)>,
+    root: PathBuf,
+    files: Mutex<BTreeMap<String, (PathBuf, OutFile)>>,
+}
+
+impl Shared {
+    pub fn new(root: PathBuf) -> Self {
+        Self {
+            root,
+            files: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn is_shared(rel: &str) -> bool {
+        rel.starts_with("blobs/")
+    }
+
+    /// Links the one copy of `rel` to `to`, writing it first if this is
+    /// the first time. Ok(false): not linked (a file system's link limit,
+    /// or different bytes under the same name); the caller writes `to`.
+    fn link(&self, rel: &str, f: &OutFile, to: &Path) -> Result<bool, OutdirError> {
+        let mut files = self.files.lock().map_err(|_| OutdirError::Panicked)?;
+        if !files.contains_key(rel) {
+            let one = self.root.join(rel);
+            let mut made = BTreeSet::new();
+            parents(&self.root, rel, &mut made)?;
+            fsop::write_new(&one, &f.contents, f.mode).map_err(io_err("writing", &one))?;
+            files.insert(rel.to_string(), (one, f.clone()));
+        }
+        let Some((one, sf)) = files.get(rel) else {
+            return Ok(false);
+        };
+        let same = sf.mode == f.mode
+            && (std::sync::Arc::ptr_eq(&sf.contents, &f.contents) || sf.contents == f.contents);
+        Ok(same && fsop::hard_link(one, to).is_ok())
+    }
 }
 
 /// Creates the folders above `rel` that are not there yet.
@@ -92,13 +128,8 @@ pub fn fill(
     for (rel, f) in &out.files {
         parents(tmp, rel, &mut made)?;
         let path = tmp.join(rel);
-        if let Some((one, sf)) = shared.files.get(rel) {
-            let same = sf.mode == f.mode
-                && (std::sync::Arc::ptr_eq(&sf.contents, &f.contents) || sf.contents == f.contents);
-            // A link fails only at the file system's link limit: then a copy.
-            if same && fsop::hard_link(one, &path).is_ok() {
-                continue;
-            }
+        if Shared::is_shared(rel) && shared.link(rel, f, &path)? {
+            continue;
         }
         fsop::write_new(&path, &f.contents, f.mode).map_err(io_err("writing", &path))?;
     }
