@@ -11,7 +11,7 @@ cargo build --release --quiet --bin clusterkick
 BIN=$PWD/target/release/clusterkick
 HELPER=target/x86_64-unknown-linux-musl/release/clusterkick-firstboot
 if [ ! -f "$HELPER" ]; then
-	cargo build --release --quiet --target x86_64-unknown-linux-musl --bin clusterkick-firstboot
+	scripts/build-helper.sh
 fi
 HELPER=$PWD/$HELPER
 W=$(mktemp -d -p "${BENCH_DIR:-/dev/shm}")

@@ -3,6 +3,9 @@
 //! listener directly), and a peer that never arrives gives a timeout that
 //! names what was waited for.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use clusterkick::firstboot::barrier::{Kind, Message, PROTO};
@@ -184,7 +187,10 @@ fn firstboot_barrier_peer_stops_coming_later() {
     pair.update_world(|w| w.node_mut("an-node02").faults.crash_after_change = Some(1));
     let a = pair.spawn(0, &[]);
     let b = pair.spawn(1, &[]);
-    assert_eq!(code(wait(b, RUN_TIMEOUT)), 99);
+    assert_eq!(
+        code(wait(b, RUN_TIMEOUT)),
+        clusterkick::firstboot::sim::CRASH_EXIT
+    );
     assert_eq!(code(wait(a, RUN_TIMEOUT)), TIMEOUT, "{}", pair.dump());
     let log = pair.log(0);
     assert!(

@@ -5,13 +5,16 @@
 //! - a real SIGKILL of a process hung right after a chosen command;
 //! - a power loss (services, DRBD and mounts gone) after chosen commands.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use firstboot_support::*;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-const MODEL_CRASH: i32 = 99;
+use clusterkick::firstboot::sim::CRASH_EXIT as MODEL_CRASH;
 
 fn change_counts() -> ([u64; 2], [Vec<String>; 2]) {
     let clean = Pair::new(|_, _| {});

@@ -1,6 +1,9 @@
 //! The SysV init script: chkconfig header, shellcheck-clean, `start`
 //! returns at once with the helper in the background, `status` and `stop`.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use firstboot_support::*;
@@ -54,7 +57,7 @@ fn init(pair: &Pair, dir: &Path, action: &str) -> Output {
     Command::new("bash")
         .arg(script())
         .arg(action)
-        .env("CLUSTERKICK_FIRSTBOOT_BIN", BIN)
+        .env("CLUSTERKICK_FIRSTBOOT_BIN", SIM_BIN)
         .env("CLUSTERKICK_FIRSTBOOT_CONFIG", &pair.cfg_paths[0])
         .env("CLUSTERKICK_FIRSTBOOT_LOG", &pair.cfgs[0].log_file)
         .env(
@@ -65,7 +68,7 @@ fn init(pair: &Pair, dir: &Path, action: &str) -> Output {
             "CLUSTERKICK_FIRSTBOOT_LOCKFILE",
             dir.join("lock/subsys/clusterkick-firstboot"),
         )
-        .env(clusterkick::firstboot::MODEL_ENV, &pair.world_dir)
+        .env(clusterkick::firstboot::sim::WORLD_ENV, &pair.world_dir)
         .output()
         .expect("init script runs")
 }

@@ -1,7 +1,14 @@
-//! The static helper as it ships, run as CentOS 5's kernel would treat its
-//! system calls (scripts/el5-syscalls.py: everything newer than Linux
-//! 2.6.18 answers ENOSYS/EINVAL): both nodes still run the whole first boot
-//! against the model, barriers over TCP included.
+//! The static helper's engine, built as it ships (musl, the same RUSTFLAGS),
+//! run as CentOS 5's kernel would treat its system calls
+//! (scripts/el5-syscalls.py: everything newer than Linux 2.6.18 answers
+//! ENOSYS/EINVAL): both nodes still run the whole first boot, barriers over
+//! TCP included. The binary is `clusterkick-firstboot-sim`, the shipped
+//! helper's twin acting on the simulated world (scripts/test.sh builds both
+//! for x86_64-unknown-linux-musl); only the code answering for the node
+//! differs from what ships.
+
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
 mod firstboot_support;
 
@@ -14,7 +21,7 @@ fn repo() -> PathBuf {
 }
 
 fn el5(pair: &Pair, i: usize, args: &[&str]) -> Command {
-    let helper = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot");
+    let helper = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot-sim");
     assert!(
         helper.is_file(),
         "{} is missing: scripts/test.sh builds it",
@@ -33,7 +40,7 @@ fn el5(pair: &Pair, i: usize, args: &[&str]) -> Command {
         .arg("--config")
         .arg(&pair.cfg_paths[i])
         .args(args)
-        .env(clusterkick::firstboot::MODEL_ENV, &pair.world_dir)
+        .env(clusterkick::firstboot::sim::WORLD_ENV, &pair.world_dir)
         .stdin(Stdio::null());
     c
 }

@@ -3,6 +3,9 @@
 //! golden file and the seed's order, and `plan` lists the same commands.
 //! `UPDATE_GOLDEN=1 cargo test --test firstboot_pair` rewrites the goldens.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use firstboot_support::*;

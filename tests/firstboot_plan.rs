@@ -2,6 +2,9 @@
 //! notes start with `#`) and where it is, runs nothing, needs no key, no
 //! network and no model, and answers in milliseconds.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use firstboot_support::*;
@@ -9,11 +12,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn plan(pair: &Pair, i: usize) -> String {
-    // No model, no key file: exactly what the build host has.
+    // The helper that ships, no key file: exactly what the build host has.
     let out = Command::new(BIN)
         .args(["plan", "--config"])
         .arg(&pair.cfg_paths[i])
-        .env_remove(clusterkick::firstboot::MODEL_ENV)
         .output()
         .expect("plan");
     assert!(

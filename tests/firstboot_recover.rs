@@ -3,6 +3,9 @@
 //! with `--discard-my-data`; both end Primary/Primary with the survivor's
 //! data, the clustered LVs active and GFS2 mounted.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use firstboot_support::*;

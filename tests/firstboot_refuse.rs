@@ -2,6 +2,9 @@
 //! runs, the exit code is non-zero (10 on the refusing node, 12 on the peer
 //! it told), and the log names the reason. Also `--dry-run run`.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
+
 mod firstboot_support;
 
 use firstboot_support::*;

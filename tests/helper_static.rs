@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use std::path::Path;
 use std::process::Command;
 
 fn musl_helper() -> std::path::PathBuf {
@@ -81,4 +82,190 @@ fn test_build_ships_the_static_helper_once_and_plan_runs_from_the_overlay() {
             .unwrap_or_else(|| panic!("plan lacks {cmd:?} after offset {at}:\n{text}"));
         at += pos + cmd.len();
     }
+}
+
+fn musl_sim() -> std::path::PathBuf {
+    let p = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot-sim");
+    assert!(
+        p.is_file(),
+        "{} is missing: scripts/test.sh builds it (scripts/build-helper.sh --sim)",
+        p.display()
+    );
+    p
+}
+
+/// The simulator's source files: src/firstboot/sim.rs or src/firstboot/sim/.
+fn is_sim_source(p: &Path) -> bool {
+    p.strip_prefix(repo().join("src/firstboot"))
+        .ok()
+        .and_then(|r| r.components().next())
+        .is_some_and(|c| c.as_os_str() == "sim" || c.as_os_str() == "sim.rs")
+}
+
+/// The pieces of a line's string literals between escapes and `{}`
+/// placeholders (what ends up verbatim in a binary's read-only data).
+fn literal_pieces(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (&mut cur, c) {
+            (None, '"') => cur = Some(String::new()),
+            (None, _) => {}
+            (Some(s), '"') => {
+                out.push(std::mem::take(s));
+                cur = None;
+            }
+            (Some(s), '\\' | '{' | '}') => {
+                out.push(std::mem::take(s));
+                if c == '\\' {
+                    chars.next();
+                }
+            }
+            (Some(s), _) => s.push(c),
+        }
+    }
+    out
+}
+
+/// Distinctive text of the simulator: literal pieces of at least 12
+/// characters in its non-test code that no other file under src/ spells.
+fn simulator_strings() -> Vec<String> {
+    let mut sim = std::collections::BTreeSet::new();
+    let mut others = String::new();
+    for e in walkdir::WalkDir::new(repo().join("src")) {
+        let e = e.unwrap();
+        if !e.file_type().is_file() || e.path().extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        if !is_sim_source(e.path()) {
+            others.push_str(&text);
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            sim.extend(
+                literal_pieces(line)
+                    .into_iter()
+                    .filter(|p| p.trim().len() >= 12),
+            );
+        }
+    }
+    // The C library's own messages, which the simulator imitates.
+    const LIBC_TEXT: &[&str] = &["No such file or directory"];
+    sim.into_iter()
+        .filter(|p| !others.contains(p.as_str()) && !LIBC_TEXT.contains(&p.as_str()))
+        .collect()
+}
+
+/// What `strings` shows of a binary: its runs of at least 8 printable
+/// characters, one a line (the search space, much smaller than the file).
+fn text_of(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = String::new();
+    for run in bytes.split(|b| !(b.is_ascii_graphic() || *b == b' ')) {
+        if run.len() >= 8 {
+            out.push_str(&String::from_utf8_lossy(run));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn holds(hay: &str, needle: &str) -> bool {
+    hay.contains(needle)
+}
+
+#[test]
+fn test_shipped_helper_holds_no_simulator_and_ignores_its_variables() {
+    let shipped = text_of(&musl_helper());
+    let twin = text_of(&musl_sim());
+    let strings = simulator_strings();
+    assert!(
+        strings.len() >= 40,
+        "too few simulator strings to tell anything: {strings:#?}"
+    );
+    // The search finds the simulator where it is (most of its strings are
+    // in its twin; a few belong to code the optimizer folds away) ...
+    let in_twin = strings.iter().filter(|s| holds(&twin, s)).count();
+    assert!(
+        in_twin * 10 >= strings.len() * 8,
+        "only {in_twin} of {} simulator strings found in clusterkick-firstboot-sim",
+        strings.len()
+    );
+    // ... and none of it in the helper that ships.
+    let leaked: Vec<&String> = strings.iter().filter(|s| holds(&shipped, s)).collect();
+    assert!(
+        leaked.is_empty(),
+        "the shipped helper holds simulator text: {leaked:#?}"
+    );
+    for s in [
+        clusterkick::firstboot::sim::WORLD_ENV,
+        "CLUSTERKICK_FIRSTBOOT_MODEL",
+        "world.toml",
+    ] {
+        assert!(!holds(&shipped, s), "the shipped helper holds {s:?}");
+    }
+    assert!(holds(&twin, clusterkick::firstboot::sim::WORLD_ENV));
+
+    // Behaviour: the simulator's variable (and the old one) pointing at a
+    // folder with no world in it. The twin stops at once, unable to open
+    // it; the shipped helper pays no attention and goes on to meet its
+    // peer (which never comes: exit 11 after 1 s).
+    let ws = Workspace::new();
+    let out = ws.path().join("out");
+    let o = ws.run(&[
+        "build",
+        ws.profile().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--helper",
+        ws.helper().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let x = untar(&out.join("an-cluster/overlay/an-node01.tar.gz"));
+    let text = std::fs::read_to_string(x.path().join("etc/clusterkick/firstboot.toml")).unwrap();
+    let mut cfg = clusterkick::firstboot::config::FirstbootConfig::parse(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    cfg.listen = format!("127.0.1.71:{}", free_port_on("127.0.1.71"));
+    cfg.peer_addr = format!("127.0.1.72:{}", free_port_on("127.0.1.72"));
+    cfg.key_file = x.path().join("etc/clusterkick/firstboot.key");
+    cfg.state_file = dir.path().join("firstboot.state");
+    cfg.log_file = dir.path().join("firstboot.log");
+    cfg.timeouts.peer_secs = 1;
+    cfg.timeouts.retry_initial_ms = 10;
+    cfg.timeouts.retry_max_ms = 100;
+    let cfg_path = dir.path().join("firstboot.toml");
+    std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();
+    let no_world = dir.path().join("no-world");
+    let run = |bin: &Path| {
+        Command::new(bin)
+            .arg("--config")
+            .arg(&cfg_path)
+            .arg("run")
+            .env(clusterkick::firstboot::sim::WORLD_ENV, &no_world)
+            .env("CLUSTERKICK_FIRSTBOOT_MODEL", &no_world)
+            .output()
+            .unwrap()
+    };
+    let o = run(&musl_sim());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("opening simulated world"), "{err}");
+    let o = run(&musl_helper());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(11), "{err}");
+    assert!(
+        err.contains("waiting up to 1 s at barrier meet") && !err.contains("world"),
+        "{err}"
+    );
+}
+
+/// A free TCP port on a loopback address.
+fn free_port_on(ip: &str) -> u16 {
+    std::net::TcpListener::bind((ip, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }

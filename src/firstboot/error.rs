@@ -24,8 +24,6 @@ pub mod exit {
     pub const TIMEOUT: i32 = 11;
     /// The peer's helper stopped (refused or failed) and told us.
     pub const PEER_STOPPED: i32 = 12;
-    /// Model backend only: an injected crash.
-    pub const MODEL_CRASH: i32 = 99;
 }
 
 #[derive(Debug, thiserror::Error)]

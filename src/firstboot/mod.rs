@@ -5,25 +5,28 @@
 //! - [`steps`]: the steps and barriers in the seed's order, with their guards
 //!   and plan lines; [`commands`]: every command line they run.
 //! - [`ctx`]: query / change / destructive commands, waits, barriers.
-//! - [`node`]: the interface to a node; [`real`] and [`model`] implement it.
+//! - [`node`]: the interface to a node; [`real`] implements it (and, in
+//!   test builds with the `sim` feature, [`sim`]).
 //! - [`barrier`]: the authenticated back-channel protocol.
 //! - [`parse`]: parsers for the EL5 tools' output.
 //! - [`state`], [`log`], [`retry`]: state file, syslog-style log, backoff.
-//! - [`runner`], [`recover`]: the subcommands.
+//! - [`runner`], [`recover`]: the subcommands; [`cli`]: the command line.
 
 pub mod barrier;
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod log;
-pub mod model;
 pub mod node;
 pub mod parse;
 pub mod real;
 pub mod recover;
 pub mod retry;
 pub mod runner;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod state;
 pub mod steps;
 
@@ -31,26 +34,13 @@ use config::FirstbootConfig;
 use error::{Error, Result};
 use node::Node;
 
-/// Test hook: when set, the helper talks to the model world in this
-/// directory instead of the real node.
-pub const MODEL_ENV: &str = "CLUSTERKICK_FIRSTBOOT_MODEL";
-
-/// The node backend: real, unless [`MODEL_ENV`] points at a model world.
-pub fn open_node(cfg: &FirstbootConfig) -> Result<Box<dyn Node>> {
-    match std::env::var_os(MODEL_ENV) {
-        Some(dir) if !dir.is_empty() => {
-            let dir = std::path::PathBuf::from(dir);
-            let node = model::ModelNode::open(&dir, &cfg.node.short)
-                .map_err(|e| Error::io(format!("opening model world {}", dir.display()), e))?;
-            Ok(Box::new(node))
-        }
-        _ => Ok(Box::new(real::RealNode::new(command_timeout(cfg)))),
-    }
-}
+/// Opens the machine the steps act on: [`real::open`] in the helper that
+/// ships; the simulator in the test-only `clusterkick-firstboot-sim`.
+pub type OpenHost = fn(&FirstbootConfig) -> Result<Box<dyn Node>>;
 
 /// The longest any single command may run (e.g. `/etc/init.d/drbd start`,
 /// which waits for the peer): the longest configured wait.
-fn command_timeout(cfg: &FirstbootConfig) -> std::time::Duration {
+pub fn command_timeout(cfg: &FirstbootConfig) -> std::time::Duration {
     let t = &cfg.timeouts;
     let secs = [
         t.peer_secs,

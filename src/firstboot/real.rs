@@ -4,6 +4,8 @@
 //! waiting for a peer that died) is killed, with its process group, after
 //! the timeout.
 
+use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::error::Result;
 use crate::firstboot::node::{CmdResult, Node};
 use crate::firstboot::state::write_atomic;
 use std::fs::{File, OpenOptions};
@@ -19,27 +21,35 @@ const PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
 
 pub struct RealNode {
     timeout: Duration,
-    counter: u32,
+}
+
+/// Numbers the scratch files of every command this process runs (one
+/// counter per process, not per node value: two values in one process, as
+/// in the unit tests, must not pick the same name).
+static SCRATCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The [`crate::firstboot::OpenHost`] of the helper that ships: this machine.
+pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Node>> {
+    Ok(Box::new(RealNode::new(crate::firstboot::command_timeout(
+        cfg,
+    ))))
 }
 
 impl RealNode {
     pub fn new(timeout: Duration) -> Self {
-        RealNode {
-            timeout,
-            counter: 0,
-        }
+        RealNode { timeout }
     }
 
     /// An anonymous temp file for a child's output (created, then unlinked).
-    fn scratch(&mut self) -> io::Result<File> {
-        self.counter += 1;
+    fn scratch(&self) -> io::Result<File> {
+        let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::var_os("TMPDIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/tmp"));
         let path = dir.join(format!(
             ".clusterkick-firstboot.{}.{}",
             std::process::id(),
-            self.counter
+            n
         ));
         let f = OpenOptions::new()
             .read(true)

@@ -18,7 +18,6 @@ use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::{Ctx, Poll};
 use crate::firstboot::error::{exit, Error, Result};
 use crate::firstboot::log::{Logger, PROGRAM};
-use crate::firstboot::open_node;
 use crate::firstboot::parse::{self, DrbdDevice};
 use crate::firstboot::runner::{load_config, Options};
 use crate::firstboot::state::State;
@@ -57,7 +56,7 @@ fn recover_with(
     trust: Trust,
     log: &mut Logger,
 ) -> Result<()> {
-    let mut node = open_node(cfg)?;
+    let mut node = (opts.open)(cfg)?;
     let mut ctx = Ctx {
         cfg,
         node: node.as_mut(),

@@ -9,7 +9,7 @@ use crate::firstboot::log::{Logger, PROGRAM};
 use crate::firstboot::retry::{Backoff, Deadline};
 use crate::firstboot::state::State;
 use crate::firstboot::steps::{self, BarrierId, Item, PlanLine, StepId, FINAL_BARRIER, ITEMS};
-use crate::firstboot::{open_node, validate};
+use crate::firstboot::{validate, OpenHost};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,8 @@ pub struct Options {
     /// Also write log lines to stderr (the init script turns this off: the
     /// lines go to the log file).
     pub stderr: bool,
+    /// The machine `run` and `recover` act on.
+    pub open: OpenHost,
 }
 
 pub fn load_config(path: &Path) -> Result<FirstbootConfig> {
@@ -108,7 +110,7 @@ pub fn run(opts: &Options) -> i32 {
 fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<()> {
     let _lock = if opts.dry_run { None } else { Some(lock(cfg)?) };
     let state = State::load(&cfg.state_file, &cfg.node.name)?;
-    let mut node = open_node(cfg)?;
+    let mut node = (opts.open)(cfg)?;
     let key = match barrier::load_key(&cfg.key_file) {
         Ok(k) => k,
         Err(e) if opts.dry_run => {

@@ -1,7 +1,8 @@
 //! Shared by the `firstboot_*` integration tests: a pair of node configs in
-//! a temp dir, a model world for them, and helpers to run the real
-//! `clusterkick-firstboot` binary against it (two processes, one per node,
-//! on 127.0.1.71 and 127.0.1.72).
+//! a temp dir, a simulated world for them, and helpers to run the helper's
+//! test-only twin `clusterkick-firstboot-sim` (the same command line and
+//! engine, acting on the world) against it: two processes, one per node, on
+//! 127.0.1.71 and 127.0.1.72. Needs `--features sim` (scripts/test.sh).
 //!
 //! Golden files live in tests/golden/firstboot/; set `UPDATE_GOLDEN=1` to
 //! rewrite them instead of comparing.
@@ -10,15 +11,21 @@
 use clusterkick::firstboot::config::{
     ClvmConfig, DrbdConfig, FirstbootConfig, Gfs2Config, NodeRef, Timeouts, VolumeConfig,
 };
-use clusterkick::firstboot::model::World;
-use clusterkick::firstboot::MODEL_ENV;
+use clusterkick::firstboot::sim::{World, WORLD_ENV};
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The helper as it ships (built for this host): for what needs no node
+/// (`plan`, a bad config).
 pub const BIN: &str = env!("CARGO_BIN_EXE_clusterkick-firstboot");
+/// The helper's twin acting on the simulated world (`--features sim`).
+pub const SIM_BIN: &str = env!(
+    "CARGO_BIN_EXE_clusterkick-firstboot-sim",
+    "the simulator tests need the sim feature: run scripts/test.sh (cargo test --features sim)"
+);
 pub const SHORTS: [&str; 2] = ["an-node01", "an-node02"];
 pub const ADDRS: [&str; 2] = ["127.0.1.71", "127.0.1.72"];
 /// Hex key used by every test pair.
@@ -152,13 +159,13 @@ impl Pair {
         World::update(&self.world_dir, f).expect("update world")
     }
 
-    /// The helper for node `i` with `args`, against the model.
+    /// The helper for node `i` with `args`, against the simulated world.
     pub fn command(&self, i: usize, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(SIM_BIN);
         c.arg("--config")
             .arg(&self.cfg_paths[i])
             .args(args)
-            .env(MODEL_ENV, &self.world_dir)
+            .env(WORLD_ENV, &self.world_dir)
             .stdin(Stdio::null());
         c
     }

@@ -1,4 +1,5 @@
-//! A model of both nodes for tests: DRBD (metadata, UUIDs, connection,
+//! The simulator (test-only, cargo feature `sim`): both nodes of a pair
+//! for the tests to run the real helper engine against. DRBD (metadata, UUIDs, connection,
 //! roles, disk states, resync), LVM (local VG, the clustered VG on
 //! /dev/drbd0, activation per node), GFS2 superblocks and files, cman
 //! membership, services and chkconfig, /etc/fstab and mounts.
@@ -11,7 +12,7 @@
 //! injected by editing the world: existing metadata, a PV signature, a GFS2
 //! file system, a split brain, a crash or a hang after the n-th change.
 
-use crate::firstboot::error::exit;
+use crate::firstboot::error::{Error, Result};
 use crate::firstboot::node::{cmdline, CmdResult, Node};
 use crate::firstboot::parse::UUID_JUST_CREATED;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,30 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::firstboot::config::FirstbootConfig;
+
+/// The folder of the simulated world `clusterkick-firstboot-sim` acts on.
+/// Read only by that test binary: the helper that ships has no simulator.
+pub const WORLD_ENV: &str = "CLUSTERKICK_FIRSTBOOT_SIM";
+
+/// Exit code of a simulated crash (the `crash_after_change`,
+/// `reboot_after_change` faults) or of a world that cannot be read.
+pub const CRASH_EXIT: i32 = 99;
+
+/// The [`crate::firstboot::OpenHost`] of `clusterkick-firstboot-sim`: this
+/// node of the world in [`WORLD_ENV`] (which must be set).
+pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Node>> {
+    let dir = match std::env::var_os(WORLD_ENV) {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => {
+            return Err(Error::Unexpected(format!(
+                "{WORLD_ENV} is not set: clusterkick-firstboot-sim acts only on a simulated world"
+            )))
+        }
+    };
+    let node = SimNode::open(&dir, &cfg.node.short)
+        .map_err(|e| Error::io(format!("opening simulated world {}", dir.display()), e))?;
+    Ok(Box::new(node))
+}
 
 pub const WORLD_FILE: &str = "world.toml";
 pub const LOCK_FILE: &str = "world.lock";
@@ -418,7 +443,7 @@ impl World {
     }
 
     /// A node by short name. Panics on a name the world does not have:
-    /// [`ModelNode::open`] checks the name, and [`World::load`] that there
+    /// [`SimNode::open`] checks the name, and [`World::load`] that there
     /// are exactly two nodes, so the model never asks for another one.
     pub fn node(&self, short: &str) -> &NodeWorld {
         &self.nodes[short]
@@ -653,21 +678,21 @@ impl NodeWorld {
 }
 
 /// A [`Node`] answering from the world in a directory.
-pub struct ModelNode {
+pub struct SimNode {
     dir: PathBuf,
     me: String,
 }
 
-impl ModelNode {
-    pub fn open(dir: &Path, short: &str) -> io::Result<ModelNode> {
+impl SimNode {
+    pub fn open(dir: &Path, short: &str) -> io::Result<SimNode> {
         let w = World::load(dir)?;
         if !w.nodes.contains_key(short) {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("model world has no node {short}"),
+                format!("simulated world has no node {short}"),
             ));
         }
-        Ok(ModelNode {
+        Ok(SimNode {
             dir: dir.to_path_buf(),
             me: short.to_string(),
         })
@@ -712,19 +737,19 @@ impl ModelNode {
         });
         match out {
             Ok((r, After::Nothing)) => r,
-            Ok((_, After::Crash)) => std::process::exit(exit::MODEL_CRASH),
+            Ok((_, After::Crash)) => std::process::exit(CRASH_EXIT),
             Ok((_, After::Hang)) => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
             Err(e) => {
-                eprintln!("model world {}: {e}", self.dir.display());
-                std::process::exit(exit::MODEL_CRASH);
+                eprintln!("simulated world {}: {e}", self.dir.display());
+                std::process::exit(CRASH_EXIT);
             }
         }
     }
 }
 
-impl Node for ModelNode {
+impl Node for SimNode {
     fn run(&mut self, argv: &[&str]) -> CmdResult {
         let line = cmdline(argv);
         self.act(line, |w, me| w.exec(me, argv))
