@@ -1,6 +1,6 @@
 //! The real tools run the helper's exact command lines (built by
-//! `clusterkick::firstboot::commands`, the same functions `plan` and `run`
-//! use), and the helper's parsers and probe read their results back:
+//! `clusterkick::firstboot::platform::{el5::argv, common::lvm}`, the same
+//! functions `plan` and `run` use), and the helper's parsers and probe read their results back:
 //! - `mkfs.gfs2` on a sparse file image, read back with `tunegfs2 -l`;
 //! - `pvcreate` / `vgcreate` on a loop device, read back with `pvs` / `vgs`;
 //! - `drbdadm-83` (the DRBD 8.3 parser of drbd-utils) on a drbd.conf like the
@@ -12,11 +12,12 @@
 //!   apt-get update; DEBIAN_FRONTEND=noninteractive apt-get install -y \
 //!     --no-install-recommends gfs2-utils lvm2 drbd-utils
 
-use clusterkick::firstboot::commands as cmd;
-use clusterkick::firstboot::node::Node;
-use clusterkick::firstboot::parse;
-use clusterkick::firstboot::real::RealNode;
-use clusterkick::firstboot::steps::{detect_signature, PROBE_LEN};
+use clusterkick::firstboot::host::Host;
+use clusterkick::firstboot::platform::common::lvm;
+use clusterkick::firstboot::platform::common::probe::{detect_signature, PROBE_LEN};
+use clusterkick::firstboot::platform::el5::argv as cmd;
+use clusterkick::firstboot::platform::el5::parse::drbdmeta;
+use clusterkick::firstboot::real::RealHost;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -65,7 +66,7 @@ fn with_device(argv: &[String], from: &str, to: &str) -> (PathBuf, Vec<String>) 
 }
 
 fn head(path: &str) -> Vec<u8> {
-    RealNode::new(Duration::from_secs(10))
+    RealHost::new(Duration::from_secs(10))
         .read_head(path, PROBE_LEN)
         .unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
@@ -143,12 +144,12 @@ fn firstboot_tools_pvcreate_vgcreate_real() {
     let drbd0 = "/dev/drbd0";
 
     // The guard's query before: no PV on the device, no signature.
-    let pvs = cmd::pvs();
+    let pvs = lvm::pvs();
     let (p, a) = with_device(&pvs, drbd0, &dev);
-    assert!(!parse::parse_pvs(&ok(&p, &a)).iter().any(|r| r.pv == dev));
+    assert!(!lvm::parse_pvs(&ok(&p, &a)).iter().any(|r| r.pv == dev));
     assert_eq!(detect_signature(&head(&dev)), None);
 
-    let (p, a) = with_device(&cmd::pvcreate(drbd0), drbd0, &dev);
+    let (p, a) = with_device(&lvm::pvcreate(drbd0), drbd0, &dev);
     let out = ok(&p, &a);
     assert!(
         out.contains(&format!("Physical volume \"{dev}\" successfully created")),
@@ -159,7 +160,7 @@ fn firstboot_tools_pvcreate_vgcreate_real() {
         Some("an LVM2 physical volume label")
     );
     let (p, a) = with_device(&pvs, drbd0, &dev);
-    let rows = parse::parse_pvs(&ok(&p, &a));
+    let rows = lvm::parse_pvs(&ok(&p, &a));
     assert!(
         rows.iter().any(|r| r.pv == dev && r.vg.is_none()),
         "{rows:?}"
@@ -184,21 +185,21 @@ fn firstboot_tools_pvcreate_vgcreate_real() {
     );
 
     let (p, a) = with_device(&pvs, drbd0, &dev);
-    let rows = parse::parse_pvs(&ok(&p, &a));
+    let rows = lvm::parse_pvs(&ok(&p, &a));
     assert!(
         rows.iter()
             .any(|r| r.pv == dev && r.vg.as_deref() == Some(vg.as_str())),
         "{rows:?}"
     );
-    let vgs = cmd::vgs();
-    let rows = parse::parse_vgs(&ok(&tool(&vgs[0]), &vgs[1..]));
+    let vgs = lvm::vgs();
+    let rows = lvm::parse_vgs(&ok(&tool(&vgs[0]), &vgs[1..]));
     let row = rows.iter().find(|r| r.vg == vg).expect("vg listed");
     assert!(row.attr.starts_with("wz--n"), "{row:?}");
     assert!(!row.clustered());
     // The helper's lvs argv is accepted (no LVs: lvcreate needs
     // device-mapper, which this kernel lacks).
-    let lvs = cmd::lvs(&vg);
-    assert!(parse::parse_lvs(&ok(&tool(&lvs[0]), &lvs[1..])).is_empty());
+    let lvs = lvm::lvs(&vg);
+    assert!(lvm::parse_lvs(&ok(&tool(&lvs[0]), &lvs[1..])).is_empty());
 }
 
 const DRBD_CONF: &str = "global { usage-count no; }
@@ -219,7 +220,7 @@ fn firstboot_tools_drbdadm_83_accepts_the_helpers_commands() {
     let conf = dir.path().join("drbd.conf");
     std::fs::write(&conf, DRBD_CONF).expect("conf");
     let drbdadm = tool("drbdadm-83");
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let cases: Vec<(clusterkick::firstboot::host::Argv, &str)> = vec![
         (
             cmd::drbdadm("dump-md", "r0"),
             "drbdmeta 0 v08 /dev/an-lvm01/lv02 internal dump-md",
@@ -304,14 +305,14 @@ fn firstboot_tools_drbdmeta_on_a_loop_device() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let gi = parse::parse_gi(&String::from_utf8_lossy(&md(&[], "get-gi").stdout))
+    let gi = drbdmeta::parse_gi(&String::from_utf8_lossy(&md(&[], "get-gi").stdout))
         .expect("get-gi parses");
     assert!(gi.is_brand_new());
     assert_eq!(
         gi.line(),
         "0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0"
     );
-    let dump = parse::parse_dump_md(&String::from_utf8_lossy(&md(&[], "dump-md").stdout))
+    let dump = drbdmeta::parse_dump_md(&String::from_utf8_lossy(&md(&[], "dump-md").stdout))
         .expect("dump-md parses");
     assert!(dump.is_brand_new());
     // Internal metadata sits at the end: the start of the device is clean.

@@ -6,6 +6,8 @@
 //! [`FirstbootConfig::load`]. Both sides use this one struct, and a test parses
 //! every rendered file with it, so the two cannot drift apart.
 
+use crate::firstboot::error::Error;
+use crate::firstboot::platform::PlatformId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -17,8 +19,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/clusterkick/firstboot.toml";
 pub struct FirstbootConfig {
     /// Cluster name, as in cluster.conf (also the GFS2 lock table prefix).
     pub cluster: String,
-    /// Platform id from the profile, e.g. "el5-xen".
-    pub platform: String,
+    /// The platform from the profile, e.g. `el5-xen`: which plan the helper
+    /// runs ([`crate::firstboot::platform::for_id`]).
+    pub platform: PlatformId,
     /// This node: its `uname -n` (FQDN), its short name and cman node id.
     pub node: NodeRef,
     /// The other node of the pair.
@@ -136,6 +139,80 @@ impl FirstbootConfig {
     pub fn parse(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string())
     }
+
+    /// Checks what the steps and the protocol rely on beyond the types.
+    pub fn check(&self) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::Invalid(m));
+        for (what, v) in [
+            ("node.name", &self.node.name),
+            ("node.short", &self.node.short),
+            ("peer.name", &self.peer.name),
+            ("peer.short", &self.peer.short),
+            ("drbd.resource", &self.drbd.resource),
+            ("drbd.backing_vg", &self.drbd.backing_vg),
+            ("drbd.backing_lv", &self.drbd.backing_lv),
+            ("clvm.vg", &self.clvm.vg),
+        ] {
+            if !plain_word(v) {
+                return bad(format!(
+                    "{what} {v:?} must be letters, digits, '.', '_' or '-'"
+                ));
+            }
+        }
+        if self.node.name == self.peer.name || self.node.short == self.peer.short {
+            return bad("node and peer must differ".into());
+        }
+        if self.drbd.minor().is_none() {
+            return bad(format!(
+                "drbd.device {:?} is not /dev/drbdN",
+                self.drbd.device
+            ));
+        }
+        if self.timeouts.retry_initial_ms == 0
+            || self.timeouts.retry_max_ms < self.timeouts.retry_initial_ms
+        {
+            return bad("timeouts: need 0 < retry_initial_ms <= retry_max_ms".into());
+        }
+        for vol in &self.clvm.volumes {
+            if !plain_word(&vol.name) {
+                return bad(format!("volume name {:?}", vol.name));
+            }
+            if let Some(g) = &vol.gfs2 {
+                if !g.mountpoint.starts_with('/') || g.mountpoint.contains(char::is_whitespace) {
+                    return bad(format!(
+                        "mountpoint {:?} must be an absolute path",
+                        g.mountpoint
+                    ));
+                }
+                if g.journals == 0 {
+                    return bad(format!("{}: journals must be at least 1", vol.name));
+                }
+                match g.lock_table.split_once(':') {
+                    Some((c, f)) if c == self.cluster && !f.is_empty() => {}
+                    _ => {
+                        return bad(format!(
+                            "{}: lock_table {:?} must be {}:<fs name>",
+                            vol.name, g.lock_table, self.cluster
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DrbdConfig {
+    /// The minor of `/dev/drbdN`.
+    pub fn minor(&self) -> Option<u32> {
+        self.device.strip_prefix("/dev/drbd")?.parse().ok()
+    }
+}
+
+fn plain_word(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,13 @@
-//! The context steps run in: the node, the log, the persisted state, the
+//! The context steps run in: the host, the log, the persisted state, the
 //! back channel, and dry-run. It holds the three kinds of command (query,
-//! change, destructive), the generic wait loop and the barrier loop.
+//! change, destructive), the generic wait loop and the barrier loop. It
+//! knows no platform.
 
 use crate::firstboot::barrier::Link;
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::{Error, Result};
+use crate::firstboot::host::{Argv, CmdResult, Host};
 use crate::firstboot::log::Logger;
-use crate::firstboot::node::{cmdline, CmdResult, Node};
-use crate::firstboot::parse::{self, DrbdDevice};
 use crate::firstboot::retry::{Backoff, Deadline};
 use crate::firstboot::state::{OpStatus, State};
 use std::path::PathBuf;
@@ -34,14 +34,15 @@ pub enum Poll<T> {
     Pending(String),
 }
 
-/// How often a wait repeats its "still waiting" line when nothing changes.
-const STILL_WAITING_EVERY: Duration = Duration::from_secs(60);
+/// How often a wait repeats its "still waiting" line when nothing changes
+/// (and how often background progress is logged at least).
+pub const STILL_WAITING_EVERY: Duration = Duration::from_secs(60);
 /// Sleep slice while idling with a back channel open.
 const IDLE_SLICE: Duration = Duration::from_millis(20);
 
 pub struct Ctx<'a> {
     pub cfg: &'a FirstbootConfig,
-    pub node: &'a mut dyn Node,
+    pub host: &'a mut dyn Host,
     pub log: Logger,
     pub state: State,
     /// None: the state is never written (dry run, plan).
@@ -49,26 +50,42 @@ pub struct Ctx<'a> {
     pub link: Option<Link>,
     pub dry_run: bool,
     pub key: Vec<u8>,
-    /// The DRBD minor of `cfg.drbd.device`.
-    pub minor: u32,
-    /// When and at what per mille the resync was last logged.
-    pub sync_logged: Option<(Instant, u32)>,
+    /// When and at what per mille background progress (a resync) was last
+    /// logged.
+    pub progress_logged: Option<(Instant, u32)>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn is_primary(&self) -> bool {
-        self.cfg.drbd.initial_primary
+    /// A context with nothing logged or announced yet.
+    pub fn new(
+        cfg: &'a FirstbootConfig,
+        host: &'a mut dyn Host,
+        log: Logger,
+        state: State,
+        dry_run: bool,
+        key: Vec<u8>,
+    ) -> Self {
+        Ctx {
+            cfg,
+            host,
+            log,
+            state,
+            state_path: None,
+            link: None,
+            dry_run,
+            key,
+            progress_logged: None,
+        }
     }
 
     /// Runs a command that only reads state. Runs in dry-run too.
-    pub fn query(&mut self, argv: &[String]) -> CmdResult {
-        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-        self.node.run(&args)
+    pub fn query(&mut self, argv: &Argv) -> CmdResult {
+        self.host.run(argv)
     }
 
     /// Runs a command that changes state; fails on a non-zero exit.
-    pub fn change(&mut self, argv: &[String]) -> Result<CmdResult> {
-        let line = cmdline(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    pub fn change(&mut self, argv: &Argv) -> Result<CmdResult> {
+        let line = argv.to_string();
         if self.dry_run {
             self.log.info(format!("dry-run: would run: {line}"));
             return Ok(CmdResult::ok(""));
@@ -86,7 +103,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn read(&mut self, path: &str) -> std::io::Result<String> {
-        self.node.read_file(path)
+        self.host.read_file(path)
     }
 
     /// Writes a file (skipped, and logged, in dry-run).
@@ -96,7 +113,7 @@ impl<'a> Ctx<'a> {
             return Ok(());
         }
         self.log.info(format!("write: {path}"));
-        self.node
+        self.host
             .write_file(path, contents)
             .map_err(|e| Error::io(format!("writing {path}"), e))
     }
@@ -115,8 +132,8 @@ impl<'a> Ctx<'a> {
     /// and `done` after, so that after a crash the command is never repeated
     /// once its effect is in place, and a state file saying `done` while
     /// the effect is missing is refused rather than redone.
-    pub fn destructive(&mut self, op: &str, argv: &[String], found: Found) -> Result<()> {
-        let line = cmdline(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    pub fn destructive(&mut self, op: &str, argv: &Argv, found: Found) -> Result<()> {
+        let line = argv.to_string();
         let ledger = self.state.op(op);
         match (&found, ledger) {
             (Found::Harmless(what), _) => {
@@ -170,19 +187,30 @@ impl<'a> Ctx<'a> {
 
     /// Sleeps, answering the back channel meanwhile.
     pub fn idle(&mut self, d: Duration) {
-        match self.link.as_mut() {
-            Some(link) => {
-                let start = Instant::now();
-                loop {
-                    link.serve(&mut self.log);
-                    let left = d.saturating_sub(start.elapsed());
-                    if left.is_zero() {
-                        break;
-                    }
-                    std::thread::sleep(left.min(IDLE_SLICE));
-                }
+        if self.link.is_some() {
+            self.serve_for(d, |_| false);
+        } else {
+            self.host.sleep(d);
+        }
+    }
+
+    /// Answers the back channel for up to `d`, in short slices, stopping as
+    /// soon as `until` holds. False when there is no back channel.
+    fn serve_for(&mut self, d: Duration, until: impl Fn(&Link) -> bool) -> bool {
+        let start = Instant::now();
+        loop {
+            let Some(link) = self.link.as_mut() else {
+                return false;
+            };
+            link.serve(&mut self.log);
+            if until(link) {
+                return true;
             }
-            None => self.node.sleep(d),
+            let left = d.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(IDLE_SLICE));
         }
     }
 
@@ -334,17 +362,7 @@ impl<'a> Ctx<'a> {
             // that both sides leave it within a few milliseconds of each
             // other (cman must start on both at about the same moment).
             let d = backoff.next_delay().min(deadline.remaining());
-            let start = Instant::now();
-            while start.elapsed() < d {
-                let Some(link) = self.link.as_mut() else {
-                    break;
-                };
-                link.serve(&mut self.log);
-                if link.passed(index) || link.peer_halt.is_some() {
-                    break;
-                }
-                std::thread::sleep(IDLE_SLICE.min(d.saturating_sub(start.elapsed())));
-            }
+            self.serve_for(d, |link| link.passed(index) || link.peer_halt.is_some());
         }
     }
 
@@ -388,53 +406,9 @@ impl<'a> Ctx<'a> {
             // Idle in slices, stopping as soon as the peer got the news
             // through our listener.
             let d = backoff.next_delay().min(deadline.remaining());
-            let start = Instant::now();
-            while start.elapsed() < d {
-                let Some(link) = self.link.as_mut() else {
-                    return;
-                };
-                link.serve(&mut self.log);
-                if link.halt_delivered {
-                    break;
-                }
-                std::thread::sleep(IDLE_SLICE.min(d.saturating_sub(start.elapsed())));
+            if !self.serve_for(d, |link| link.halt_delivered) {
+                return;
             }
         }
-    }
-
-    /// Logs resync progress from a /proc/drbd device: the first time, then
-    /// every 10 % or every minute, and once when it is over.
-    pub fn report_sync(&mut self, dev: &DrbdDevice) {
-        match (&dev.sync, self.sync_logged) {
-            (Some(p), last) => {
-                let due = match last {
-                    None => true,
-                    Some((t, pm)) => p.permille >= pm + 100 || t.elapsed() >= STILL_WAITING_EVERY,
-                };
-                if due {
-                    self.log
-                        .info(format!("DRBD resync ({}): {}", dev.cs, p.describe()));
-                    self.sync_logged = Some((Instant::now(), p.permille));
-                }
-            }
-            (None, Some(_)) => {
-                self.log
-                    .info(format!("DRBD resync finished: {}", dev.summary()));
-                self.sync_logged = None;
-            }
-            (None, None) => {}
-        }
-    }
-
-    /// This node's minor in /proc/drbd: None if the module is not loaded or
-    /// the minor is not listed.
-    pub fn drbd_device(&mut self) -> Result<Option<DrbdDevice>> {
-        let text = match self.node.read_file("/proc/drbd") {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("reading /proc/drbd", e)),
-        };
-        let p = parse::parse_proc_drbd(&text)?;
-        Ok(p.device(self.minor).cloned())
     }
 }

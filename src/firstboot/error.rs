@@ -2,7 +2,6 @@
 
 use crate::firstboot::barrier::BarrierError;
 use crate::firstboot::config::ConfigError;
-use crate::firstboot::parse::ParseError;
 use crate::firstboot::state::StateError;
 use std::path::PathBuf;
 
@@ -92,3 +91,19 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A tool printed something its parser does not understand.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("cannot parse {what}: {detail}")]
+pub struct ParseError {
+    /// The tool or file, e.g. `/proc/drbd`, `cman_tool status`.
+    pub what: &'static str,
+    pub detail: String,
+}
+
+pub fn perr(what: &'static str, detail: impl Into<String>) -> ParseError {
+    ParseError {
+        what,
+        detail: detail.into(),
+    }
+}

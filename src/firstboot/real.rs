@@ -6,7 +6,7 @@
 
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::Result;
-use crate::firstboot::node::{CmdResult, Node};
+use crate::firstboot::host::{Argv, CmdResult, Host};
 use crate::firstboot::state::write_atomic;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// run with a minimal PATH.
 const PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
 
-pub struct RealNode {
+pub struct RealHost {
     timeout: Duration,
 }
 
@@ -29,15 +29,15 @@ pub struct RealNode {
 static SCRATCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The [`crate::firstboot::OpenHost`] of the helper that ships: this machine.
-pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Node>> {
-    Ok(Box::new(RealNode::new(crate::firstboot::command_timeout(
+pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Host>> {
+    Ok(Box::new(RealHost::new(crate::firstboot::command_timeout(
         cfg,
     ))))
 }
 
-impl RealNode {
+impl RealHost {
     pub fn new(timeout: Duration) -> Self {
-        RealNode { timeout }
+        RealHost { timeout }
     }
 
     /// An anonymous temp file for a child's output (created, then unlinked).
@@ -60,7 +60,7 @@ impl RealNode {
         Ok(f)
     }
 
-    fn spawn_and_wait(&mut self, argv: &[&str]) -> io::Result<CmdResult> {
+    fn spawn_and_wait(&mut self, argv: &Argv) -> io::Result<CmdResult> {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
@@ -126,14 +126,14 @@ impl RealNode {
     }
 }
 
-impl Node for RealNode {
-    fn run(&mut self, argv: &[&str]) -> CmdResult {
+impl Host for RealHost {
+    fn run(&mut self, argv: &Argv) -> CmdResult {
         match self.spawn_and_wait(argv) {
             Ok(r) => r,
             Err(e) => CmdResult {
                 code: 127,
                 stdout: String::new(),
-                stderr: format!("{}: {e}\n", argv.first().unwrap_or(&"")),
+                stderr: format!("{}: {e}\n", argv.first().map(String::as_str).unwrap_or("")),
             },
         }
     }
@@ -179,21 +179,21 @@ mod tests {
 
     #[test]
     fn runs_commands_and_reports_codes() {
-        let mut n = RealNode::new(Duration::from_secs(10));
-        let r = n.run(&["sh", "-c", "echo out; echo err >&2; exit 3"]);
+        let mut n = RealHost::new(Duration::from_secs(10));
+        let r = n.run(&Argv::new(["sh", "-c", "echo out; echo err >&2; exit 3"]));
         assert_eq!(
             (r.code, r.stdout.as_str(), r.stderr.as_str()),
             (3, "out\n", "err\n")
         );
-        let r = n.run(&["/nonexistent/tool"]);
+        let r = n.run(&Argv::new(["/nonexistent/tool"]));
         assert_eq!(r.code, 127);
     }
 
     #[test]
     fn kills_after_timeout() {
-        let mut n = RealNode::new(Duration::from_millis(300));
+        let mut n = RealHost::new(Duration::from_millis(300));
         let start = Instant::now();
-        let r = n.run(&["sh", "-c", "sleep 30 & sleep 30"]);
+        let r = n.run(&Argv::new(["sh", "-c", "sleep 30 & sleep 30"]));
         assert_eq!(r.code, 124);
         assert!(start.elapsed() < Duration::from_secs(5));
     }
@@ -203,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         let ps = p.to_str().unwrap();
-        let mut n = RealNode::new(Duration::from_secs(1));
+        let mut n = RealHost::new(Duration::from_secs(1));
         n.write_file(ps, "hello\n").unwrap();
         assert_eq!(n.read_file(ps).unwrap(), "hello\n");
         assert_eq!(n.read_head(ps, 3).unwrap(), b"hel");

@@ -1,16 +1,18 @@
-//! The subcommands: `run` (what the init script starts), `plan`, `status`.
+//! The subcommands: `run` (what the init script starts), `plan`, `status`;
+//! and [`session`], the frame `run` and `recover` share. They walk the
+//! plan of the platform the config names and know none of its steps.
 
 use crate::firstboot::barrier::{self, Link};
-use crate::firstboot::commands as cmd;
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::{exit, Error, Result};
 use crate::firstboot::log::{Logger, PROGRAM};
+use crate::firstboot::platform::{self, Platform};
 use crate::firstboot::retry::{Backoff, Deadline};
-use crate::firstboot::state::State;
-use crate::firstboot::steps::{self, BarrierId, Item, PlanLine, StepId, FINAL_BARRIER, ITEMS};
-use crate::firstboot::{validate, OpenHost};
-use std::fs::{File, OpenOptions};
+use crate::firstboot::state::{OpStatus, State};
+use crate::firstboot::step::{final_barrier, Item, PlanLine, Runs, Step};
+use crate::firstboot::OpenHost;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Options shared by the subcommands.
@@ -25,10 +27,44 @@ pub struct Options {
     pub open: OpenHost,
 }
 
+/// Reads and checks the config.
 pub fn load_config(path: &Path) -> Result<FirstbootConfig> {
     let cfg = FirstbootConfig::load(path)?;
-    validate(&cfg)?;
+    cfg.check()?;
     Ok(cfg)
+}
+
+/// The config, or (printed on stderr) why not and the exit code.
+fn config_or_exit(opts: &Options) -> std::result::Result<FirstbootConfig, i32> {
+    load_config(&opts.config).map_err(|e| {
+        eprintln!("{PROGRAM}: {e}");
+        e.exit_code()
+    })
+}
+
+/// What `run` and `recover` share: loads the config, opens the log (no log
+/// file in a dry run), runs `body`, logs why it stopped (`<what> stopped
+/// (exit N): ...`) and returns the exit code.
+pub fn session(
+    opts: &Options,
+    what: &str,
+    stderr: bool,
+    body: impl FnOnce(&FirstbootConfig, &mut Logger) -> Result<()>,
+) -> i32 {
+    let cfg = match config_or_exit(opts) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let log_file = (!opts.dry_run).then_some(cfg.log_file.as_path());
+    let mut log = Logger::new(&cfg.node.short, log_file, stderr);
+    match body(&cfg, &mut log) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            let code = e.exit_code();
+            log.info(format!("{what} (exit {code}): {e}"));
+            code
+        }
+    }
 }
 
 /// Takes the per-node lock (next to the state file) so that two helpers
@@ -41,7 +77,7 @@ fn lock(cfg: &FirstbootConfig) -> Result<File> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
-    let f = OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
@@ -86,31 +122,27 @@ fn bind(cfg: &FirstbootConfig, key: Vec<u8>, log: &mut Logger) -> Result<Link> {
     }
 }
 
-/// `run`: walks the items; returns the exit code.
-pub fn run(opts: &Options) -> i32 {
-    let cfg = match load_config(&opts.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{PROGRAM}: {e}");
-            return e.exit_code();
-        }
-    };
-    let log_file = (!opts.dry_run).then_some(cfg.log_file.as_path());
-    let mut log = Logger::new(&cfg.node.short, log_file, opts.stderr || opts.dry_run);
-    match run_with(&cfg, opts, &mut log) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            let code = e.exit_code();
-            log.info(format!("stopped (exit {code}): {e}"));
-            code
-        }
+fn role_word(cfg: &FirstbootConfig) -> &'static str {
+    if cfg.drbd.initial_primary {
+        "primary"
+    } else {
+        "secondary"
     }
 }
 
+/// `run`: walks the plan; returns the exit code.
+pub fn run(opts: &Options) -> i32 {
+    session(opts, "stopped", opts.stderr || opts.dry_run, |cfg, log| {
+        run_with(cfg, opts, log)
+    })
+}
+
 fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<()> {
+    let platform = platform::for_id(cfg.platform);
+    let items = platform.items;
     let _lock = if opts.dry_run { None } else { Some(lock(cfg)?) };
     let state = State::load(&cfg.state_file, &cfg.node.name)?;
-    let mut node = (opts.open)(cfg)?;
+    let mut host = (opts.open)(cfg)?;
     let key = match barrier::load_key(&cfg.key_file) {
         Ok(k) => k,
         Err(e) if opts.dry_run => {
@@ -126,13 +158,9 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
         cfg.node.id,
         cfg.peer.name,
         cfg.peer_addr,
-        if cfg.drbd.initial_primary {
-            "primary"
-        } else {
-            "secondary"
-        },
-        ITEMS.iter().filter(|i| state.is_completed(&i.id())).count(),
-        ITEMS.len(),
+        role_word(cfg),
+        items.iter().filter(|i| state.is_completed(&i.id())).count(),
+        items.len(),
         if state.done { " (done)" } else { "" }
     ));
     if cfg.timeouts.retry_max_ms >= cfg.post_join_delay_secs.saturating_mul(500) {
@@ -147,30 +175,23 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
         let mut link = bind(cfg, key.clone(), log)?;
         // Announce the progress already made (a restarted helper never
         // goes back in the peer's eyes).
-        for item in ITEMS {
-            if let Item::Barrier(b) = item {
-                if state.is_completed(&item.id()) {
-                    link.announce.at = b.index();
-                    link.announce.barrier = b.name().to_string();
-                }
+        let barriers = items.iter().filter_map(|i| match i {
+            Item::Barrier(b) => Some((i.id(), b.name)),
+            Item::Step(_) => None,
+        });
+        for (at, (id, name)) in barriers.enumerate() {
+            if state.is_completed(&id) {
+                link.announce.at = at as u32;
+                link.announce.barrier = name.to_string();
             }
         }
         Some(link)
     };
-    let minor = cmd::drbd_minor(&cfg.drbd.device).unwrap_or(0);
-    let mut ctx = Ctx {
-        cfg,
-        node: node.as_mut(),
-        log: std::mem::replace(log, Logger::silent(&cfg.node.short)),
-        state,
-        state_path: (!opts.dry_run).then(|| cfg.state_file.clone()),
-        link,
-        dry_run: opts.dry_run,
-        key,
-        minor,
-        sync_logged: None,
-    };
-    let result = run_items(&mut ctx);
+    let log_taken = std::mem::replace(log, Logger::silent(&cfg.node.short));
+    let mut ctx = Ctx::new(cfg, host.as_mut(), log_taken, state, opts.dry_run, key);
+    ctx.state_path = (!opts.dry_run).then(|| cfg.state_file.clone());
+    ctx.link = link;
+    let result = run_items(&mut ctx, platform);
     if let Err(e) = &result {
         let heard = ctx.link.as_ref().is_some_and(|l| l.peer_at.is_some());
         if heard && !matches!(e, Error::PeerStopped { .. }) {
@@ -184,127 +205,130 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
     result
 }
 
-fn step_needed(step: StepId, cfg: &FirstbootConfig) -> bool {
-    !step.primary_only() || cfg.drbd.initial_primary
-}
-
-/// Runs the items in order (see [`steps`]).
-pub fn run_items(ctx: &mut Ctx) -> Result<()> {
-    let disable = Item::Step(StepId::Disable);
+/// Runs the platform's items in order (see [`crate::firstboot::step`]).
+pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
+    let items = platform.items;
     if ctx.state.done {
-        if !ctx.state.is_completed(&disable.id()) {
-            steps::run_step(StepId::Disable, ctx)?;
-            ctx.state.complete(&disable.id());
-            ctx.save()?;
-        }
-        ctx.log
-            .info("first-boot setup was already done on this node; nothing to do");
-        return Ok(());
+        return run_when_done(ctx, items);
     }
-    let final_passed = ctx.state.is_completed(&Item::Barrier(FINAL_BARRIER).id());
-    for &item in ITEMS {
+    let final_passed =
+        final_barrier(items).is_some_and(|b| ctx.state.is_completed(&Item::Barrier(b).id()));
+    let mut index = 0;
+    for &item in items {
         let id = item.id();
         let done = ctx.state.is_completed(&id);
         match item {
-            Item::Barrier(BarrierId::Meet) => {
-                // Not recorded: a restarted helper meets the peer again
-                // (unless nothing after the final barrier needs the peer).
-                if !final_passed {
-                    ctx.barrier(0, BarrierId::Meet.name(), BarrierId::Meet.timeout(ctx.cfg))?;
-                }
-            }
             Item::Barrier(b) => {
+                let at = index;
+                index += 1;
+                if b.every_start {
+                    // Not recorded: a restarted helper meets the peer again
+                    // (unless nothing after the final barrier needs the peer).
+                    if !final_passed {
+                        ctx.barrier(at, b.name, (b.timeout)(ctx.cfg))?;
+                    }
+                    continue;
+                }
                 if done {
                     continue;
                 }
-                ctx.barrier(b.index(), b.name(), b.timeout(ctx.cfg))?;
+                ctx.barrier(at, b.name, (b.timeout)(ctx.cfg))?;
                 ctx.state.complete(&id);
                 ctx.save()?;
             }
             Item::Step(s) => {
-                if done && !s.service() {
+                if done && s.runs != Runs::EveryRun {
                     continue;
                 }
-                if !step_needed(s, ctx.cfg) {
+                if !s.role.runs_here(ctx.cfg) {
                     if !done {
                         ctx.state.complete(&id);
                         ctx.save()?;
                     }
                     continue;
                 }
-                if done {
-                    ctx.log
-                        .info(format!("step {} (done before): re-checking", s.name()));
-                } else {
-                    ctx.log.info(format!("step {}: {}", s.name(), s.title()));
-                }
-                match steps::run_step(s, ctx) {
-                    Ok(()) => {}
-                    Err(e) if ctx.dry_run && !matches!(e, Error::Refused(_)) => {
-                        ctx.log
-                            .info(format!("dry-run: step {} stops here: {e}", s.name()));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
+                if !run_step(ctx, s, done)? {
+                    continue;
                 }
                 if !done {
                     ctx.state.complete(&id);
                     ctx.save()?;
                 }
-                if ctx
-                    .state
-                    .is_completed(&Item::Step(StepId::DrbdPrimary).id())
-                {
-                    if let Some(dev) = ctx.drbd_device()? {
-                        ctx.report_sync(&dev);
-                    }
-                }
+                (platform.progress)(ctx)?;
             }
         }
     }
     if !ctx.dry_run {
-        watch_sync(ctx)?;
+        // Keeps logging the background work (a resync) until it is over,
+        // without holding anything up: the helper runs in the background.
+        let mut backoff = Backoff::new(
+            ctx.cfg.timeouts.retry_initial_ms,
+            ctx.cfg.timeouts.retry_max_ms,
+        );
+        while (platform.progress)(ctx)? {
+            let d = backoff.next_delay();
+            ctx.idle(d);
+        }
     }
     Ok(())
 }
 
-/// After the last step: keeps logging the resync until it is over, without
-/// holding anything up (the helper runs in the background).
-fn watch_sync(ctx: &mut Ctx) -> Result<()> {
-    let mut backoff = Backoff::new(
-        ctx.cfg.timeouts.retry_initial_ms,
-        ctx.cfg.timeouts.retry_max_ms,
-    );
-    loop {
-        let Some(dev) = ctx.drbd_device()? else {
-            return Ok(());
-        };
-        ctx.report_sync(&dev);
-        if !dev.is_syncing() {
-            return Ok(());
-        }
-        let d = backoff.next_delay();
-        ctx.idle(d);
+/// Runs one step, logging it. False when a dry run stops inside it (the
+/// step is then not recorded).
+fn run_step(ctx: &mut Ctx, s: &Step, done: bool) -> Result<bool> {
+    if done {
+        ctx.log
+            .info(format!("step {} (done before): re-checking", s.name));
+    } else {
+        ctx.log.info(format!("step {}: {}", s.name, s.title));
     }
+    match (s.run)(ctx) {
+        Ok(()) => Ok(true),
+        Err(e) if ctx.dry_run && !matches!(e, Error::Refused(_)) => {
+            ctx.log
+                .info(format!("dry-run: step {} stops here: {e}", s.name));
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A node whose state says `done`: only the steps that run even then and
+/// have not yet.
+fn run_when_done(ctx: &mut Ctx, items: &[Item]) -> Result<()> {
+    for &item in items {
+        let Item::Step(s) = item else { continue };
+        if s.runs != Runs::EvenWhenDone || ctx.state.is_completed(&item.id()) {
+            continue;
+        }
+        (s.run)(ctx)?;
+        ctx.state.complete(&item.id());
+        ctx.save()?;
+    }
+    ctx.log
+        .info("first-boot setup was already done on this node; nothing to do");
+    Ok(())
+}
+
+/// The first item not done yet, the meeting aside (it is met at every
+/// start): where a node is.
+fn next_item(items: &[Item], is_done: impl Fn(&Item) -> bool) -> Option<usize> {
+    items
+        .iter()
+        .position(|i| !is_done(i) && !matches!(i, Item::Barrier(b) if b.every_start))
 }
 
 /// `plan`: the lines, runs nothing.
 pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
-    let state = match State::load(&cfg.state_file, &cfg.node.name) {
-        Ok(s) => Ok(s),
-        Err(e) => Err(e.to_string()),
-    };
+    let items = platform::for_id(cfg.platform).items;
+    let state = State::load(&cfg.state_file, &cfg.node.name).map_err(|e| e.to_string());
     let mut out = vec![
         format!(
             "# {PROGRAM} plan for {} ({}, node id {}): DRBD initial {}",
             cfg.node.name,
             cfg.node.short,
             cfg.node.id,
-            if cfg.drbd.initial_primary {
-                "primary"
-            } else {
-                "secondary"
-            }
+            role_word(cfg)
         ),
         format!("# config: {}", config_path.display()),
     ];
@@ -312,95 +336,88 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
         Ok(s) => (s.completed.clone(), s.done),
         Err(_) => (Vec::new(), false),
     };
+    let shown = cfg.state_file.display();
     out.push(match &state {
-        Ok(s) if s.done => format!(
-            "# state: {}: done; a run does nothing",
-            cfg.state_file.display()
-        ),
-        Ok(s) if s.completed.is_empty() => {
-            format!("# state: {}: not started", cfg.state_file.display())
-        }
+        Ok(s) if s.done => format!("# state: {shown}: done; a run does nothing"),
+        Ok(s) if s.completed.is_empty() => format!("# state: {shown}: not started"),
         Ok(s) => format!(
-            "# state: {}: {} of {} items done",
-            cfg.state_file.display(),
-            ITEMS.iter().filter(|i| s.is_completed(&i.id())).count(),
-            ITEMS.len()
+            "# state: {shown}: {} of {} items done",
+            items.iter().filter(|i| s.is_completed(&i.id())).count(),
+            items.len()
         ),
         Err(e) => format!("# state: unreadable ({e}); shown as not started"),
     });
-    let is_done = |i: &Item| completed.iter().any(|c| *c == i.id());
+    let is_done = |i: &Item| completed.contains(&i.id());
     let next = if done {
         None
     } else {
-        ITEMS
-            .iter()
-            .find(|i| !is_done(i) && !matches!(i, Item::Barrier(BarrierId::Meet)))
-            .copied()
+        next_item(items, is_done)
     };
     out.push(match next {
-        Some(i) => format!("# at: {} (next)", i.id()),
+        Some(n) => format!("# at: {} (next)", items[n].id()),
         None => "# at: done".to_string(),
     });
-    for &item in ITEMS {
-        if Some(item) == next {
+    for (n, &item) in items.iter().enumerate() {
+        if Some(n) == next {
             out.push("# >>> next".to_string());
         }
         match item {
             Item::Barrier(b) => out.push(format!(
                 "# barrier {}: wait up to {} s for {} ({}): {}{}",
-                b.name(),
-                b.timeout(cfg),
+                b.name,
+                (b.timeout)(cfg),
                 cfg.peer.name,
                 cfg.peer_addr,
-                b.meaning(),
+                b.meaning,
                 if is_done(&item) { " [passed]" } else { "" }
             )),
-            Item::Step(s) => {
-                let lines = steps::plan_step(s, cfg);
-                if !step_needed(s, cfg) || lines.is_empty() {
-                    out.push(format!(
-                        "# step {}: {} (nothing on this node{})",
-                        s.name(),
-                        s.title(),
-                        if s.primary_only() {
-                            format!("; runs on the DRBD primary {}", cfg.peer.name)
-                        } else {
-                            String::new()
-                        }
-                    ));
-                    continue;
-                }
-                let skipped = is_done(&item) && !s.service();
-                out.push(format!(
-                    "# step {}: {}{}",
-                    s.name(),
-                    s.title(),
-                    match (is_done(&item), s.service()) {
-                        (true, true) => " [done; re-checked on every run]",
-                        (true, false) => " [done]",
-                        _ => "",
-                    }
-                ));
-                for l in lines {
-                    out.push(match l {
-                        PlanLine::Command(c) if skipped => format!("#   done: {c}"),
-                        PlanLine::Command(c) => c,
-                        PlanLine::Note(n) => format!("# {n}"),
-                    });
-                }
-            }
+            Item::Step(s) => plan_step(&mut out, cfg, s, is_done(&item)),
         }
     }
     out
 }
 
-pub fn plan(opts: &Options) -> i32 {
-    let cfg = match load_config(&opts.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{PROGRAM}: {e}");
-            return e.exit_code();
+/// One step's lines in `plan`.
+fn plan_step(out: &mut Vec<String>, cfg: &FirstbootConfig, s: &Step, done: bool) {
+    let here = s.role.runs_here(cfg);
+    let lines = if here { (s.plan)(cfg) } else { Vec::new() };
+    if lines.is_empty() {
+        out.push(format!(
+            "# step {}: {} (nothing on this node{})",
+            s.name,
+            s.title,
+            if here {
+                String::new()
+            } else {
+                format!("; runs on the DRBD primary {}", cfg.peer.name)
+            }
+        ));
+        return;
+    }
+    let skipped = done && s.runs != Runs::EveryRun;
+    out.push(format!(
+        "# step {}: {}{}",
+        s.name,
+        s.title,
+        match (done, s.runs == Runs::EveryRun) {
+            (true, true) => " [done; re-checked on every run]",
+            (true, false) => " [done]",
+            _ => "",
         }
+    ));
+    for l in lines {
+        out.push(match l {
+            PlanLine::Command(c) if skipped => format!("#   done: {c}"),
+            PlanLine::Command(c) => c,
+            PlanLine::Note(n) => format!("# {n}"),
+        });
+    }
+}
+
+pub fn plan(opts: &Options) -> i32 {
+    let cfg = match config_or_exit(opts) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let mut text = plan_lines(&cfg, &opts.config).join("\n");
     text.push('\n');
@@ -410,12 +427,9 @@ pub fn plan(opts: &Options) -> i32 {
 
 /// `status`: what the state file says.
 pub fn status(opts: &Options) -> i32 {
-    let cfg = match load_config(&opts.config) {
+    let cfg = match config_or_exit(opts) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("{PROGRAM}: {e}");
-            return e.exit_code();
-        }
+        Err(code) => return code,
     };
     let state = match State::load(&cfg.state_file, &cfg.node.name) {
         Ok(s) => s,
@@ -424,32 +438,27 @@ pub fn status(opts: &Options) -> i32 {
             return Error::from(e).exit_code();
         }
     };
+    let items = platform::for_id(cfg.platform).items;
     println!(
         "node: {} ({}, id {}), DRBD initial {}",
         cfg.node.name,
         cfg.node.short,
         cfg.node.id,
-        if cfg.drbd.initial_primary {
-            "primary"
-        } else {
-            "secondary"
-        }
+        role_word(&cfg)
     );
     println!("peer: {} ({})", cfg.peer.name, cfg.peer_addr);
     println!("state file: {}", cfg.state_file.display());
-    let n = ITEMS.iter().filter(|i| state.is_completed(&i.id())).count();
+    let n = items.iter().filter(|i| state.is_completed(&i.id())).count();
     if state.done {
         println!("status: done");
     } else if state.completed.is_empty() {
         println!("status: not started");
     } else {
-        let next = ITEMS
-            .iter()
-            .find(|i| !state.is_completed(&i.id()) && !matches!(i, Item::Barrier(BarrierId::Meet)));
+        let next = next_item(items, |i| state.is_completed(&i.id()));
         println!(
             "status: in progress, {n} of {} items done, next: {}",
-            ITEMS.len(),
-            next.map(|i| i.id()).unwrap_or_default()
+            items.len(),
+            next.map(|i| items[i].id()).unwrap_or_default()
         );
     }
     for e in &state.ledger {
@@ -457,8 +466,8 @@ pub fn status(opts: &Options) -> i32 {
             "ledger: {:<20} {:<8} {}",
             e.op,
             match e.status {
-                crate::firstboot::state::OpStatus::Started => "started",
-                crate::firstboot::state::OpStatus::Done => "done",
+                OpStatus::Started => "started",
+                OpStatus::Done => "done",
             },
             e.command
         );

@@ -13,8 +13,8 @@
 //! file system, a split brain, a crash or a hang after the n-th change.
 
 use crate::firstboot::error::{Error, Result};
-use crate::firstboot::node::{cmdline, CmdResult, Node};
-use crate::firstboot::parse::UUID_JUST_CREATED;
+use crate::firstboot::host::{Argv, CmdResult, Host};
+use crate::firstboot::platform::el5::parse::drbdmeta::UUID_JUST_CREATED;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
@@ -34,7 +34,7 @@ pub const CRASH_EXIT: i32 = 99;
 
 /// The [`crate::firstboot::OpenHost`] of `clusterkick-firstboot-sim`: this
 /// node of the world in [`WORLD_ENV`] (which must be set).
-pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Node>> {
+pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Host>> {
     let dir = match std::env::var_os(WORLD_ENV) {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => {
@@ -43,7 +43,7 @@ pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Node>> {
             )))
         }
     };
-    let node = SimNode::open(&dir, &cfg.node.short)
+    let node = SimHost::open(&dir, &cfg.node.short)
         .map_err(|e| Error::io(format!("opening simulated world {}", dir.display()), e))?;
     Ok(Box::new(node))
 }
@@ -347,7 +347,7 @@ impl World {
                         .unwrap_or_default(),
                     drbd_version: "8.3.2".into(),
                     resource: cfg.drbd.resource.clone(),
-                    minor: crate::firstboot::commands::drbd_minor(&cfg.drbd.device).unwrap_or(0),
+                    minor: cfg.drbd.minor().unwrap_or(0),
                     backing_vg: cfg.drbd.backing_vg.clone(),
                     backing_lv: cfg.drbd.backing_lv.clone(),
                     cluster_vg: cfg.clvm.vg.clone(),
@@ -443,7 +443,7 @@ impl World {
     }
 
     /// A node by short name. Panics on a name the world does not have:
-    /// [`SimNode::open`] checks the name, and [`World::load`] that there
+    /// [`SimHost::open`] checks the name, and [`World::load`] that there
     /// are exactly two nodes, so the model never asks for another one.
     pub fn node(&self, short: &str) -> &NodeWorld {
         &self.nodes[short]
@@ -678,13 +678,13 @@ impl NodeWorld {
 }
 
 /// A [`Node`] answering from the world in a directory.
-pub struct SimNode {
+pub struct SimHost {
     dir: PathBuf,
     me: String,
 }
 
-impl SimNode {
-    pub fn open(dir: &Path, short: &str) -> io::Result<SimNode> {
+impl SimHost {
+    pub fn open(dir: &Path, short: &str) -> io::Result<SimHost> {
         let w = World::load(dir)?;
         if !w.nodes.contains_key(short) {
             return Err(io::Error::new(
@@ -692,7 +692,7 @@ impl SimNode {
                 format!("simulated world has no node {short}"),
             ));
         }
-        Ok(SimNode {
+        Ok(SimHost {
             dir: dir.to_path_buf(),
             me: short.to_string(),
         })
@@ -749,10 +749,11 @@ impl SimNode {
     }
 }
 
-impl Node for SimNode {
-    fn run(&mut self, argv: &[&str]) -> CmdResult {
-        let line = cmdline(argv);
-        self.act(line, |w, me| w.exec(me, argv))
+impl Host for SimHost {
+    fn run(&mut self, argv: &Argv) -> CmdResult {
+        let line = argv.to_string();
+        let parts: Vec<&str> = argv.iter().map(String::as_str).collect();
+        self.act(line, |w, me| w.exec(me, &parts))
     }
 
     fn read_file(&mut self, path: &str) -> io::Result<String> {
@@ -884,7 +885,7 @@ impl World {
                 res(
                     127,
                     "",
-                    format!("model: command not modelled: {}\n", cmdline(argv)),
+                    format!("sim: command not simulated: {}\n", Argv::new(argv)),
                 ),
                 true,
             ),
@@ -1384,7 +1385,7 @@ impl World {
     fn mount(&mut self, me: &str, dir: &str) -> CmdResult {
         let n = self.node(me);
         let fstab = n.files.get("/etc/fstab").cloned().unwrap_or_default();
-        let Some(entry) = crate::firstboot::parse::parse_mounts(&fstab)
+        let Some(entry) = crate::firstboot::platform::common::mounts::parse_mounts(&fstab)
             .into_iter()
             .find(|e| e.dir == dir)
         else {

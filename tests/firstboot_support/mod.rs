@@ -65,7 +65,7 @@ pub fn node_config(i: usize, dir: &Path, ports: [u16; 2]) -> FirstbootConfig {
     };
     FirstbootConfig {
         cluster: "an-cluster".into(),
-        platform: "el5-xen".into(),
+        platform: clusterkick::firstboot::platform::PlatformId::El5Xen,
         node: noderef(i),
         peer: noderef(j),
         listen: format!("{}:{}", ADDRS[i], ports[i]),

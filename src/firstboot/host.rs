@@ -1,0 +1,131 @@
+//! The small interface through which the steps act on the machine they run
+//! on: [`Host`], and [`Argv`], one command as it is run and as it is shown.
+//!
+//! [`crate::firstboot::real::RealHost`] runs real commands and reads real
+//! files; the test-only simulator (`sim`, cargo feature `sim`) answers from
+//! a simulated pair with the same text and exit codes the tools print.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+/// One command: the program and its arguments, run without a shell. Shown
+/// (in logs, plans, errors) as the line one would type in a shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Argv(Vec<String>);
+
+impl Argv {
+    pub fn new<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> Argv {
+        Argv(parts.into_iter().map(|s| s.as_ref().to_string()).collect())
+    }
+}
+
+/// The words: the program, then its arguments.
+impl std::ops::Deref for Argv {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Argv {
+    /// Quotes an argument only when a shell would need it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+            {
+                f.write_str(a)?;
+            } else {
+                write!(f, "'{}'", a.replace('\'', "'\\''"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a command did: its exit code and its output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CmdResult {
+    /// Exit code; 127 when the command could not be started (as a shell
+    /// reports it), 124 when it was killed for running too long.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CmdResult {
+    pub fn success(&self) -> bool {
+        self.code == 0
+    }
+
+    /// A successful result with the given stdout (dry runs, the simulator).
+    pub fn ok(stdout: impl Into<String>) -> Self {
+        CmdResult {
+            code: 0,
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    /// The last non-empty line of stderr (or stdout), for error messages.
+    pub fn last_line(&self) -> String {
+        let pick = |s: &str| {
+            s.lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(str::to_string)
+        };
+        pick(&self.stderr)
+            .or_else(|| pick(&self.stdout))
+            .unwrap_or_default()
+    }
+}
+
+/// The machine, as the steps see it.
+pub trait Host {
+    /// Runs a command with stdin closed.
+    fn run(&mut self, argv: &Argv) -> CmdResult;
+    /// Reads a whole (small) file, e.g. /proc/drbd or /etc/fstab.
+    fn read_file(&mut self, path: &str) -> io::Result<String>;
+    /// Reads at most `len` bytes from the start of a file or block device.
+    fn read_head(&mut self, path: &str, len: usize) -> io::Result<Vec<u8>>;
+    /// Replaces a file's contents (atomically where the file system allows).
+    fn write_file(&mut self, path: &str, contents: &str) -> io::Result<()>;
+    /// Waits; the simulator may shorten it.
+    fn sleep(&mut self, duration: Duration);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_shows_as_a_shell_line_quoting_only_when_needed() {
+        assert_eq!(
+            Argv::new(["drbdadm", "--", "--force", "create-md", "r0"]).to_string(),
+            "drbdadm -- --force create-md r0"
+        );
+        assert_eq!(Argv::new(["echo", "a b"]).to_string(), "echo 'a b'");
+        assert_eq!(
+            Argv::new(["echo", "it's", ""]).to_string(),
+            "echo 'it'\\''s' ''"
+        );
+    }
+
+    #[test]
+    fn last_line_prefers_stderr() {
+        let r = CmdResult {
+            code: 1,
+            stdout: "out\n".into(),
+            stderr: "first\nsecond\n\n".into(),
+        };
+        assert_eq!(r.last_line(), "second");
+    }
+}

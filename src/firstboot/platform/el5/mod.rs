@@ -1,0 +1,144 @@
+//! `el5-xen`: CentOS 5 with cman + openais, DRBD 8.3 dual-primary, clvmd and
+//! GFS2, walked in the seed's order (sections 5.4, 6 and 7) with its
+//! mistakes corrected. docs/firstboot.md lists the items and what each does.
+//!
+//! - [`steps`]: one file per subsystem, each step one `static` [`Step`]
+//!   (name, title, role, when it runs again, its run and plan functions);
+//! - [`argv`]: the EL5-only command lines; [`parse`]: their output;
+//! - [`recover`]: the seed's section 7.3, done right.
+
+pub mod argv;
+pub mod parse;
+pub mod recover;
+pub mod steps;
+
+use crate::firstboot::platform::{Platform, PlatformId};
+use crate::firstboot::step::{Barrier, Item, MEET};
+use steps::{clvm, cman, drbd, finish, gfs2, inspect};
+
+pub static PLATFORM: Platform = Platform {
+    id: PlatformId::El5Xen,
+    items: ITEMS,
+    progress: drbd::progress,
+    recover: recover::recover,
+};
+
+/// The barriers after [`MEET`], each waited for up to `barrier_secs`.
+const fn barrier(name: &'static str, meaning: &'static str) -> Barrier {
+    Barrier {
+        name,
+        meaning,
+        timeout: |cfg| cfg.timeouts.barrier_secs,
+        every_start: false,
+    }
+}
+
+static INSPECTED: Barrier = barrier(
+    "inspected",
+    "both found no data on their disks; both start cman right after it",
+);
+static DRBD_MD: Barrier = barrier(
+    "drbd-md",
+    "both have DRBD metadata; both start drbd right after it",
+);
+static DRBD_CONNECTED: Barrier = barrier("drbd-connected", "DRBD is connected on both");
+static SYNC_STARTED: Barrier = barrier("sync-started", "the primary started the initial sync");
+static CLVMD: Barrier = barrier("clvmd", "clvmd runs on both and both are DRBD Primary");
+static VG_CREATED: Barrier = barrier("vg-created", "the clustered VG and its LVs exist");
+static FS_MADE: Barrier = barrier("fs-made", "the GFS2 file systems exist");
+static FS_WRITTEN: Barrier = barrier("fs-written", "each node wrote its check file on GFS2");
+static FS_CHECKED: Barrier = barrier("fs-checked", "each node read the other's check file");
+
+/// The plan, in order.
+pub static ITEMS: &[Item] = &[
+    Item::Barrier(&MEET),
+    Item::Step(&inspect::INSPECT),
+    Item::Barrier(&INSPECTED),
+    Item::Step(&cman::CMAN),
+    Item::Step(&drbd::BACKING_LV),
+    Item::Step(&drbd::DRBD_MD),
+    Item::Barrier(&DRBD_MD),
+    Item::Step(&drbd::DRBD_START),
+    Item::Barrier(&DRBD_CONNECTED),
+    Item::Step(&drbd::INITIAL_SYNC),
+    Item::Barrier(&SYNC_STARTED),
+    Item::Step(&drbd::DRBD_PRIMARY),
+    Item::Step(&clvm::CLVMD),
+    Item::Barrier(&CLVMD),
+    Item::Step(&clvm::CLUSTERED_VG),
+    Item::Barrier(&VG_CREATED),
+    Item::Step(&clvm::LV_ACTIVATE),
+    Item::Step(&gfs2::GFS2_MKFS),
+    Item::Barrier(&FS_MADE),
+    Item::Step(&gfs2::GFS2_MOUNT),
+    Item::Step(&gfs2::FS_WRITE),
+    Item::Barrier(&FS_WRITTEN),
+    Item::Step(&gfs2::FS_READ),
+    Item::Barrier(&FS_CHECKED),
+    Item::Step(&finish::FINISH),
+    Item::Step(&finish::DISABLE),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firstboot::step::{barrier_index, check_items, final_barrier, Role, Runs};
+
+    #[test]
+    fn items_are_unique_and_in_the_seeds_order() {
+        check_items(ITEMS).unwrap();
+        let ids: Vec<String> = ITEMS.iter().map(|i| i.id()).collect();
+        assert_eq!(ids.len(), 26);
+        assert_eq!(final_barrier(ITEMS).map(|b| b.name), Some("fs-checked"));
+        assert_eq!(barrier_index(ITEMS, &MEET), Some(0));
+        assert_eq!(barrier_index(ITEMS, &FS_CHECKED), Some(9));
+        // What the state files of earlier helpers recorded keeps its meaning.
+        assert_eq!(ids[3], "step:cman");
+        assert_eq!(ids[6], "barrier:drbd-md");
+        assert_eq!(ids[25], "step:disable");
+    }
+
+    #[test]
+    fn roles_and_reruns_as_documented() {
+        let steps: Vec<_> = ITEMS
+            .iter()
+            .filter_map(|i| match i {
+                Item::Step(s) => Some(*s),
+                Item::Barrier(_) => None,
+            })
+            .collect();
+        let named = |role: Role| -> Vec<&str> {
+            steps
+                .iter()
+                .filter(|s| s.role == role)
+                .map(|s| s.name)
+                .collect()
+        };
+        assert_eq!(
+            named(Role::InitialPrimary),
+            ["initial-sync", "clustered-vg", "gfs2-mkfs"]
+        );
+        let every: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.runs == Runs::EveryRun)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            every,
+            [
+                "cman",
+                "drbd-start",
+                "drbd-primary",
+                "clvmd",
+                "lv-activate",
+                "gfs2-mount"
+            ]
+        );
+        let when_done: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.runs == Runs::EvenWhenDone)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(when_done, ["disable"]);
+    }
+}

@@ -1,0 +1,186 @@
+//! What a platform's plan is made of: [`Step`]s and [`Barrier`]s, each one
+//! value that says everything about itself, in an ordered list of [`Item`]s.
+//! The engine ([`crate::firstboot::runner`]) walks such a list; it knows no
+//! platform. A platform defines each step next to its code, e.g.
+//!
+//! ```ignore
+//! pub static CMAN: Step = Step {
+//!     name: "cman",
+//!     title: "start cman, wait for both members and quorum, enable at boot",
+//!     role: Role::Both,
+//!     runs: Runs::EveryRun,
+//!     run,
+//!     plan,
+//! };
+//! ```
+//!
+//! and lists its items in order (see `platform::el5::ITEMS`).
+
+use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::ctx::Ctx;
+use crate::firstboot::error::Result;
+use crate::firstboot::host::Argv;
+
+/// Which node of the pair runs a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Both,
+    /// Only the profile's DRBD initial primary (`drbd.initial_primary`):
+    /// what exists once for the pair (the initial sync, the clustered VG,
+    /// the file systems). The runner decides; the step's code never checks.
+    InitialPrimary,
+}
+
+impl Role {
+    /// Whether a step with this role runs on the node `cfg` describes.
+    pub fn runs_here(self, cfg: &FirstbootConfig) -> bool {
+        match self {
+            Role::Both => true,
+            Role::InitialPrimary => cfg.drbd.initial_primary,
+        }
+    }
+}
+
+/// When a step runs again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// Once: skipped on later runs once the state file records it.
+    Once,
+    /// On every run, even when recorded: it starts or activates something,
+    /// and a resumed helper first makes sure that still holds (a "service"
+    /// step).
+    EveryRun,
+    /// Once, even on a node whose state file already says `done` (a step
+    /// after the one that marks it: a run stopped between the two).
+    EvenWhenDone,
+}
+
+/// One first-boot step.
+pub struct Step {
+    /// Its id in the state file (`step:<name>`) and its name in logs.
+    pub name: &'static str,
+    /// What it does, for logs and `plan`.
+    pub title: &'static str,
+    pub role: Role,
+    pub runs: Runs,
+    /// Does it, with its guards.
+    pub run: fn(&mut Ctx) -> Result<()>,
+    /// The lines `plan` prints for it, built from the same command builders
+    /// `run` uses. Called only on a node the role includes.
+    pub plan: fn(&FirstbootConfig) -> Vec<PlanLine>,
+}
+
+/// A point where the two helpers meet: neither goes past it before both
+/// reached it (see [`crate::firstboot::barrier`]). Its index on the wire is
+/// its position among the plan's barriers.
+pub struct Barrier {
+    /// Its id in the state file (`barrier:<name>`) and its name in logs.
+    pub name: &'static str,
+    /// What both nodes have done when they pass it.
+    pub meaning: &'static str,
+    /// How long to wait for the peer there, in seconds.
+    pub timeout: fn(&FirstbootConfig) -> u64,
+    /// Met again at every start and never recorded: the meeting itself.
+    pub every_start: bool,
+}
+
+/// The first item of every plan: both helpers up and authenticated.
+pub static MEET: Barrier = Barrier {
+    name: "meet",
+    meaning: "both helpers are up and authenticated",
+    timeout: |cfg| cfg.timeouts.peer_secs,
+    every_start: true,
+};
+
+/// A plan's entry.
+#[derive(Clone, Copy)]
+pub enum Item {
+    Barrier(&'static Barrier),
+    Step(&'static Step),
+}
+
+impl Item {
+    /// The id recorded in the state file.
+    pub fn id(self) -> String {
+        match self {
+            Item::Barrier(b) => format!("barrier:{}", b.name),
+            Item::Step(s) => format!("step:{}", s.name),
+        }
+    }
+}
+
+/// A barrier's index: how many barriers come before it.
+pub fn barrier_index(items: &[Item], barrier: &Barrier) -> Option<u32> {
+    let mut n = 0;
+    for item in items {
+        if let Item::Barrier(b) = item {
+            if std::ptr::eq(*b, barrier) {
+                return Some(n);
+            }
+            n += 1;
+        }
+    }
+    None
+}
+
+/// The last barrier: after it nothing needs the peer.
+pub fn final_barrier(items: &[Item]) -> Option<&'static Barrier> {
+    items.iter().rev().find_map(|i| match i {
+        Item::Barrier(b) => Some(*b),
+        Item::Step(_) => None,
+    })
+}
+
+/// What every plan must be: it opens with [`MEET`] (the only barrier met at
+/// every start), and its ids are unique (they are what the state file
+/// records).
+pub fn check_items(items: &[Item]) -> std::result::Result<(), String> {
+    match items.first() {
+        Some(Item::Barrier(b)) if std::ptr::eq(*b, &MEET) => {}
+        _ => return Err("the first item must be the meet barrier".into()),
+    }
+    let mut ids: Vec<String> = items.iter().map(|i| i.id()).collect();
+    let again = items.iter().skip(1).find_map(|i| match i {
+        Item::Barrier(b) if b.every_start => Some(b.name),
+        _ => None,
+    });
+    if let Some(name) = again {
+        return Err(format!("barrier {name}: only meet is met at every start"));
+    }
+    ids.sort();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("{} appears twice", w[0]));
+    }
+    Ok(())
+}
+
+/// One line of `plan`: a command as it would be run, or a `#` comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanLine {
+    Command(String),
+    Note(String),
+}
+
+impl PlanLine {
+    /// A command that changes something.
+    pub fn run(argv: &Argv) -> PlanLine {
+        PlanLine::Command(argv.to_string())
+    }
+
+    /// A read-only command that decides what happens, and what it decides.
+    pub fn check(argv: &Argv, means: &str) -> PlanLine {
+        PlanLine::Note(format!(
+            "  check: {argv}{}",
+            if means.is_empty() {
+                String::new()
+            } else {
+                format!("  ({means})")
+            }
+        ))
+    }
+
+    /// Anything else (a wait, a guard, a file written).
+    pub fn note(s: impl Into<String>) -> PlanLine {
+        PlanLine::Note(format!("  {}", s.into()))
+    }
+}
