@@ -6,7 +6,8 @@
 //! - [`runner`] (`run`, `plan`, `status`) and [`recover`] walk a plan of
 //!   [`step`]s and barriers; [`cli`] is the command line;
 //! - [`ctx`]: query / change / destructive commands, waits, barriers;
-//! - [`barrier`]: the authenticated back-channel protocol;
+//! - [`barrier`]: the authenticated back-channel protocol ([`barrier::wire`])
+//!   and its sockets ([`barrier::link`]);
 //! - [`state`], [`log`], [`retry`]: state file, syslog-style log, backoff;
 //! - [`config`], [`error`]: the per-node config, errors and exit codes;
 //! - [`host`]: the machine as the steps see it; [`real`] is the real one.
