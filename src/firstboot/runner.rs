@@ -2,6 +2,7 @@
 //! and [`session`], the frame `run` and `recover` share. They walk the
 //! plan of the platform the config names and know none of its steps.
 
+use crate::firstboot::barrier::link::MAX_PENDING;
 use crate::firstboot::barrier::{self, Link};
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::Ctx;
@@ -106,7 +107,15 @@ fn bind(cfg: &FirstbootConfig, key: Vec<u8>, log: &mut Logger) -> Result<Link> {
             &cfg.peer_addr,
             key.clone(),
         ) {
-            Ok(l) => return Ok(l),
+            Ok(l) => {
+                if l.capacity() < MAX_PENDING {
+                    log.info(format!(
+                        "back channel: few file descriptors free; at most {} connections wait at once",
+                        l.capacity()
+                    ));
+                }
+                return Ok(l);
+            }
             Err(e) if deadline.expired() => return Err(e.into()),
             Err(e) => {
                 if !logged {
@@ -200,6 +209,9 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
             let secs = cfg.timeouts.barrier_secs.min(10);
             ctx.announce_halt(&e.to_string(), secs);
         }
+    }
+    if let Some(link) = ctx.link.as_mut() {
+        link.flush_refusals(&mut ctx.log);
     }
     *log = ctx.log;
     result

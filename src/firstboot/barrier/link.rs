@@ -1,6 +1,20 @@
 //! This helper's end of the back channel: the listener and the pending
 //! connections it answers, and the exchanges it starts. Single-threaded,
 //! non-blocking sockets, no async runtime.
+//!
+//! Standing a connection flood (anyone on the back channel can connect):
+//! - at most [`MAX_PENDING`] connections wait for their request at once,
+//!   fewer when the process has few file descriptors free, so that
+//!   [`FD_RESERVE`] stay for the helper's own work (state file, log,
+//!   commands) under CentOS 5's default limit of 1,024 or a lower one;
+//! - when they are all taken, the oldest one that has waited
+//!   [`MIN_PENDING_AGE`] makes room (a genuine peer answers its challenge
+//!   within milliseconds); if none has, the new one is closed at once;
+//! - at most [`DRAIN_PER_SERVE`] connections are accepted per call, so a
+//!   flood cannot keep the helper from its own work;
+//! - refusals are logged one by one up to [`REFUSALS_LOGGED`] per
+//!   [`REFUSAL_WINDOW`], then counted, and the counts logged in one line per
+//!   window.
 
 use super::wire::{
     decode_info, encode_info, nonce, Announce, Kind, Message, Refusal, MAX_LINE, PROTO,
@@ -18,6 +32,96 @@ const IO_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long to sleep between polls of a non-blocking socket.
 const POLL_SLICE: Duration = Duration::from_millis(5);
 
+/// Connections waiting for their request, at most (fewer when file
+/// descriptors are short, see [`pending_capacity`]).
+pub const MAX_PENDING: usize = 32;
+/// File descriptors left free for the helper's own work while connections
+/// wait: the state file and its directory, the log, a command's output
+/// files and pipes, its own connection to the peer.
+pub const FD_RESERVE: usize = 16;
+/// A waiting connection younger than this is not closed to make room.
+pub const MIN_PENDING_AGE: Duration = Duration::from_millis(100);
+/// Connections accepted per [`Link::serve`] call, at most.
+pub const DRAIN_PER_SERVE: usize = 4 * MAX_PENDING;
+/// Refusals logged one by one per window; the rest are counted.
+pub const REFUSALS_LOGGED: u32 = 10;
+/// The window after which the counted refusals are logged in one line.
+pub const REFUSAL_WINDOW: Duration = Duration::from_secs(60);
+
+/// How many connections may wait at once: [`MAX_PENDING`], or fewer when
+/// the process cannot open [`MAX_PENDING`] + [`FD_RESERVE`] more files right
+/// now (found by opening /dev/null that many times and closing them; no
+/// system call newer than Linux 2.6.18 involved).
+fn pending_capacity() -> usize {
+    let mut held = Vec::with_capacity(MAX_PENDING + FD_RESERVE);
+    while held.len() < MAX_PENDING + FD_RESERVE {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => held.push(f),
+            Err(_) => break,
+        }
+    }
+    held.len().saturating_sub(FD_RESERVE).max(1)
+}
+
+/// Refusals on the listener, logged one by one up to [`REFUSALS_LOGGED`]
+/// per [`REFUSAL_WINDOW`] and counted beyond: a flood costs the log one line
+/// a window, not one a connection.
+struct Refusals {
+    since: Instant,
+    logged: u32,
+    counted: BTreeMap<&'static str, u64>,
+}
+
+impl Refusals {
+    fn new() -> Self {
+        Refusals {
+            since: Instant::now(),
+            logged: 0,
+            counted: BTreeMap::new(),
+        }
+    }
+
+    /// One refusal of `kind`; `line` is its log line while the window's
+    /// quota lasts.
+    fn note(&mut self, log: &mut Logger, kind: &'static str, line: impl FnOnce() -> String) {
+        self.roll(log);
+        if self.logged < REFUSALS_LOGGED {
+            self.logged += 1;
+            log.info(line());
+        } else {
+            *self.counted.entry(kind).or_default() += 1;
+        }
+    }
+
+    /// Starts a new window when this one is over, logging its counts.
+    fn roll(&mut self, log: &mut Logger) {
+        if self.since.elapsed() >= REFUSAL_WINDOW {
+            self.flush(log);
+            self.since = Instant::now();
+            self.logged = 0;
+        }
+    }
+
+    /// Logs what was counted and not logged, if anything.
+    fn flush(&mut self, log: &mut Logger) {
+        if self.counted.is_empty() {
+            return;
+        }
+        let total: u64 = self.counted.values().sum();
+        let parts: Vec<String> = self
+            .counted
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        log.info(format!(
+            "back channel: {total} more refusals in the last {} s, not logged one by one: {}",
+            self.since.elapsed().as_secs(),
+            parts.join(", ")
+        ));
+        self.counted.clear();
+    }
+}
+
 /// This helper's end of the back channel, and what it knows of the peer.
 pub struct Link {
     me: String,
@@ -28,6 +132,9 @@ pub struct Link {
     seen: VecDeque<String>,
     seen_set: HashSet<String>,
     pending: Vec<Pending>,
+    /// At most this many connections wait at once.
+    capacity: usize,
+    refusals: Refusals,
     pub announce: Announce,
     /// Highest `at` the peer is known to have reached.
     pub peer_at: Option<u32>,
@@ -41,8 +148,6 @@ pub struct Link {
     pub peer_halt: Option<String>,
     /// The last reason an exchange failed (for timeout messages).
     pub last_error: Option<String>,
-    /// Messages refused so far.
-    pub refused: u32,
     /// Our `halt` reached the peer (in an acknowledged request or in an
     /// answer we sent it).
     pub halt_delivered: bool,
@@ -76,6 +181,8 @@ impl Link {
             seen: VecDeque::new(),
             seen_set: HashSet::new(),
             pending: Vec::new(),
+            capacity: pending_capacity(),
+            refusals: Refusals::new(),
             announce: Announce::default(),
             peer_at: None,
             acked_peer_at: None,
@@ -83,7 +190,6 @@ impl Link {
             peer_info: BTreeMap::new(),
             peer_halt: None,
             last_error: None,
-            refused: 0,
             halt_delivered: false,
         })
     }
@@ -94,6 +200,17 @@ impl Link {
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
+    }
+
+    /// How many connections may wait at once (see [`pending_capacity`]).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Logs the refusals counted and not yet logged (before the helper
+    /// stops listening).
+    pub fn flush_refusals(&mut self, log: &mut Logger) {
+        self.refusals.flush(log);
     }
 
     /// Whether barrier `k` is passed (see the module doc): the peer
@@ -176,13 +293,26 @@ impl Link {
     /// Accepts waiting connections (sending each its challenge) and answers
     /// every pending one whose request has arrived. Never blocks.
     pub fn serve(&mut self, log: &mut Logger) {
-        loop {
+        self.refusals.roll(log);
+        for _ in 0..DRAIN_PER_SERVE {
             match self.listener.accept() {
-                Ok((stream, from)) => self.open(stream, from),
+                Ok((stream, from)) => {
+                    if self.pending.len() >= self.capacity && !self.make_room(log) {
+                        drop(stream);
+                        let cap = self.capacity;
+                        self.refusals.note(log, "closed at once", || {
+                            format!("back channel: closed a connection from {from} at once: {cap} connections are already waiting")
+                        });
+                        continue;
+                    }
+                    self.open(stream, from);
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) => {
-                    log.info(format!("back channel: accept failed: {e}"));
+                    self.refusals.note(log, "failed accepts", || {
+                        format!("back channel: accept failed: {e}")
+                    });
                     break;
                 }
             }
@@ -194,6 +324,31 @@ impl Link {
                 Ok(None) if p.started.elapsed() < IO_TIMEOUT => self.pending.push(p),
                 Ok(None) | Err(_) => {}
             }
+        }
+    }
+
+    /// Closes the connection that has waited longest, if it has waited at
+    /// least [`MIN_PENDING_AGE`]; false if none has.
+    fn make_room(&mut self, log: &mut Logger) -> bool {
+        let oldest = self
+            .pending
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, p)| p.started)
+            .map(|(i, _)| i);
+        match oldest {
+            Some(i) if self.pending[i].started.elapsed() >= MIN_PENDING_AGE => {
+                let p = self.pending.swap_remove(i);
+                self.refusals.note(log, "closed to make room", || {
+                    format!(
+                        "back channel: closed a connection from {} that sent nothing for {} ms, to make room",
+                        p.from,
+                        p.started.elapsed().as_millis()
+                    )
+                });
+                true
+            }
+            _ => false,
         }
     }
 
@@ -228,8 +383,10 @@ impl Link {
                 }
             }
             Err(r) => {
-                self.refused += 1;
-                log.info(format!("refused barrier message from {}: {r}", p.from));
+                let from = p.from;
+                self.refusals.note(log, "refused messages", || {
+                    format!("refused barrier message from {from}: {r}")
+                });
                 let _ = write_line(&mut p.stream, &format!("{PROTO} REFUSED {}", r.code()));
             }
         }
@@ -294,7 +451,6 @@ impl Link {
                 Ok(())
             }
             Err(r) => {
-                self.refused += 1;
                 log.info(format!("refused barrier answer from {addr}: {r}"));
                 Err(format!("answer refused: {r}"))
             }
@@ -379,6 +535,29 @@ fn write_line(stream: &mut TcpStream, line: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::firstboot::log::Logger;
+
+    #[test]
+    fn refusals_past_the_quota_are_counted_then_logged_in_one_line() {
+        let mut log = Logger::silent("a");
+        let mut r = Refusals::new();
+        for i in 0..25 {
+            let kind = if i % 5 == 0 {
+                "closed at once"
+            } else {
+                "refused messages"
+            };
+            r.note(&mut log, kind, || format!("refusal {i}"));
+        }
+        assert_eq!(log.lines().len(), REFUSALS_LOGGED as usize);
+        r.flush(&mut log);
+        r.flush(&mut log);
+        assert_eq!(log.lines().len(), REFUSALS_LOGGED as usize + 1);
+        let last = &log.lines()[REFUSALS_LOGGED as usize];
+        assert!(
+            last.ends_with("back channel: 15 more refusals in the last 0 s, not logged one by one: 3 closed at once, 12 refused messages"),
+            "{last}"
+        );
+    }
 
     #[test]
     fn two_links_pass_a_barrier() {

@@ -26,7 +26,10 @@
 //!
 //! Two files, to be reviewed apart: [`wire`] is the protocol (lines,
 //! MACs, what is refused and why), pure functions; [`link`] is the
-//! sockets: accepting, answering and connecting without blocking.
+//! sockets: accepting, answering and connecting without blocking, and
+//! standing a connection flood (a bounded number of waiting connections,
+//! file descriptors kept for the helper's own work, refusals logged in
+//! aggregate).
 
 pub mod link;
 pub mod wire;
