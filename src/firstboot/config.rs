@@ -7,12 +7,16 @@
 //! every rendered file with it, so the two cannot drift apart.
 
 use crate::firstboot::error::Error;
+use crate::firstboot::file::read_regular;
 use crate::firstboot::platform::PlatformId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Where the overlay puts this node's config on the node.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/clusterkick/firstboot.toml";
+
+/// A config is about 1 KiB; anything past this is not one.
+pub const CONFIG_FILE_MAX: u64 = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,9 +127,10 @@ pub struct Timeouts {
 }
 
 impl FirstbootConfig {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file: only a regular file of at most
+    /// [`CONFIG_FILE_MAX`] bytes (a FIFO or a device is refused, unread).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = read_regular(path, CONFIG_FILE_MAX).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;

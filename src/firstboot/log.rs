@@ -5,8 +5,10 @@
 //! Time is local time from /etc/localtime (TZif), falling back to UTC. The
 //! key is never passed to the logger; callers log names and states only.
 
+use crate::firstboot::file::O_NONBLOCK;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -32,7 +34,14 @@ impl Logger {
             if let Some(dir) = p.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
-            match OpenOptions::new().create(true).append(true).open(p) {
+            // Without blocking: a FIFO with no reader in its place must not
+            // hang the helper (lines it cannot take are dropped).
+            match OpenOptions::new()
+                .create(true)
+                .append(true)
+                .custom_flags(O_NONBLOCK)
+                .open(p)
+            {
                 Ok(f) => Some(f),
                 Err(e) => {
                     eprintln!("{PROGRAM}: cannot open log file {}: {e}", p.display());

@@ -9,6 +9,7 @@
 //! - [`barrier`]: the authenticated back-channel protocol ([`barrier::wire`])
 //!   and its sockets ([`barrier::link`]);
 //! - [`state`], [`log`], [`retry`]: state file, syslog-style log, backoff;
+//!   [`file`]: reading the helper's own files safely, writing atomically;
 //! - [`config`], [`error`]: the per-node config, errors and exit codes;
 //! - [`host`]: the machine as the steps see it; [`real`] is the real one.
 //!
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod ctx;
 pub mod error;
+pub mod file;
 pub mod host;
 pub mod log;
 pub mod platform;

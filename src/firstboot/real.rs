@@ -6,8 +6,8 @@
 
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::Result;
+use crate::firstboot::file::write_atomic;
 use crate::firstboot::host::{Argv, CmdResult, Host};
-use crate::firstboot::state::write_atomic;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;

@@ -7,10 +7,11 @@ use crate::firstboot::barrier::{self, Link};
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::{exit, Error, Result};
+use crate::firstboot::file;
 use crate::firstboot::log::{Logger, PROGRAM};
 use crate::firstboot::platform::{self, Platform};
 use crate::firstboot::retry::{Backoff, Deadline};
-use crate::firstboot::state::{OpStatus, State};
+use crate::firstboot::state::{OpStatus, State, StateError};
 use crate::firstboot::step::{final_barrier, Item, PlanLine, Runs, Step};
 use crate::firstboot::OpenHost;
 use std::fs::File;
@@ -78,12 +79,14 @@ fn lock(cfg: &FirstbootConfig) -> Result<File> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let f = file::open_regular(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true),
+        &path,
+    )
+    .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(path)),
@@ -149,6 +152,11 @@ pub fn run(opts: &Options) -> i32 {
 fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<()> {
     let platform = platform::for_id(cfg.platform);
     let items = platform.items;
+    // Refused before the lock is made next to it.
+    file::regular_or_absent(&cfg.state_file).map_err(|source| StateError::Read {
+        path: cfg.state_file.clone(),
+        source,
+    })?;
     let _lock = if opts.dry_run { None } else { Some(lock(cfg)?) };
     let state = State::load(&cfg.state_file, &cfg.node.name)?;
     let mut host = (opts.open)(cfg)?;

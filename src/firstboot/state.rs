@@ -7,13 +7,16 @@
 //! runs and `done` after: together with a check of the real state this is
 //! what keeps a destructive command from ever running twice.
 
+use crate::firstboot::file::{read_regular, write_atomic};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const STATE_VERSION: u32 = 1;
+
+/// A state file is a few KiB (one line per item, one entry per destructive
+/// command); anything larger is not one.
+pub const STATE_FILE_MAX: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
@@ -98,9 +101,10 @@ impl State {
 
     /// Loads the state, or a fresh one when the file does not exist. A file
     /// that exists but cannot be parsed is an error: starting over could
-    /// repeat destructive commands.
+    /// repeat destructive commands. Only a regular file of at most
+    /// [`STATE_FILE_MAX`] bytes is read (a FIFO or a device is refused).
     pub fn load(path: &Path, node: &str) -> Result<Self, StateError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_regular(path, STATE_FILE_MAX) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(node)),
             Err(source) => {
@@ -166,37 +170,6 @@ impl State {
             }),
         }
     }
-}
-
-/// Writes `data` to `path` atomically and durably (creating the directory).
-pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        // fsync the directory so the rename itself survives a power loss.
-        File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod wire;
 pub use link::Link;
 pub use wire::{tag, Kind, Message, Refusal, PROTO};
 
+use crate::firstboot::file;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,13 +50,18 @@ pub enum BarrierError {
     Random(String),
 }
 
+/// The key file is a few dozen bytes; anything much larger is not one.
+const KEY_FILE_MAX: u64 = 4096;
+
 /// Reads the per-cluster key: hex (whitespace ignored), at least 16 bytes.
+/// Only a regular file is read (never a FIFO or a device), and at most
+/// [`KEY_FILE_MAX`] bytes of it.
 pub fn load_key(path: &Path) -> Result<Vec<u8>, BarrierError> {
     let err = |m: String| BarrierError::Key {
         path: path.display().to_string(),
         message: m,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = file::read_regular(path, KEY_FILE_MAX).map_err(|e| err(e.to_string()))?;
     let hexs: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let key = hex::decode(&hexs).map_err(|_| err("not hex".into()))?;
     if key.len() < 16 {

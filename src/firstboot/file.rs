@@ -1,0 +1,150 @@
+//! The helper's own files, handled with care: what it reads (config, key,
+//! state) must be a small regular file, opened so that a FIFO or a device
+//! in its place can neither hang the helper nor fill its memory; what it
+//! writes is written atomically and durably.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+
+/// Opening without blocking (a FIFO with no writer would wait forever).
+pub const O_NONBLOCK: i32 = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+use std::path::{Path, PathBuf};
+
+/// What a file that is not a regular one is, for messages.
+fn kind(t: std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn refused(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+/// Opens `path` without blocking (opening a FIFO that has no writer would
+/// otherwise wait forever) and refuses anything but a regular file.
+pub fn open_regular(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    let f = options.custom_flags(O_NONBLOCK).open(path)?;
+    let t = f.metadata()?.file_type();
+    if !t.is_file() {
+        return Err(refused(format!("is {}, not a regular file", kind(t))));
+    }
+    Ok(f)
+}
+
+/// Reads a small text file: only a regular file, and only when it holds at
+/// most `max` bytes (read with that cap, so a file that grows meanwhile is
+/// refused too, never read without end).
+pub fn read_regular(path: &Path, max: u64) -> io::Result<String> {
+    let f = open_regular(OpenOptions::new().read(true), path)?;
+    let too_big = || refused(format!("is larger than {max} bytes"));
+    if f.metadata()?.len() > max {
+        return Err(too_big());
+    }
+    let mut buf = Vec::new();
+    f.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(too_big());
+    }
+    String::from_utf8(buf)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "is not UTF-8 text"))
+}
+
+/// Fails when `path` exists and is not a regular file (a check before
+/// anything is created next to it; [`read_regular`] checks again).
+pub fn regular_or_absent(path: &Path) -> io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.file_type().is_file() => Ok(()),
+        Ok(m) => Err(refused(format!(
+            "is {}, not a regular file",
+            kind(m.file_type())
+        ))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `data` to `path` atomically and durably (creating the directory).
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        // fsync the directory so the rename itself survives a power loss.
+        File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_only_small_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, "hello\n").unwrap();
+        assert_eq!(read_regular(&p, 6).unwrap(), "hello\n");
+        let e = read_regular(&p, 5).unwrap_err();
+        assert_eq!(e.to_string(), "is larger than 5 bytes");
+        let e = read_regular(dir.path(), 100).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        // /dev/zero never ends: refused before a byte is read.
+        let e = read_regular(Path::new("/dev/zero"), 100).unwrap_err();
+        assert_eq!(e.to_string(), "is a character device, not a regular file");
+        assert_eq!(
+            read_regular(&dir.path().join("none"), 1)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::NotFound
+        );
+        assert!(regular_or_absent(&p).is_ok() && regular_or_absent(&dir.path().join("x")).is_ok());
+        assert!(regular_or_absent(Path::new("/dev/zero")).is_err());
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fifo");
+        let st = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mkfifo");
+        let start = std::time::Instant::now();
+        let e = read_regular(&p, 100).unwrap_err();
+        assert_eq!(e.to_string(), "is a FIFO, not a regular file");
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
