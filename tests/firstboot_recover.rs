@@ -13,7 +13,7 @@ use firstboot_support::*;
 #[test]
 fn firstboot_recover_split_brain_with_the_named_survivor() {
     let pair = Pair::new(|_, _| {});
-    pair.update_world(|w| w.inject_split_brain());
+    pair.update_world(|w| w.inject_split_brain(&pair.cfgs[0]));
     let a = pair
         .command(0, &["recover", "--trust-this-node"])
         .spawn()
@@ -90,7 +90,7 @@ fn firstboot_recover_split_brain_with_the_named_survivor() {
 #[test]
 fn firstboot_recover_dry_run_changes_nothing() {
     let pair = Pair::new(|_, _| {});
-    pair.update_world(|w| w.inject_split_brain());
+    pair.update_world(|w| w.inject_split_brain(&pair.cfgs[0]));
     let out = pair
         .command(1, &["--dry-run", "recover", "--peer-is-trusted"])
         .output()
