@@ -1,8 +1,8 @@
 //! Bad profiles: exit 1, a message naming the file, line, column and key,
 //! and an existing output folder left as it was. Nothing panics.
 
-mod common;
-use common::*;
+mod support;
+use support::*;
 
 /// (case, edit, key the message must name, words it must contain)
 type Case = (

@@ -1,10 +1,10 @@
 //! The example profile's kickstarts and every overlay file, byte for byte
 //! against reviewed golden files; determinism; tarball modes.
 
-mod common;
-use common::*;
+mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
+use support::*;
 
 const NODES: [&str; 2] = ["an-node01", "an-node02"];
 
@@ -152,7 +152,7 @@ fn test_overlay_extracts_with_gnu_tar_with_owners_and_modes() {
 #[test]
 fn test_kickstart_and_logs_hold_no_secrets() {
     let ws = Workspace::new();
-    let o = Command::new(BIN)
+    let o = Command::new(CLUSTERKICK)
         .args(["build"])
         .arg(ws.profile())
         .args(["--out"])

@@ -2,10 +2,10 @@
 //! xmllint with the cman schema, DRBD's 8.3 parser, corosync's config
 //! parser, shellcheck and the shells' own syntax checks.
 
-mod common;
-use common::*;
+mod support;
 use std::path::Path;
 use std::process::Command;
+use support::*;
 
 fn ok(cmd: &mut Command, what: &str) -> String {
     let o = cmd

@@ -1,21 +1,22 @@
 //! The Node Assassin agent as fenced runs it: the real helper binary (as
 //! `clusterkick-firstboot fence-na`, and under the name `fence_na`), fed
 //! fenced's stdin, against a simulated Node Assassin on loopback
-//! (tests/fence_na_sim). Every run is also checked for the password on
+//! (tests/support/node_assassin.rs). Every run is also checked for the password on
 //! stdout and stderr.
 //!
 //! Times: no test bounds how fast anything runs. The one limit,
 //! HANG_LIMIT, only catches an agent that would never exit; the delay test
 //! asserts a lower bound.
 
-mod fence_na_sim;
+mod support;
 
-use fence_na_sim::{Fault, NodeAssassin};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::musl_helper;
+use support::node_assassin::{Fault, NodeAssassin};
 
 const HELPER: &str = env!("CARGO_BIN_EXE_clusterkick-firstboot");
 const PASSWORD: &str = "Zq7-fence-pass-91x";
@@ -255,10 +256,7 @@ fn test_wrong_password_or_login_is_refused_before_the_device_is_touched() {
 
 #[test]
 fn test_closed_port_fails_with_a_clear_error() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = support::free_port("127.0.0.1");
     let s = Setup::new(port);
     let o = fenced(&s, &fenced_stdin("off", "02", PASSWORD, ""));
     assert_eq!(o.code, 1, "{o:?}");
@@ -654,17 +652,6 @@ fn test_password_is_never_printed_even_verbose() {
         None,
     );
     assert_eq!(o.code, 1, "{o:?}");
-}
-
-fn musl_helper() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot");
-    assert!(
-        p.is_file(),
-        "{} is missing: scripts/test.sh builds it",
-        p.display()
-    );
-    p
 }
 
 #[test]

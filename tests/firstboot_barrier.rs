@@ -7,10 +7,9 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
 use clusterkick::firstboot::barrier::{Kind, Message, PROTO};
-use firstboot_support::*;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -18,11 +17,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const TIMEOUT: i32 = 11;
+use support::*;
 
 fn key() -> Vec<u8> {
-    hex::decode(KEY_HEX).expect("hex key")
+    hex::decode(example_key_hex()).expect("hex key")
 }
 
 /// Connects to the helper's listener (retrying while it starts) and returns
@@ -141,7 +139,7 @@ fn firstboot_barrier_refuses_forged_replayed_and_unauthenticated() {
     // Node 2's helper never answers on its own address: node 1 times out,
     // naming what it waited for.
     let code = code(wait(child, RUN_TIMEOUT));
-    assert_eq!(code, TIMEOUT, "{}", pair.dump());
+    assert_eq!(code, exit::TIMEOUT, "{}", pair.dump());
     let log = pair.log(0);
     for want in [
         "refused barrier message from 127.0.0.1:",
@@ -157,7 +155,7 @@ fn firstboot_barrier_refuses_forged_replayed_and_unauthenticated() {
     ] {
         assert!(log.contains(want), "log lacks {want:?}:\n{log}");
     }
-    assert!(!log.contains(KEY_HEX));
+    assert!(!log.contains(&example_key_hex()));
     // Nothing ran on the node.
     assert!(pair.world().commands("an-node01", "").is_empty());
 }
@@ -170,7 +168,7 @@ fn firstboot_barrier_peer_never_arrives() {
     });
     let start = Instant::now();
     let code = code(wait(pair.spawn(1, &[]), RUN_TIMEOUT));
-    assert_eq!(code, TIMEOUT, "{}", pair.dump());
+    assert_eq!(code, exit::TIMEOUT, "{}", pair.dump());
     assert!(start.elapsed() < Duration::from_secs(20));
     let log = pair.log(1);
     let want = format!(
@@ -192,11 +190,8 @@ fn firstboot_barrier_peer_stops_coming_later() {
     pair.update_world(|w| w.node_mut("an-node02").faults.crash_after_change = Some(1));
     let a = pair.spawn(0, &[]);
     let b = pair.spawn(1, &[]);
-    assert_eq!(
-        code(wait(b, RUN_TIMEOUT)),
-        clusterkick::firstboot::sim::CRASH_EXIT
-    );
-    assert_eq!(code(wait(a, RUN_TIMEOUT)), TIMEOUT, "{}", pair.dump());
+    assert_eq!(code(wait(b, RUN_TIMEOUT)), exit::SIM_CRASH);
+    assert_eq!(code(wait(a, RUN_TIMEOUT)), exit::TIMEOUT, "{}", pair.dump());
     let log = pair.log(0);
     assert!(
         log.contains("timed out after 3 s waiting for an-node02.alteeve.com")
@@ -255,7 +250,7 @@ fn firstboot_barrier_a_connection_flood_during_a_run() {
         .args([
             "-c",
             "ulimit -n 40 && exec \"$0\" \"$@\"",
-            SIM_BIN,
+            HELPER_SIM,
             "--config",
         ])
         .arg(&pair.cfg_paths[0])

@@ -8,13 +8,11 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-
-use clusterkick::firstboot::sim::CRASH_EXIT as MODEL_CRASH;
+use support::*;
 
 fn change_counts() -> ([u64; 2], [Vec<String>; 2]) {
     let clean = Pair::new(|_, _| {});
@@ -59,7 +57,7 @@ fn crash_everywhere(node: usize) {
         let first = code(wait(a, RUN_TIMEOUT));
         assert_eq!(
             first,
-            MODEL_CRASH,
+            exit::SIM_CRASH,
             "{what}: expected the injected crash\n{}",
             pair.dump()
         );
@@ -148,7 +146,7 @@ fn firstboot_crash_power_loss_and_reboot() {
         (0, "mkfs.gfs2"),
         (1, "/etc/init.d/drbd start"),
         (1, "drbdadm primary r0"),
-        (1, "mount /xen_shared"),
+        (1, "mount /shared/iso_store"),
     ];
     for (node, prefix) in points {
         let k = change_no(&changes[node], prefix);
@@ -159,7 +157,7 @@ fn firstboot_crash_power_loss_and_reboot() {
         let b = pair.spawn(1 - node, &[]);
         assert_eq!(
             code(wait(a, RUN_TIMEOUT)),
-            MODEL_CRASH,
+            exit::SIM_CRASH,
             "{what}\n{}",
             pair.dump()
         );

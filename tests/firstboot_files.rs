@@ -7,12 +7,12 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+use support::*;
 
 /// The shipped helper (host build) with `args`, bounded in time and memory.
 fn helper(args: &[&str], config: &Path) -> Output {
@@ -20,7 +20,7 @@ fn helper(args: &[&str], config: &Path) -> Output {
     c.args([
         "-c",
         "ulimit -v 524288 && exec \"$0\" \"$@\"",
-        BIN,
+        HELPER,
         "--config",
     ])
     .arg(config)
@@ -101,7 +101,7 @@ fn firstboot_files_config_that_is_not_a_small_regular_file() {
     text.push_str(&format!("# {}\n", "x".repeat(70 * 1024)));
     std::fs::write(&big, text).expect("write");
     let o = helper(&["plan"], &big);
-    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(exit::CONFIG), "{}", err(&o));
     assert!(
         err(&o).contains("is larger than 65536 bytes"),
         "{}",
@@ -120,7 +120,7 @@ fn firstboot_files_state_file_that_is_not_a_regular_file() {
     mkfifo(fifo);
     let cfg = &fifo_pair.cfg_paths[0];
     let o = helper(&["run"], cfg);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(exit::FAILED), "{}", err(&o));
     assert!(
         err(&o).contains(&format!(
             "reading state file {}: is a FIFO, not a regular file",
@@ -134,7 +134,7 @@ fn firstboot_files_state_file_that_is_not_a_regular_file() {
     lock.push(".lock");
     assert!(!Path::new(&lock).exists(), "a lock file was made");
     let o = helper(&["status"], cfg);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(exit::FAILED), "{}", err(&o));
     let o = helper(&["plan"], cfg);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
@@ -156,14 +156,14 @@ fn firstboot_files_state_file_that_is_not_a_regular_file() {
         String::from_utf8_lossy(&o.stdout)
     );
     let o = helper(&["status"], &zero_pair.cfg_paths[0]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(exit::FAILED), "{}", err(&o));
 }
 
 #[test]
 fn firstboot_files_key_file_that_is_not_a_regular_file() {
     let pair = Pair::new(|_, c| c.key_file = "/dev/zero".into());
     let o = helper(&["run"], &pair.cfg_paths[0]);
-    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(exit::CONFIG), "{}", err(&o));
     assert!(
         err(&o).contains("reading key file /dev/zero: is a character device, not a regular file"),
         "{}",

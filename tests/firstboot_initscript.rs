@@ -4,20 +4,15 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+use support::*;
 
 fn script() -> PathBuf {
-    golden_dir()
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::parent)
-        .map(|root| root.join("overlays/etc/rc.d/init.d/clusterkick-firstboot"))
-        .expect("repo root")
+    repo().join("overlays/etc/rc.d/init.d/clusterkick-firstboot")
 }
 
 #[test]
@@ -57,7 +52,7 @@ fn init(pair: &Pair, dir: &Path, action: &str) -> Output {
     Command::new("bash")
         .arg(script())
         .arg(action)
-        .env("CLUSTERKICK_FIRSTBOOT_BIN", SIM_BIN)
+        .env("CLUSTERKICK_FIRSTBOOT_BIN", HELPER_SIM)
         .env("CLUSTERKICK_FIRSTBOOT_CONFIG", &pair.cfg_paths[0])
         .env("CLUSTERKICK_FIRSTBOOT_LOG", &pair.cfgs[0].log_file)
         .env(

@@ -10,23 +10,13 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::*;
 
 fn el5(pair: &Pair, i: usize, args: &[&str]) -> Command {
-    let helper = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot-sim");
-    assert!(
-        helper.is_file(),
-        "{} is missing: scripts/test.sh builds it",
-        helper.display()
-    );
+    let helper = musl_helper_sim();
     let seccomp = std::process::Command::new("/usr/bin/python3")
         .args(["-c", "import seccomp"])
         .status()
@@ -66,7 +56,7 @@ fn test_static_helper_finishes_a_pair_under_2_6_18_syscalls() {
     for short in SHORTS {
         let mut text = non_poll_commands(&w, short).join("\n");
         text.push('\n');
-        check_golden(&format!("pair-{short}.txt"), &text);
+        golden(&format!("firstboot/pair-{short}.txt"), text.as_bytes());
     }
 }
 

@@ -6,9 +6,9 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
+use support::*;
 
 fn plan_commands(pair: &Pair, i: usize) -> Vec<String> {
     let out = pair.command(i, &["plan"]).output().expect("plan runs");
@@ -52,7 +52,7 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
     for (i, short) in SHORTS.iter().enumerate() {
         let mut text = non_poll_commands(&w, short).join("\n");
         text.push('\n');
-        check_golden(&format!("pair-{short}.txt"), &text);
+        golden(&format!("firstboot/pair-{short}.txt"), text.as_bytes());
         // `plan` on a fresh node lists exactly the commands run, in order.
         let all = w.commands(short, "");
         if let Err(missing) = is_subsequence(&plans[i], &all) {
@@ -79,7 +79,7 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         "vgcreate -c y drbd_vg0 /dev/drbd0",
         "lvcreate -L 20G -n iso_store drbd_vg0",
         "mkfs.gfs2 ",
-        "mount /xen_shared",
+        "mount /shared/iso_store",
     ];
     let idx: Vec<usize> = order.iter().map(|o| pos(&p, o)).collect();
     assert!(
@@ -113,14 +113,17 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         seq_of(&w, "an-node01", "drbdadm -- --overwrite") < seq_of(&w, s, "drbdadm primary r0")
     );
     assert!(seq_of(&w, s, "/etc/init.d/clvmd start") < seq_of(&w, "an-node01", "vgcreate"));
-    assert!(seq_of(&w, "an-node01", "mkfs.gfs2") < seq_of(&w, s, "mount /xen_shared"));
+    assert!(seq_of(&w, "an-node01", "mkfs.gfs2") < seq_of(&w, s, "mount /shared/iso_store"));
     assert!(
-        seq_of(&w, s, "write /xen_shared/.clusterkick-firstboot.an-node02")
-            < seq_of(
-                &w,
-                "an-node01",
-                "read /xen_shared/.clusterkick-firstboot.an-node02"
-            )
+        seq_of(
+            &w,
+            s,
+            "write /shared/iso_store/.clusterkick-firstboot.an-node02"
+        ) < seq_of(
+            &w,
+            "an-node01",
+            "read /shared/iso_store/.clusterkick-firstboot.an-node02"
+        )
     );
     // The secondary never runs the primary's commands.
     let sc = w.commands(s, "");
@@ -169,7 +172,7 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         assert!(log.contains(want), "log lacks {want:?}:\n{log}");
     }
     assert!(
-        !log.contains(KEY_HEX) && !pair.log(1).contains(KEY_HEX),
+        !log.contains(&example_key_hex()) && !pair.log(1).contains(&example_key_hex()),
         "key logged"
     );
     let log2 = pair.log(1);
@@ -207,6 +210,6 @@ fn firstboot_pair_skip_initial_sync_uses_clear_bitmap() {
     for short in SHORTS {
         let mut text = non_poll_commands(&w, short).join("\n");
         text.push('\n');
-        check_golden(&format!("skip-sync-{short}.txt"), &text);
+        golden(&format!("firstboot/skip-sync-{short}.txt"), text.as_bytes());
     }
 }

@@ -5,15 +5,15 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::*;
 
 fn plan(pair: &Pair, i: usize) -> String {
     // The helper that ships, no key file: exactly what the build host has.
-    let out = Command::new(BIN)
+    let out = Command::new(HELPER)
         .args(["plan", "--config"])
         .arg(&pair.cfg_paths[i])
         .output()
@@ -56,7 +56,7 @@ fn firstboot_plan_prints_the_commands_in_order() {
     let before = files_under(pair.dir.path());
     for (i, short) in SHORTS.iter().enumerate() {
         let text = plan(&pair, i);
-        check_golden(&format!("plan-{short}.txt"), &text);
+        golden(&format!("firstboot/plan-{short}.txt"), text.as_bytes());
         assert!(
             text.contains("# at: step:inspect (next)") || text.contains("# at: barrier:meet"),
             "{text}"
@@ -87,10 +87,10 @@ fn firstboot_plan_prints_the_commands_in_order() {
             "lvchange -a y /dev/drbd_vg0/iso_store",
             "lvchange -a y /dev/drbd_vg0/vm01",
             "mkfs.gfs2 -O -p lock_dlm -j 2 -t an-cluster:iso_store /dev/drbd_vg0/iso_store",
-            "mkdir -p /xen_shared",
-            "mount /xen_shared",
+            "mkdir -p /shared/iso_store",
+            "mount /shared/iso_store",
             "chkconfig gfs2 on",
-            "rm -f /xen_shared/.clusterkick-firstboot.an-node01",
+            "rm -f /shared/iso_store/.clusterkick-firstboot.an-node01",
             "chkconfig drbd on",
             "chkconfig clusterkick-firstboot off",
         ]
@@ -144,25 +144,59 @@ fn firstboot_plan_rejects_a_bad_config() {
     let dir = tempfile::tempdir().expect("tmp");
     let p = dir.path().join("bad.toml");
     std::fs::write(&p, "cluster = \"x\"\n").expect("write");
-    let out = Command::new(BIN)
+    let out = Command::new(HELPER)
         .args(["plan", "--config"])
         .arg(&p)
         .output()
         .expect("plan");
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(exit::CONFIG));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("parsing first-boot config") && err.contains("missing field"),
         "{err}"
     );
-    let out = Command::new(BIN)
+    let out = Command::new(HELPER)
         .args(["recover", "--config"])
         .arg(&p)
         .output()
         .expect("recover");
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(exit::USAGE),
         "recover needs --trust-this-node or --peer-is-trusted"
     );
+}
+
+#[test]
+fn firstboot_exit_codes_are_documented_once_and_agree() {
+    use clusterkick::firstboot::error::exit as code;
+    let doc = std::fs::read_to_string(repo().join("docs/firstboot.md")).expect("docs");
+    let table = doc
+        .split("## Exit codes\n")
+        .nth(1)
+        .expect("docs/firstboot.md has an Exit codes section");
+    let documented: Vec<i32> = table
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| l.trim_matches('|').split('|').next()?.trim().parse().ok())
+        .collect();
+    assert_eq!(
+        documented,
+        exit::ALL,
+        "docs/firstboot.md vs tests/support/exit.rs"
+    );
+    let in_code = [
+        code::OK,
+        code::FAILED,
+        code::USAGE,
+        code::CONFIG,
+        code::LOCKED,
+        code::REFUSED,
+        code::TIMEOUT,
+        code::PEER_STOPPED,
+    ];
+    assert_eq!(in_code, exit::ALL, "firstboot::error::exit vs the docs");
+    // The simulator's crash is not the helper's.
+    assert!(!documented.contains(&exit::SIM_CRASH));
 }

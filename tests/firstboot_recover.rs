@@ -6,9 +6,9 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
+use support::*;
 
 #[test]
 fn firstboot_recover_split_brain_with_the_named_survivor() {
@@ -34,7 +34,7 @@ fn firstboot_recover_split_brain_with_the_named_survivor() {
             "{short}"
         );
         assert!(
-            n.mounts.iter().any(|m| m.dir == "/xen_shared"),
+            n.mounts.iter().any(|m| m.dir == "/shared/iso_store"),
             "{short} mounted"
         );
         assert!(n.active.contains("drbd_vg0/vm01"), "{short} vm01 active");
@@ -49,13 +49,13 @@ fn firstboot_recover_split_brain_with_the_named_survivor() {
     };
     assert_eq!(
         files("an-node02"),
-        vec!["/xen_shared/written-on-an-node01".to_string()]
+        vec!["/shared/iso_store/written-on-an-node01".to_string()]
     );
     assert_eq!(files("an-node01"), files("an-node02"));
 
     let victim = w.commands("an-node02", "");
     let order = [
-        "umount /xen_shared",
+        "umount /shared/iso_store",
         "lvchange -a ln /dev/drbd_vg0/iso_store",
         "drbdadm secondary r0",
         "drbdadm -- --discard-my-data connect r0",
@@ -64,7 +64,7 @@ fn firstboot_recover_split_brain_with_the_named_survivor() {
         "vgscan",
         "lvscan",
         "lvchange -a y /dev/drbd_vg0/iso_store",
-        "mount /xen_shared",
+        "mount /shared/iso_store",
     ];
     let idx: Vec<usize> = order.iter().map(|o| pos(&victim, o)).collect();
     assert!(idx.windows(2).all(|w| w[0] < w[1]), "{victim:#?}");

@@ -5,12 +5,9 @@
 #[cfg(not(feature = "sim"))]
 compile_error!("this test runs the helper against the simulator: build it with --features sim (scripts/test.sh does)");
 
-mod firstboot_support;
+mod support;
 
-use firstboot_support::*;
-
-const REFUSED: i32 = 10;
-const PEER_STOPPED: i32 = 12;
+use support::*;
 
 fn assert_nothing_destructive(pair: &Pair) {
     let w = pair.world();
@@ -30,8 +27,8 @@ fn refused_before_any_change(pair: &Pair, refuser: usize, reason: &str) {
     if std::env::var_os("FIRSTBOOT_SHOW_LOGS").is_some() {
         eprintln!("{}", pair.dump());
     }
-    let mut want = [PEER_STOPPED; 2];
-    want[refuser] = REFUSED;
+    let mut want = [exit::PEER_STOPPED; 2];
+    want[refuser] = exit::REFUSED;
     assert_eq!(codes, want, "{}", pair.dump());
     let w = pair.world();
     for short in SHORTS {
@@ -111,7 +108,12 @@ fn firstboot_refuse_pv_signature_on_drbd0_at_pvcreate() {
     let pair = Pair::new(|_, _| {});
     pair.update_world(|w| w.inject_pv_signature("an-node01", true));
     let codes = pair.run_both();
-    assert_eq!(codes, [REFUSED, PEER_STOPPED], "{}", pair.dump());
+    assert_eq!(
+        codes,
+        [exit::REFUSED, exit::PEER_STOPPED],
+        "{}",
+        pair.dump()
+    );
     let w = pair.world();
     for short in SHORTS {
         for never in ["pvcreate", "vgcreate", "mkfs.gfs2"] {
@@ -143,7 +145,12 @@ fn firstboot_refuse_gfs2_left_on_a_new_lv() {
         w.node_mut("an-node01").faults.stale_gfs2_on_lvcreate = vec!["iso_store".into()]
     });
     let codes = pair.run_both();
-    assert_eq!(codes, [REFUSED, PEER_STOPPED], "{}", pair.dump());
+    assert_eq!(
+        codes,
+        [exit::REFUSED, exit::PEER_STOPPED],
+        "{}",
+        pair.dump()
+    );
     let w = pair.world();
     assert!(!w
         .commands("an-node01", "")
@@ -201,7 +208,7 @@ fn firstboot_dry_run_runs_nothing_destructive() {
         .command(0, &["--dry-run", "run"])
         .output()
         .expect("dry run");
-    assert_eq!(out.status.code(), Some(REFUSED));
+    assert_eq!(out.status.code(), Some(exit::REFUSED));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("REFUSED: DRBD metadata on /dev/an-lvm01/lv02"));
     assert!(pair.world().commands("an-node01", "change").is_empty());

@@ -2,20 +2,10 @@
 //! scripts/build-example.sh make. `build` must accept it, and its `plan`
 //! must answer on the build host from an unpacked overlay.
 
-mod common;
-use common::*;
+mod support;
 use std::path::Path;
 use std::process::Command;
-
-fn musl_helper() -> std::path::PathBuf {
-    let p = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot");
-    assert!(
-        p.is_file(),
-        "{} is missing: scripts/test.sh builds it (cargo build --release --target x86_64-unknown-linux-musl --bin clusterkick-firstboot)",
-        p.display()
-    );
-    p
-}
+use support::*;
 
 #[test]
 fn test_build_ships_the_static_helper_once_and_plan_runs_from_the_overlay() {
@@ -84,17 +74,10 @@ fn test_build_ships_the_static_helper_once_and_plan_runs_from_the_overlay() {
     }
 }
 
-fn musl_sim() -> std::path::PathBuf {
-    let p = repo().join("target/x86_64-unknown-linux-musl/release/clusterkick-firstboot-sim");
-    assert!(
-        p.is_file(),
-        "{} is missing: scripts/test.sh builds it (scripts/build-helper.sh --sim)",
-        p.display()
-    );
-    p
-}
+/// The variable the simulator twin reads its world's folder from.
+const SIM_WORLD_ENV: &str = "CLUSTERKICK_FIRSTBOOT_SIM";
 
-/// The simulator's source files: src/firstboot/sim.rs or src/firstboot/sim/.
+/// The simulator's source files: src/firstboot/sim/ (or a sim.rs).
 fn is_sim_source(p: &Path) -> bool {
     p.strip_prefix(repo().join("src/firstboot"))
         .ok()
@@ -180,7 +163,7 @@ fn holds(hay: &str, needle: &str) -> bool {
 #[test]
 fn test_shipped_helper_holds_no_simulator_and_ignores_its_variables() {
     let shipped = text_of(&musl_helper());
-    let twin = text_of(&musl_sim());
+    let twin = text_of(&musl_helper_sim());
     let strings = simulator_strings();
     assert!(
         strings.len() >= 40,
@@ -200,37 +183,21 @@ fn test_shipped_helper_holds_no_simulator_and_ignores_its_variables() {
         leaked.is_empty(),
         "the shipped helper holds simulator text: {leaked:#?}"
     );
-    for s in [
-        clusterkick::firstboot::sim::WORLD_ENV,
-        "CLUSTERKICK_FIRSTBOOT_MODEL",
-        "world.toml",
-    ] {
+    for s in [SIM_WORLD_ENV, "CLUSTERKICK_FIRSTBOOT_MODEL", "world.toml"] {
         assert!(!holds(&shipped, s), "the shipped helper holds {s:?}");
     }
-    assert!(holds(&twin, clusterkick::firstboot::sim::WORLD_ENV));
+    assert!(holds(&twin, SIM_WORLD_ENV));
 
     // Behaviour: the simulator's variable (and the old one) pointing at a
     // folder with no world in it. The twin stops at once, unable to open
     // it; the shipped helper pays no attention and goes on to meet its
     // peer (which never comes: exit 11 after 1 s).
-    let ws = Workspace::new();
-    let out = ws.path().join("out");
-    let o = ws.run(&[
-        "build",
-        ws.profile().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--helper",
-        ws.helper().to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let x = untar(&out.join("an-cluster/overlay/an-node01.tar.gz"));
-    let text = std::fs::read_to_string(x.path().join("etc/clusterkick/firstboot.toml")).unwrap();
-    let mut cfg = clusterkick::firstboot::config::FirstbootConfig::parse(&text).unwrap();
+    let mut cfg = example_configs()[0].clone();
     let dir = tempfile::tempdir().unwrap();
-    cfg.listen = format!("127.0.1.71:{}", free_port_on("127.0.1.71"));
-    cfg.peer_addr = format!("127.0.1.72:{}", free_port_on("127.0.1.72"));
-    cfg.key_file = x.path().join("etc/clusterkick/firstboot.key");
+    cfg.listen = format!("127.0.1.71:{}", free_port("127.0.1.71"));
+    cfg.peer_addr = format!("127.0.1.72:{}", free_port("127.0.1.72"));
+    cfg.key_file = dir.path().join("firstboot.key");
+    std::fs::write(&cfg.key_file, example_key_hex()).unwrap();
     cfg.state_file = dir.path().join("firstboot.state");
     cfg.log_file = dir.path().join("firstboot.log");
     cfg.timeouts.peer_secs = 1;
@@ -244,28 +211,20 @@ fn test_shipped_helper_holds_no_simulator_and_ignores_its_variables() {
             .arg("--config")
             .arg(&cfg_path)
             .arg("run")
-            .env(clusterkick::firstboot::sim::WORLD_ENV, &no_world)
+            .env(SIM_WORLD_ENV, &no_world)
             .env("CLUSTERKICK_FIRSTBOOT_MODEL", &no_world)
             .output()
             .unwrap()
     };
-    let o = run(&musl_sim());
+    let o = run(&musl_helper_sim());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(exit::FAILED), "{err}");
     assert!(err.contains("opening simulated world"), "{err}");
     let o = run(&musl_helper());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(11), "{err}");
+    assert_eq!(o.status.code(), Some(exit::TIMEOUT), "{err}");
     assert!(
         err.contains("waiting up to 1 s at barrier meet") && !err.contains("world"),
         "{err}"
     );
-}
-
-/// A free TCP port on a loopback address.
-fn free_port_on(ip: &str) -> u16 {
-    std::net::TcpListener::bind((ip, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }

@@ -4,13 +4,13 @@
 //! lines and the appended node entries) and load a node entry's kernel and
 //! initrd from the disc. Its console is on the serial port.
 
-mod common;
-use common::*;
+mod support;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::*;
 
 const ISOLINUX_BIN: &str = "/usr/lib/ISOLINUX/isolinux.bin";
 const LDLINUX_C32: &str = "/usr/lib/syslinux/modules/bios/ldlinux.c32";
@@ -130,7 +130,7 @@ fn test_new_iso_boots_isolinux_which_finds_the_node_entries() {
     let t = tempfile::tempdir().unwrap();
     let base = make_bootable_base(t.path());
     let new = t.path().join("new.iso");
-    let o = Command::new(BIN)
+    let o = Command::new(CLUSTERKICK)
         .arg("iso")
         .arg(ws.profile())
         .arg("--base")

@@ -3,12 +3,12 @@
 //! the El Torito boot record, and the DVD kickstarts' two %post sections run
 //! against a fixture root. Bad input: exit 1, a clear message, no output.
 
-mod common;
-use common::*;
+mod support;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::*;
 
 const CFG: &str = "default linux\nprompt 1\ntimeout 600\ndisplay boot.msg\n\
 label linux\n  kernel vmlinuz\n  append initrd=initrd.img\n\
@@ -72,7 +72,7 @@ fn make_base_with(dir: &Path, with_isolinux_cfg: bool, bootable: bool) -> PathBu
 }
 
 fn run_iso(ws: &Workspace, base: &Path, out: &Path) -> Output {
-    Command::new(BIN)
+    Command::new(CLUSTERKICK)
         .arg("iso")
         .arg(ws.profile())
         .arg("--base")
@@ -735,7 +735,7 @@ fn test_iso_without_xorriso_names_the_package() {
     let base = make_base(t.path(), true);
     let empty = tempfile::tempdir().unwrap();
     let out = t.path().join("new.iso");
-    let o = Command::new(BIN)
+    let o = Command::new(CLUSTERKICK)
         .arg("iso")
         .arg(ws.profile())
         .arg("--base")

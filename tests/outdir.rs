@@ -3,14 +3,14 @@
 //! refuses what it did not write, takes turns with other builds, and leaves
 //! DIR/<cluster> whole (the old tree or the new one) wherever it is killed.
 
-mod common;
-use common::*;
+mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::*;
 
 use clusterkick::outdir::{KILL_AT_STEP, LOCK_FILE, MANIFEST};
 
@@ -67,7 +67,7 @@ fn inode(p: &Path) -> (u64, u64) {
 
 /// Runs `clusterkick build PROFILES --out OUT` with the workspace's helper.
 fn build(ws: &Workspace, profiles: &[&Path], out: &Path, env: &[(&str, String)]) -> Output {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(CLUSTERKICK);
     c.arg("build")
         .args(profiles)
         .arg("--out")
@@ -488,7 +488,7 @@ fn test_three_builds_at_once_take_turns() {
     let v2 = v2(&ws);
     let refs = [reference(&ws, &v1, "v1"), reference(&ws, &v2, "v2")];
     let spawn = |profile: &Path| {
-        Command::new(BIN)
+        Command::new(CLUSTERKICK)
             .arg("build")
             .arg(profile)
             .arg("--out")
@@ -540,7 +540,7 @@ fn test_a_build_waits_for_the_one_holding_the_lock_and_says_so() {
     let before = snapshot(&tree);
     let lock = std::fs::File::create(out.join(LOCK_FILE)).unwrap();
     lock.lock().unwrap();
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(CLUSTERKICK)
         .arg("build")
         .arg(v2(&ws))
         .arg("--out")
@@ -708,7 +708,7 @@ exit $status"#;
         .args(["-rm", "sh", "-c", script, "sh"])
         .arg(&tree)
         .arg(&source)
-        .arg(BIN)
+        .arg(CLUSTERKICK)
         .arg(v2(&ws))
         .arg(&out)
         .arg(ws.helper())
@@ -737,7 +737,7 @@ exit $status"#;
     let o = Command::new(require("unshare", "util-linux"))
         .args(["-rm", "sh", "-c", script, "sh"])
         .arg(&tree)
-        .arg(BIN)
+        .arg(CLUSTERKICK)
         .arg(v2(&ws))
         .arg(&out)
         .arg(ws.helper())

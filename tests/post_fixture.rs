@@ -2,9 +2,9 @@
 //! of stock CentOS 5 files; results are compared with golden files and
 //! checked by lvm2's own parser.
 
-mod common;
-use common::*;
+mod support;
 use std::process::Command;
+use support::*;
 
 const EDITED: [&str; 8] = [
     "boot/grub/grub.conf",

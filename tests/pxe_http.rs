@@ -2,10 +2,10 @@
 //! loopback: the real %post fetches its overlay and the first-boot helper
 //! from it, verifies them and unpacks; a tampered file is refused.
 
-mod common;
-use common::*;
+mod support;
 use std::path::Path;
 use std::process::{Command, Output};
+use support::*;
 
 /// Runs the node's %post (from its built kickstart) against a new fixture
 /// root with SOURCE pointing at the server; returns the run and its result.

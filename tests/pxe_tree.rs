@@ -3,11 +3,11 @@
 //! an nginx snippet that lets each node fetch only its own files (read back
 //! by a parser here, and enforced by a real nginx on loopback).
 
-mod common;
-use common::*;
+mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use support::*;
 
 /// What the example profile says about one node's PXE boot.
 struct NodeFacts {
@@ -349,7 +349,7 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
         &format!("alias {}/;", out.display()),
     );
     std::fs::write(dir.path().join("snippet.conf"), snippet).unwrap();
-    let port = free_port();
+    let port = free_port("127.0.0.1");
     let d = dir.path().display();
     // Workers read the overlays (0640, owned by the user running the test).
     let user = if nix_is_root() { "user root;\n" } else { "" };
@@ -371,7 +371,7 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(port);
+    wait_for_port("127.0.0.1", port);
     NginxServer {
         child,
         port,

@@ -1,12 +1,39 @@
-//! Shared test helpers: a scratch copy of the example profile, the real
-//! binary, golden files, and required external tools.
-#![allow(dead_code)]
+//! The one test-support module of the integration tests (`mod support;
+//! use support::*;` in each). This file: the repository, the binaries, a
+//! scratch copy of the example profile, required external tools, tarballs,
+//! the %post against stock EL5 files, an HTTP server. Beside it:
+//! - [`golden`]: the one golden-file rule (`UPDATE_GOLDEN=1` rewrites,
+//!   anything else compares);
+//! - [`net`]: a free port, waiting for a listener;
+//! - [`exit`]: the helper's exit codes, the documented contract, listed once;
+//! - [`example`]: the example profile's first-boot configs, made from it by
+//!   `clusterkick render` (never retyped);
+//! - `firstboot` (feature `sim`): two helpers run against the simulator;
+//! - [`node_assassin`]: a simulated Node Assassin for the fence_na tests.
+#![allow(dead_code, unused_imports)]
 
-use std::net::TcpListener;
+pub mod example;
+pub mod exit;
+#[cfg(feature = "sim")]
+pub mod firstboot;
+pub mod golden;
+pub mod net;
+pub mod node_assassin;
+
+pub use example::*;
+#[cfg(feature = "sim")]
+pub use firstboot::*;
+pub use golden::golden;
+pub use net::{free_port, wait_for_port};
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_clusterkick");
+/// `clusterkick`, built for this host.
+pub const CLUSTERKICK: &str = env!("CARGO_BIN_EXE_clusterkick");
+/// `clusterkick-firstboot` as it is built for this host: the helper's code
+/// as it ships (no simulator), for what needs no node (plan, bad configs).
+pub const HELPER: &str = env!("CARGO_BIN_EXE_clusterkick-firstboot");
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -64,7 +91,7 @@ impl Workspace {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
+        Command::new(CLUSTERKICK)
             .args(args)
             .current_dir(self.path())
             .output()
@@ -74,7 +101,7 @@ impl Workspace {
     /// Builds `profile` into <ws>/out and returns out/<cluster>.
     pub fn build(&self, profile: &Path) -> PathBuf {
         let out = self.path().join("out");
-        let o = Command::new(BIN)
+        let o = Command::new(CLUSTERKICK)
             .arg("build")
             .arg(profile)
             .arg("--out")
@@ -122,40 +149,6 @@ pub fn require(tool: &str, package: &str) -> PathBuf {
     })
 }
 
-/// Compares `actual` with tests/golden/<rel>; UPDATE_GOLDEN=1 rewrites it.
-pub fn golden(rel: &str, actual: &[u8]) {
-    let path = repo().join("tests/golden").join(rel);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "missing golden file {} ({e}); run UPDATE_GOLDEN=1 cargo test and review the diff",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let exp = String::from_utf8_lossy(&expected);
-        let act = String::from_utf8_lossy(actual);
-        let line = exp
-            .lines()
-            .zip(act.lines())
-            .position(|(a, b)| a != b)
-            .map_or_else(
-                || exp.lines().count().min(act.lines().count()) + 1,
-                |i| i + 1,
-            );
-        panic!(
-            "{} differs from the golden file at line {line}:\n  golden: {:?}\n  actual: {:?}\nIf the change is intended: UPDATE_GOLDEN=1 cargo test, then review `git diff tests/golden`.",
-            path.display(),
-            exp.lines().nth(line - 1).unwrap_or(""),
-            act.lines().nth(line - 1).unwrap_or("")
-        );
-    }
-}
-
 /// Extracts a .tar.gz with GNU tar into a new temp dir.
 pub fn untar(tgz: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -195,27 +188,9 @@ impl Drop for Server {
     }
 }
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind a loopback port")
-        .port()
-}
-
-/// Waits (up to 5 s) until something listens on 127.0.0.1:`port`.
-pub fn wait_for_port(port: u16) {
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("nothing listens on 127.0.0.1:{port}");
-}
-
+/// python3's http.server serving `dir` on 127.0.0.1.
 pub fn serve(dir: &Path) -> Server {
-    let port = free_port();
+    let port = free_port("127.0.0.1");
     let child = Command::new(require("python3", "python3"))
         .args(["-m", "http.server", "--bind", "127.0.0.1"])
         .arg(port.to_string())
@@ -224,7 +199,7 @@ pub fn serve(dir: &Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start python3 -m http.server");
-    wait_for_port(port);
+    wait_for_port("127.0.0.1", port);
     Server {
         child,
         url: format!("http://127.0.0.1:{port}"),
@@ -333,4 +308,28 @@ impl PostRun {
             .output()
             .expect("run bash")
     }
+}
+
+/// A release build for x86_64-unknown-linux-musl, as scripts/build-helper.sh
+/// makes it (scripts/test.sh runs that first).
+fn musl_release(name: &str) -> PathBuf {
+    let p = repo()
+        .join("target/x86_64-unknown-linux-musl/release")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{} is missing: scripts/test.sh builds it (scripts/build-helper.sh --sim)",
+        p.display()
+    );
+    p
+}
+
+/// The helper exactly as it ships to the nodes: static, musl, no features.
+pub fn musl_helper() -> PathBuf {
+    musl_release("clusterkick-firstboot")
+}
+
+/// Its test-only twin acting on the simulator, built the same way.
+pub fn musl_helper_sim() -> PathBuf {
+    musl_release("clusterkick-firstboot-sim")
 }

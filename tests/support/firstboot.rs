@@ -1,35 +1,24 @@
-//! Shared by the `firstboot_*` integration tests: a pair of node configs in
-//! a temp dir, a simulated world for them, and helpers to run the helper's
-//! test-only twin `clusterkick-firstboot-sim` (the same command line and
-//! engine, acting on the world) against it: two processes, one per node, on
-//! 127.0.1.71 and 127.0.1.72. Needs `--features sim` (scripts/test.sh).
-//!
-//! Golden files live in tests/golden/firstboot/; set `UPDATE_GOLDEN=1` to
-//! rewrite them instead of comparing.
-#![allow(dead_code)]
+//! Two helpers against the simulator (cargo feature `sim`): each node's
+//! config is the example profile's ([`super::example_configs`]) with the
+//! test's addresses (127.0.1.71 and 127.0.1.72, free ports), files in a
+//! temp dir and short timeouts; a simulated world for the pair; and the
+//! helper's test-only twin `clusterkick-firstboot-sim` (the same command
+//! line and engine, acting on the world) run once per node.
 
-use clusterkick::firstboot::config::{
-    ClvmConfig, DrbdConfig, FirstbootConfig, Gfs2Config, NodeRef, Timeouts, VolumeConfig,
-};
+use super::{example_configs, example_key_hex, free_port, SHORTS};
+use clusterkick::firstboot::config::{FirstbootConfig, Timeouts};
 use clusterkick::firstboot::sim::{World, WORLD_ENV};
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The helper as it ships (built for this host): for what needs no node
-/// (`plan`, a bad config).
-pub const BIN: &str = env!("CARGO_BIN_EXE_clusterkick-firstboot");
-/// The helper's twin acting on the simulated world (`--features sim`).
-pub const SIM_BIN: &str = env!(
+/// The helper's twin acting on the simulated world.
+pub const HELPER_SIM: &str = env!(
     "CARGO_BIN_EXE_clusterkick-firstboot-sim",
     "the simulator tests need the sim feature: run scripts/test.sh (cargo test --features sim)"
 );
-pub const SHORTS: [&str; 2] = ["an-node01", "an-node02"];
 pub const ADDRS: [&str; 2] = ["127.0.1.71", "127.0.1.72"];
-/// Hex key used by every test pair.
-pub const KEY_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 /// Upper bound for one helper run in the tests.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -48,70 +37,27 @@ pub const DESTRUCTIVE: &[&str] = &[
     "mkfs.gfs2 ",
 ];
 
-fn free_port(ip: &str) -> u16 {
-    TcpListener::bind((ip, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on the loopback address")
-}
-
+/// Node `i`'s config for a pair in `dir`: the example's, but for the test's
+/// addresses and ports, files under `dir` and short waits.
 pub fn node_config(i: usize, dir: &Path, ports: [u16; 2]) -> FirstbootConfig {
     let j = 1 - i;
+    let mut cfg = example_configs()[i].clone();
     let nd = dir.join(SHORTS[i]);
-    let noderef = |k: usize| NodeRef {
-        name: format!("{}.alteeve.com", SHORTS[k]),
-        short: SHORTS[k].to_string(),
-        id: k as u32 + 1,
+    cfg.listen = format!("{}:{}", ADDRS[i], ports[i]);
+    cfg.peer_addr = format!("{}:{}", ADDRS[j], ports[j]);
+    cfg.key_file = dir.join("firstboot.key");
+    cfg.state_file = nd.join("firstboot.state");
+    cfg.log_file = nd.join("clusterkick-firstboot.log");
+    cfg.timeouts = Timeouts {
+        peer_secs: 30,
+        cman_secs: 30,
+        drbd_connect_secs: 30,
+        drbd_primary_secs: 30,
+        barrier_secs: 30,
+        retry_initial_ms: 10,
+        retry_max_ms: 100,
     };
-    FirstbootConfig {
-        cluster: "an-cluster".into(),
-        platform: clusterkick::firstboot::platform::PlatformId::El5Xen,
-        node: noderef(i),
-        peer: noderef(j),
-        listen: format!("{}:{}", ADDRS[i], ports[i]),
-        peer_addr: format!("{}:{}", ADDRS[j], ports[j]),
-        key_file: dir.join("firstboot.key"),
-        state_file: nd.join("firstboot.state"),
-        log_file: nd.join("clusterkick-firstboot.log"),
-        post_join_delay_secs: 60,
-        drbd: DrbdConfig {
-            resource: "r0".into(),
-            device: "/dev/drbd0".into(),
-            initial_primary: i == 0,
-            backing_vg: format!("an-lvm0{}", i + 1),
-            backing_lv: "lv02".into(),
-            backing_size: "400G".into(),
-            skip_initial_sync: false,
-        },
-        clvm: ClvmConfig {
-            vg: "drbd_vg0".into(),
-            volumes: vec![
-                VolumeConfig {
-                    name: "iso_store".into(),
-                    size: "20G".into(),
-                    gfs2: Some(Gfs2Config {
-                        mountpoint: "/xen_shared".into(),
-                        journals: 2,
-                        lock_table: "an-cluster:iso_store".into(),
-                    }),
-                },
-                VolumeConfig {
-                    name: "vm01".into(),
-                    size: "20G".into(),
-                    gfs2: None,
-                },
-            ],
-        },
-        timeouts: Timeouts {
-            peer_secs: 30,
-            cman_secs: 30,
-            drbd_connect_secs: 30,
-            drbd_primary_secs: 30,
-            barrier_secs: 30,
-            retry_initial_ms: 10,
-            retry_max_ms: 100,
-        },
-    }
+    cfg
 }
 
 pub struct Pair {
@@ -137,8 +83,11 @@ impl Pair {
             cfgs.push(cfg);
             cfg_paths.push(p);
         }
-        std::fs::write(dir.path().join("firstboot.key"), format!("{KEY_HEX}\n"))
-            .expect("write key");
+        std::fs::write(
+            dir.path().join("firstboot.key"),
+            format!("{}\n", example_key_hex()),
+        )
+        .expect("write key");
         let world_dir = dir.path().join("world");
         World::new_pair(&cfgs[0], &cfgs[1])
             .save(&world_dir)
@@ -161,7 +110,7 @@ impl Pair {
 
     /// The helper for node `i` with `args`, against the simulated world.
     pub fn command(&self, i: usize, args: &[&str]) -> Command {
-        let mut c = Command::new(SIM_BIN);
+        let mut c = Command::new(HELPER_SIM);
         c.arg("--config")
             .arg(&self.cfg_paths[i])
             .args(args)
@@ -253,52 +202,6 @@ pub fn destructive_lines(w: &World, short: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn golden_dir() -> PathBuf {
-    let f = Path::new(file!());
-    let base = if f.is_absolute() {
-        PathBuf::new()
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    };
-    let tests = base
-        .join(f)
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .expect("tests dir");
-    tests.join("golden").join("firstboot")
-}
-
-/// Compares `actual` with tests/golden/firstboot/<name>, or writes it when
-/// UPDATE_GOLDEN=1.
-pub fn check_golden(name: &str, actual: &str) {
-    let path = golden_dir().join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(golden_dir()).expect("golden dir");
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "golden file {} missing ({e}); run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    if want != actual {
-        let (w, a): (Vec<&str>, Vec<&str>) = (want.lines().collect(), actual.lines().collect());
-        let first = (0..w.len().max(a.len()))
-            .find(|i| w.get(*i) != a.get(*i))
-            .unwrap_or(0);
-        panic!(
-            "{} differs at line {}:\n  golden: {:?}\n  actual: {:?}\nwhole actual:\n{actual}\n(UPDATE_GOLDEN=1 rewrites golden files)",
-            path.display(),
-            first + 1,
-            w.get(first),
-            a.get(first)
-        );
-    }
-}
-
 /// Position of the first line starting with `prefix`.
 pub fn pos(lines: &[String], prefix: &str) -> usize {
     lines
@@ -335,11 +238,11 @@ pub fn assert_finished(pair: &Pair) {
             .as_ref()
             .is_some_and(|s| s.table == "an-cluster:iso_store" && s.journals == 2));
         assert!(
-            n.mounts.iter().any(|m| m.dir == "/xen_shared"),
+            n.mounts.iter().any(|m| m.dir == "/shared/iso_store"),
             "{short} mounted"
         );
         assert!(n.files["/etc/fstab"]
-            .contains("/dev/drbd_vg0/iso_store\t/xen_shared\tgfs2\tdefaults,noatime\t0 0"));
+            .contains("/dev/drbd_vg0/iso_store\t/shared/iso_store\tgfs2\tdefaults,noatime\t0 0"));
         for svc in ["cman", "clvmd", "drbd", "gfs2"] {
             assert!(n.chkconfig[svc], "{short}: chkconfig {svc} on");
         }

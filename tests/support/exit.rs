@@ -1,0 +1,30 @@
+//! The exit codes of `clusterkick-firstboot`, as docs/firstboot.md
+//! documents them: the contract the tests pin, listed once here (not taken
+//! from the code, so that a change in the code shows up as a failure).
+//! tests/firstboot_plan.rs checks that this list, the table in the docs and
+//! `clusterkick::firstboot::error::exit` agree.
+
+pub const OK: i32 = 0;
+pub const FAILED: i32 = 1;
+pub const USAGE: i32 = 2;
+pub const CONFIG: i32 = 3;
+pub const LOCKED: i32 = 4;
+pub const REFUSED: i32 = 10;
+pub const TIMEOUT: i32 = 11;
+pub const PEER_STOPPED: i32 = 12;
+
+/// Every documented code, in the table's order.
+pub const ALL: [i32; 8] = [
+    OK,
+    FAILED,
+    USAGE,
+    CONFIG,
+    LOCKED,
+    REFUSED,
+    TIMEOUT,
+    PEER_STOPPED,
+];
+
+/// The simulator's crash (`clusterkick-firstboot-sim` only; not part of
+/// the helper's contract).
+pub const SIM_CRASH: i32 = 99;
