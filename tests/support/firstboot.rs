@@ -7,7 +7,8 @@
 
 use super::{example_configs, example_key_hex, free_port, SHORTS};
 use clusterkick::firstboot::config::{FirstbootConfig, Timeouts};
-use clusterkick::firstboot::sim::{World, WORLD_ENV};
+use clusterkick::firstboot::sim::el5::World;
+use clusterkick::firstboot::sim::WORLD_ENV;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
