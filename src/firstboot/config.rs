@@ -6,9 +6,8 @@
 //! [`FirstbootConfig::load`]. Both sides use this one struct, and a test parses
 //! every rendered file with it, so the two cannot drift apart.
 
-use crate::firstboot::error::Error;
 use crate::firstboot::file::read_regular;
-use crate::firstboot::platform::PlatformId;
+use crate::firstboot::platform::id::PlatformId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -146,8 +145,8 @@ impl FirstbootConfig {
     }
 
     /// Checks what the steps and the protocol rely on beyond the types.
-    pub fn check(&self) -> Result<(), Error> {
-        let bad = |m: String| Err(Error::Invalid(m));
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
         for (what, v) in [
             ("node.name", &self.node.name),
             ("node.short", &self.node.short),
@@ -230,4 +229,7 @@ pub enum ConfigError {
     },
     #[error("parsing first-boot config {path}: {message}")]
     Parse { path: PathBuf, message: String },
+    /// Parsed, but not what the steps and the protocol rely on.
+    #[error("invalid first-boot config: {0}")]
+    Invalid(String),
 }

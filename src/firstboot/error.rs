@@ -29,8 +29,6 @@ pub mod exit {
 pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("invalid first-boot config: {0}")]
-    Invalid(String),
     #[error(transparent)]
     Barrier(#[from] BarrierError),
     #[error(transparent)]
@@ -72,7 +70,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Invalid(_) => exit::CONFIG,
+            Error::Config(_) => exit::CONFIG,
             Error::Barrier(BarrierError::Key { .. }) => exit::CONFIG,
             Error::Locked(_) => exit::LOCKED,
             Error::Refused(_) => exit::REFUSED,

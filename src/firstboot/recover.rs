@@ -1,7 +1,7 @@
 //! `recover`: after a split brain, the operator names the node with the
 //! good data (it is never guessed) and the platform's recovery runs on both
 //! nodes. This is the frame; the steps are the platform's
-//! ([`crate::firstboot::platform::Platform::recover`]).
+//! ([`crate::firstboot::step::Platform::recover`]).
 
 use crate::firstboot::barrier;
 use crate::firstboot::ctx::Ctx;
@@ -10,13 +10,7 @@ use crate::firstboot::platform;
 use crate::firstboot::runner::{session, Options};
 use crate::firstboot::state::State;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trust {
-    /// This node holds the good data (the survivor).
-    ThisNode,
-    /// The peer holds the good data; this node's changes are discarded.
-    Peer,
-}
+pub use crate::firstboot::step::Trust;
 
 /// Runs the platform's recovery on this node; returns the exit code. It
 /// needs no state file and no back channel (it can run when the helper

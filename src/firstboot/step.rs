@@ -1,7 +1,8 @@
 //! What a platform's plan is made of: [`Step`]s and [`Barrier`]s, each one
-//! value that says everything about itself, in an ordered list of [`Item`]s.
-//! The engine ([`crate::firstboot::runner`]) walks such a list; it knows no
-//! platform. A platform defines each step next to its code, e.g.
+//! value that says everything about itself, in an ordered list of [`Item`]s;
+//! and [`Platform`], everything the engine needs from a platform. The engine
+//! ([`crate::firstboot::runner`], [`crate::firstboot::recover`]) walks such
+//! a list; it knows no platform. A platform defines each step next to its code, e.g.
 //!
 //! ```ignore
 //! pub static CMAN: Step = Step {
@@ -20,6 +21,7 @@ use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::Result;
 use crate::firstboot::host::Argv;
+use crate::firstboot::platform::id::PlatformId;
 
 /// Which node of the pair runs a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,4 +185,28 @@ impl PlanLine {
     pub fn note(s: impl Into<String>) -> PlanLine {
         PlanLine::Note(format!("  {}", s.into()))
     }
+}
+
+/// Everything the engine needs from a platform.
+pub struct Platform {
+    pub id: PlatformId,
+    /// The steps and barriers, in order; the first is
+    /// [`crate::firstboot::step::MEET`].
+    pub items: &'static [Item],
+    /// Logs background work that outlives its step (a DRBD resync), if any
+    /// is going on; true while it goes on. The runner calls it after each
+    /// step, then until it returns false once the last step is done.
+    pub progress: fn(&mut Ctx) -> Result<bool>,
+    /// `recover`: brings storage back after a split brain, keeping the data
+    /// of the node the operator trusts.
+    pub recover: fn(&mut Ctx, Trust) -> Result<()>,
+}
+
+/// Who holds the good data, as the operator says for `recover`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// This node holds the good data (the survivor).
+    ThisNode,
+    /// The peer holds the good data; this node's changes are discarded.
+    Peer,
 }

@@ -10,7 +10,7 @@ pub mod el5;
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::Host;
-use crate::firstboot::platform::PlatformId;
+use crate::firstboot::platform::id::PlatformId;
 use std::path::PathBuf;
 
 /// The folder of the simulated world `clusterkick-firstboot-sim` acts on.

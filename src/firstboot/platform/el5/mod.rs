@@ -12,8 +12,8 @@ pub mod parse;
 pub mod recover;
 pub mod steps;
 
-use crate::firstboot::platform::{Platform, PlatformId};
-use crate::firstboot::step::{Barrier, Item, MEET};
+use crate::firstboot::platform::id::PlatformId;
+use crate::firstboot::step::{Barrier, Item, Platform, MEET};
 use steps::{clvm, cman, drbd, finish, gfs2, inspect};
 
 pub static PLATFORM: Platform = Platform {

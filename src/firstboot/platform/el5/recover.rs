@@ -19,7 +19,7 @@ use super::steps::drbd_device;
 use crate::firstboot::ctx::{Ctx, Poll};
 use crate::firstboot::error::{Error, Result};
 use crate::firstboot::platform::common::{lvm, mount, mounts, umount};
-use crate::firstboot::recover::Trust;
+use crate::firstboot::step::Trust;
 
 fn dev_or_err(ctx: &mut Ctx) -> Result<DrbdDevice> {
     drbd_device(ctx)?
