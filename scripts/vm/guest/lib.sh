@@ -1,0 +1,70 @@
+# Shell functions for the scripts that run inside the rig's VMs (sourced).
+# Times are uptime seconds, never the time of day.
+# shellcheck shell=bash
+
+me=$(hostname)
+case $me in
+node1) peer=node2 ;;
+node2) peer=node1 ;;
+*)
+	echo "vmrig: this node is called '$me', not node1 or node2" >&2
+	exit 1
+	;;
+esac
+# shellcheck disable=SC2034 # used by the scripts that source this file
+peer_cluster_ip=10.99.0.${peer#node}
+# shellcheck disable=SC2034
+peer_storage_ip=10.99.1.${peer#node}
+sync_dir=/share/sync
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+log() { printf '[%8s] %s: %s\n' "$(uptime_s)" "$me" "$*"; }
+die() {
+	log "FAILED: $*"
+	exit 1
+}
+# Runs a command, logging it first.
+run() {
+	log "+ $*"
+	"$@"
+}
+
+# wait_for DESCRIPTION TIMEOUT_S COMMAND...: polls every 5 s (one vCPU:
+# the agents need it more than we do) until COMMAND succeeds.
+wait_for() {
+	local what=$1 tmo=$2 start
+	shift 2
+	start=$(date +%s)
+	log "waiting (up to ${tmo}s): $what"
+	until "$@" >/dev/null 2>&1; do
+		if [ $(($(date +%s) - start)) -ge "$tmo" ]; then
+			log "timed out after ${tmo}s: $what"
+			return 1
+		fi
+		sleep 5
+	done
+	log "ok after $(($(date +%s) - start))s: $what"
+}
+
+# barrier NAME TIMEOUT_S: both nodes reach NAME before either goes on
+# (flag files on the 9p share; 9p reads are not cached).
+barrier() {
+	local name=$1 tmo=${2:-600}
+	mkdir -p "$sync_dir"
+	touch "$sync_dir/$name.$me"
+	wait_for "peer at barrier $name" "$tmo" test -e "$sync_dir/$name.$peer"
+}
+
+# The DRBD 8.4 status line of r0 (minor 0) from /proc/drbd.
+drbd_line() { sed -n 's/^ *0: //p' /proc/drbd 2>/dev/null; }
+drbd_connected() { drbd_line | grep -q 'cs:Connected'; }
+drbd_uptodate_both() { drbd_line | grep -q 'ds:UpToDate/UpToDate'; }
+drbd_primary_both() { drbd_line | grep -q 'ro:Primary/Primary'; }
+
+# pacemaker's view: every configured resource where it should be.
+cluster_all_started() { python3 /share/vmrig/state.py --quiet; }
+corosync_two_members() {
+	corosync-quorumtool -s 2>/dev/null | grep -Eq '^Quorate: +Yes' &&
+		[ "$(corosync-quorumtool -l 2>/dev/null | grep -c 'node[12]')" = 2 ]
+}
+both_online() { crm_mon -1 2>/dev/null | grep -Eq 'Online: \[ node1 node2 \]'; }
