@@ -126,7 +126,8 @@ make_secrets() {
 	corosync-keygen -k "$s/authkey" >/dev/null 2>&1 || die "corosync-keygen failed"
 	chmod 0600 "$s/authkey"
 	for n in "${NODES[@]}"; do
-		(umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$s/bmc$n.pass")
+		# 16 characters: IPMI 2.0 allows at most 20.
+		(umask 077 && head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$s/bmc$n.pass")
 	done
 }
 
@@ -140,18 +141,24 @@ stage_share() {
 	for n in "${NODES[@]}"; do mkdir -p "$SHARE/node$n/cmd"; done
 }
 
-# make_disks N: the node's root disk (the image's tree + the provisioner's
-# install step, like an installer's late_command, made into ext4 without
-# mounting anything) and its empty DRBD backing disk.
+# make_disks N: the node's root disk and its empty DRBD backing disk. The
+# root disk is the cached image's tree with the provisioner's install step
+# applied (like an installer's late_command: it may chroot into the tree),
+# seen through an overlay mount so that the cache is never written, and
+# made into ext4 with mkfs.ext4 -d (no loop device).
 make_disks() {
-	local n=$1 d=$RUN/node$1
-	mkdir -p "$d"
-	cp -a "$IMG/rootfs" "$d/tree"
-	"$VMRIG_HOME/provision/$VMRIG_PROVISION/install-host.sh" "$d/tree" "node$n" "$RUN/secrets" ||
-		die "node$n: provisioner install step failed"
-	truncate -s 4G "$d/root.raw"
-	mkfs.ext4 -q -F -L root -d "$d/tree" "$d/root.raw" || die "node$n: mkfs.ext4 -d failed"
-	rm -rf "$d/tree"
+	local n=$1 d=$RUN/node$1 rc=0
+	mkdir -p "$d/upper" "$d/work" "$d/tree"
+	mount -t overlay overlay -o "lowerdir=$IMG/rootfs,upperdir=$d/upper,workdir=$d/work" "$d/tree" ||
+		die "node$n: overlay mount failed"
+	"$VMRIG_HOME/provision/$VMRIG_PROVISION/install-host.sh" "$d/tree" "node$n" "$RUN/secrets" || rc=1
+	if [ $rc = 0 ]; then
+		truncate -s 4G "$d/root.raw"
+		mkfs.ext4 -q -F -L root -d "$d/tree" "$d/root.raw" || rc=2
+	fi
+	umount "$d/tree"
+	rm -rf "$d/upper" "$d/work" "$d/tree"
+	[ $rc = 0 ] || die "node$n: $([ $rc = 1 ] && echo "the provisioner's install step" || echo "mkfs.ext4 -d") failed"
 	truncate -s 1G "$d/data.raw"
 }
 
@@ -349,5 +356,8 @@ teardown() {
 		fi
 	done
 	if [ -n "${POWER_WATCH_PID:-}" ]; then kill "$POWER_WATCH_PID" 2>/dev/null || true; fi
+	for n in "${NODES[@]}"; do
+		if mountpoint -q "$RUN/node$n/tree" 2>/dev/null; then umount "$RUN/node$n/tree" || true; fi
+	done
 	wait 2>/dev/null || true
 }
