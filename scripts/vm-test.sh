@@ -233,7 +233,7 @@ fi
 ok=FAIL
 if wait_boot 2 2 900; then
 	log "node2 booted again ($((SECONDS - t_cut))s after the cut); waiting for the cluster"
-	if vm_exec 1 1500 "$G wait_for 'every resource Started on both nodes' 1400 cluster_all_started" >/dev/null; then ok=OK; fi
+	if vm_exec 1 1500 "$G WAIT_EVERY=10 wait_for 'every resource Started on both nodes' 1400 cluster_all_started" >/dev/null; then ok=OK; fi
 fi
 result "2d node2 came back through its BMC and rejoined by itself: every resource Started on both" $ok "$((SECONDS - t_cut))s after the cut"
 touch "$SHARE/sync/stop-writer"
@@ -270,7 +270,7 @@ wait_boot 1 $((b1 + 1)) 1200 || ok=FAIL
 wait_boot 2 $((b2 + 1)) 1200 || ok=FAIL
 if [ $ok = OK ]; then
 	log "both nodes booted again; waiting for the cluster"
-	vm_exec 1 1500 "$G wait_for 'every resource Started on both nodes' 1400 cluster_all_started" >/dev/null || ok=FAIL
+	vm_exec 1 1500 "$G WAIT_EVERY=10 wait_for 'every resource Started on both nodes' 1400 cluster_all_started" >/dev/null || ok=FAIL
 fi
 result "3a both nodes rebooted and came back by themselves" $ok
 state_and_drbd() { state_both && drbd_both; }

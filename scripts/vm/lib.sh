@@ -185,7 +185,7 @@ write_start_script() {
 exec qemu-system-x86_64 -name node$n -accel tcg -cpu max -smp 1 -m $VMRIG_MEM \\
 	-nodefaults -display none -vga none \\
 	-kernel $IMG/vmlinuz -initrd $IMG/initrd.img \\
-	-append "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=10" \\
+	-append "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=10 mitigations=off" \\
 	-drive file=$d/root.raw,if=virtio,format=raw,cache=unsafe \\
 	-drive file=$d/data.raw,if=virtio,format=raw,cache=unsafe \\
 	-virtfs local,path=$SHARE,mount_tag=share,security_model=none,id=share \\
@@ -282,12 +282,13 @@ power_watch_start() {
 }
 
 # --- the agent channel (9p share) -------------------------------------------
-CMD_SEQ=0
-# vm_start N SCRIPT: drops SCRIPT for node N's agent; prints its id.
+# vm_start N SCRIPT: drops SCRIPT for node N's agent; prints its id. The
+# counter is a file, so that ids stay unique when called in $(...).
 vm_start() {
-	local n=$1 script=$2 id f
-	CMD_SEQ=$((CMD_SEQ + 1))
-	id=$(printf '%04d' "$CMD_SEQ")
+	local n=$1 script=$2 id f seq=$RUN/node$1/cmd.seq
+	id=$(($(cat "$seq" 2>/dev/null || echo 0) + 1))
+	echo "$id" >"$seq"
+	id=$(printf '%04d' "$id")
 	f=$SHARE/node$n/cmd/$id
 	printf '%s\n' "$script" >"$f.tmp"
 	mv "$f.tmp" "$f.sh"

@@ -29,8 +29,9 @@ run() {
 	"$@"
 }
 
-# wait_for DESCRIPTION TIMEOUT_S COMMAND...: polls every 5 s (one vCPU:
-# the agents need it more than we do) until COMMAND succeeds.
+# wait_for DESCRIPTION TIMEOUT_S COMMAND...: polls every $WAIT_EVERY s
+# (default 5; one vCPU: the agents need it more than we do) until COMMAND
+# succeeds.
 wait_for() {
 	local what=$1 tmo=$2 start
 	shift 2
@@ -41,7 +42,7 @@ wait_for() {
 			log "timed out after ${tmo}s: $what"
 			return 1
 		fi
-		sleep 5
+		sleep "${WAIT_EVERY:-5}"
 	done
 	log "ok after $(($(date +%s) - start))s: $what"
 }
@@ -61,10 +62,26 @@ drbd_connected() { drbd_line | grep -q 'cs:Connected'; }
 drbd_uptodate_both() { drbd_line | grep -q 'ds:UpToDate/UpToDate'; }
 drbd_primary_both() { drbd_line | grep -q 'ro:Primary/Primary'; }
 
-# pacemaker's view: every configured resource where it should be.
-cluster_all_started() { python3 /share/vmrig/state.py --quiet; }
+# pacemaker's view, cheaply (no python: polled under TCG). crm_mon's XML
+# lists every configured instance (with --inactive); the checks count them.
+crm_xml() { crm_mon -1 --inactive --output-as=xml 2>/dev/null; }
+# res_on_both ID ROLE: both instances of clone primitive ID active in ROLE.
+res_on_both() {
+	[ "$(crm_xml | grep -c "<resource id=\"$1\" [^>]*role=\"$2\" active=\"true\"[^>]*failed=\"false\"")" = 2 ]
+}
+# Every configured instance active (Started or Promoted), none failed or
+# Unpromoted (promoted-max equals clone-max here), both nodes online.
+cluster_all_started() {
+	local x conf act
+	x=$(crm_xml) || return 1
+	conf=$(sed -n 's/.*<resources_configured number="\([0-9]*\)".*/\1/p' <<<"$x")
+	act=$(grep -c '<resource [^>]*role="\(Started\|Promoted\)" active="true"[^>]*failed="false"' <<<"$x")
+	[ -n "$conf" ] && [ "$conf" -gt 0 ] && [ "$act" = "$conf" ] &&
+		! grep -q 'role="Unpromoted"' <<<"$x" &&
+		[ "$(grep -c '<node name="node[12]" [^>]*online="true"' <<<"$x")" = 2 ]
+}
 corosync_two_members() {
 	corosync-quorumtool -s 2>/dev/null | grep -Eq '^Quorate: +Yes' &&
 		[ "$(corosync-quorumtool -l 2>/dev/null | grep -c 'node[12]')" = 2 ]
 }
-both_online() { crm_mon -1 2>/dev/null | grep -Eq 'Online: \[ node1 node2 \]'; }
+both_online() { [ "$(crm_xml | grep -c '<node name="node[12]" [^>]*online="true"')" = 2 ]; }

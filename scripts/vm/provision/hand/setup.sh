@@ -66,15 +66,20 @@ if [ "$me" = node1 ]; then
 		log "the CIB already has resources: not loading it again"
 	else
 		# One call: the configuration section of the reviewed document.
-		run cibadmin --replace --scope configuration \
+		log "+ cibadmin --replace --scope configuration --xml-text <the configuration of /etc/vmrig/cib.xml>"
+		cibadmin --replace --scope configuration \
 			--xml-text "$(sed -n '/<configuration>/,/<\/configuration>/p' /etc/vmrig/cib.xml)"
 	fi
 fi
 barrier cib 600
 
 step "wait for DRBD Promoted and the locking clone on both"
-wait_for "drbd_r0 Promoted, dlm + lvmlockd Started on both" 1200 \
-	python3 /share/vmrig/state.py --quiet --only=drbd_r0,dlm,lvmlockd
+# node1 watches pacemaker (every 10 s); node2 waits for node1's word.
+if [ "$me" = node1 ]; then
+	locking_up() { res_on_both drbd_r0 Promoted && res_on_both dlm Started && res_on_both lvmlockd Started; }
+	WAIT_EVERY=10 wait_for "drbd_r0 Promoted, dlm + lvmlockd Started on both" 1800 locking_up
+fi
+barrier locking-up 1800
 drbd_primary_both || die "DRBD not Primary/Primary: $(drbd_line)"
 
 step "shared VG, LV, GFS2"
@@ -110,8 +115,12 @@ step "hand to pacemaker"
 if [ "$me" = node1 ]; then
 	run crm_resource --resource shared_vg1-clone --meta --delete-parameter target-role
 fi
-# From now on a boot starts the cluster (and a fenced node rejoins).
-run systemctl enable corosync.service pacemaker.service
-wait_for "every resource Started on both nodes" 1200 cluster_all_started
+# From now on a boot starts the cluster (and a fenced node rejoins). No
+# daemon-reload: the units are loaded already; the links are for the boot.
+run systemctl enable --no-reload corosync.service pacemaker.service
+if [ "$me" = node1 ]; then
+	WAIT_EVERY=10 wait_for "every resource Started on both nodes" 1800 cluster_all_started
+fi
+barrier all-started 1800
 python3 /share/vmrig/state.py
 step "done"
