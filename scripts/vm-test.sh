@@ -35,13 +35,25 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 log "run folder $RUN, provisioner $VMRIG_PROVISION"
 
+# The nodes' journals (every boot) into the run folder, while they run.
+collect_logs() {
+	local n id
+	for n in "${NODES[@]}"; do
+		qemu_pid "$n" >/dev/null || continue
+		id=$(vm_start "$n" "journalctl --no-pager -o short-monotonic >/share/node$n/journal.txt 2>&1")
+		vm_wait "$n" "$id" 120 >/dev/null 2>&1 || true
+		[ -e "$SHARE/node$n/journal.txt" ] && mv "$SHARE/node$n/journal.txt" "$RUN/node$n/journal.txt"
+	done
+}
+
 finish() {
+	collect_logs
 	teardown
 	trap - EXIT
 	echo
 	echo "phase times:"
 	printf '  %s\n' "${PHASES[@]}"
-	echo "logs: $RUN (rig.log, results.txt, power.log, node*/serial.log, node*/commands.log)"
+	echo "logs: $RUN (rig.log, results.txt, power.log, node*/serial.log, node*/commands.log, node*/journal.txt)"
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]
 	exit $?
@@ -211,7 +223,9 @@ fi
 start=$SECONDS
 until p=$(qemu_pid 2) && [ "$p" != "$pid2" ]; do [ $((SECONDS - start)) -lt 180 ] || break; sleep 0.5; done
 t_on=$((SECONDS - t_cut))
-hist=$(vm_exec 1 120 "stonith_admin --history node2 --verbose 2>&1; echo; stonith_admin --history node1 2>&1")
+# The fence operation ends after the agent has seen node2 on again.
+hist=$(vm_exec 1 400 "$G WAIT_EVERY=10 wait_for 'fence of node2 complete' 360 sh -c 'stonith_admin --history node2 | grep -q \"reboot of node2 successful\"'
+stonith_admin --history node2 --verbose 2>&1; echo; stonith_admin --history node1 2>&1")
 log "stonith history on node1: $(tr '\n' ' ' <<<"$hist")"
 if grep -q 'reboot of node2 successful' <<<"$hist" && grep -q 'delegate=node1' <<<"$hist" &&
 	! grep -q 'of node1 successful' <<<"$hist"; then

@@ -30,12 +30,19 @@ done
 # the cluster up (the hand-run script, later the first-boot helper) starts it
 # in order and enables corosync + pacemaker once the configuration is in.
 # drbd.service, dlm and lvmlockd are pacemaker's to start, never systemd's.
+# Nor do cluster-glue's logd (pacemaker logs to the journal) or ipmitool's
+# ipmievd (nothing reads its events) run: one vCPU is little.
 for unit in corosync.service pacemaker.service dlm.service lvmlockd.service \
 	lvmlocks.service drbd.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
-	fstrim.timer man-db.timer; do
+	fstrim.timer man-db.timer logd.service ipmievd.service; do
 	chroot "$root" systemctl disable "$unit" >/dev/null 2>&1 || true
 done
+
+# Their SysV init scripts go: with them, "systemctl enable" also runs
+# update-rc.d, which makes systemd reload twice per unit (45 s each in a
+# loaded TCG guest, stalling the resource agents that talk to systemd).
+rm -f "$root/etc/init.d/corosync" "$root/etc/init.d/pacemaker"
 
 # Networking: systemd-networkd; the per-node .network files come from the
 # provisioner (matched by MAC address).

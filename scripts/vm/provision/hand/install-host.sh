@@ -59,7 +59,7 @@ install -m 0644 "$ref/drbd-modules.conf" "$tree/etc/modules-load.d/drbd.conf"
 install -m 0644 "$ref/lvmlocal.conf" "$tree/etc/lvm/lvmlocal.conf"
 install -d -m 0755 "$tree/etc/systemd/system/resource-agents-deps.target.d"
 install -m 0644 "$ref/resource-agents-deps.conf" \
-	"$tree/etc/systemd/system/resource-agents-deps.target.d/99-blk-availability.conf"
+	"$tree/etc/systemd/system/resource-agents-deps.target.d/99-cluster.conf"
 install -d -m 0750 "$tree/etc/pacemaker"
 install -m 0600 "$secrets/bmc1.pass" "$tree/etc/pacemaker/fence_node1.passwd"
 install -m 0600 "$secrets/bmc2.pass" "$tree/etc/pacemaker/fence_node2.passwd"
