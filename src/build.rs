@@ -5,43 +5,13 @@
 use crate::archive::tar_gz;
 use crate::helper_blob::HelperBlob;
 use crate::kickstart::{kickstart_with, Media, Pins};
+use crate::layout;
 use crate::model::{Cluster, Secrets};
+pub use crate::output::{sha256_hex, sha256sums, OutFile, Output};
 use crate::overlay::{cluster_files, node_files_with};
 use crate::render::context::ClusterContext;
 use crate::render::{RenderError, Renderer};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-/// One output file: bytes and mode.
-#[derive(Debug, Clone)]
-pub struct OutFile {
-    /// Shared, so that the helper's bytes are not copied per cluster.
-    pub contents: Arc<[u8]>,
-    pub mode: u32,
-}
-
-/// Everything a build writes under DIR/<cluster>/, keyed by relative path.
-#[derive(Debug, Default)]
-pub struct Output {
-    pub files: BTreeMap<String, OutFile>,
-    /// sha256 of each node's overlay, by node short name.
-    pub overlay_sha256: BTreeMap<String, String>,
-    pub helper_sha256: String,
-}
-
-impl Output {
-    pub fn add(&mut self, path: impl Into<String>, mode: u32, contents: impl Into<Arc<[u8]>>) {
-        self.files.insert(
-            path.into(),
-            OutFile {
-                contents: contents.into(),
-                mode,
-            },
-        );
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -65,10 +35,6 @@ pub enum BuildError {
     Pxe(#[from] crate::pxe::PxeError),
 }
 
-pub fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
 /// Renders every output for the cluster.
 pub fn render_all(
     cluster: &Cluster,
@@ -81,11 +47,7 @@ pub fn render_all(
         ..Output::default()
     };
     // The helper is the same for every node: written once, by content.
-    out.add(
-        format!("blobs/{}", helper.sha256),
-        0o644,
-        helper.bytes.clone(),
-    );
+    out.add(layout::blob(&helper.sha256), 0o644, helper.bytes.clone());
     let cctx = ClusterContext::new(cluster);
     let ctxs: Vec<_> = cluster
         .nodes
@@ -108,41 +70,25 @@ pub fn render_all(
             overlay_sha256: &sha,
             helper_sha256: &helper.sha256,
         };
-        let ks = kickstart_with(r, cluster, ctx, Media::Http, &pins)?;
-        out.add(format!("ks/{}.ks", node.name), 0o644, ks.into_bytes());
+        let ks = kickstart_with(r, cluster, node, ctx, Media::Http, &pins)?;
+        out.add(layout::kickstart(node), 0o644, ks.into_bytes());
         // The overlay holds the fence passwords and the helper's key.
-        out.add(format!("overlay/{}.tar.gz", node.name), 0o640, tgz);
+        out.add(layout::overlay(node), 0o640, tgz);
         out.overlay_sha256.insert(node.name.clone(), sha);
     }
     out.add(
-        "network-map.svg",
+        layout::NETWORK_MAP,
         0o644,
         crate::netmap::svg(cluster).into_bytes(),
     );
     out.add(
-        "SUMMARY.md",
+        layout::SUMMARY,
         0o644,
         crate::summary::markdown(cluster, &out).into_bytes(),
     );
     // PXE tree (tftpboot/) and the web-server snippet for the HTTP side.
     crate::pxe::add(cluster, &mut out)?;
     let sums = sha256sums(&out);
-    out.add("SHA256SUMS", 0o644, sums.into_bytes());
+    out.add(layout::SHA256SUMS, 0o644, sums.into_bytes());
     Ok(out)
-}
-
-/// `sha256sum -c` format: "<hex>  <relative path>", sorted by path.
-pub fn sha256sums(out: &Output) -> String {
-    out.files
-        .iter()
-        .filter(|(p, _)| p.as_str() != "SHA256SUMS")
-        .map(|(p, f)| {
-            // A blob is named by its sha256 already: no need to hash it again.
-            let sha = match p.strip_prefix("blobs/") {
-                Some(name) => name.to_string(),
-                None => sha256_hex(&f.contents),
-            };
-            format!("{sha}  {p}\n")
-        })
-        .collect()
 }

@@ -16,11 +16,13 @@ mod xorriso;
 pub use volume::NotIso;
 pub use xorriso::XorrisoError;
 
-use crate::build::{render_all, sha256_hex, BuildError, Output};
+use crate::build::{render_all, BuildError};
 use crate::helper_blob::HelperBlob;
 use crate::kickstart::{kickstart, Media, Pins};
+use crate::layout;
 use crate::model::{Cluster, Secrets};
-use crate::pxe::{install_label, ks_path, overlay_path};
+use crate::output::{sha256_hex, Output};
+use crate::pxe::install_label;
 use crate::render::{context::header, RenderError, Renderer};
 use minijinja::{context, Value};
 use std::fs;
@@ -161,22 +163,22 @@ fn dvd_files(cluster: &Cluster, built: &Output) -> Result<Vec<DvdFile>, IsoError
         });
         Ok(())
     };
-    copy(format!("blobs/{}", built.helper_sha256))?;
+    copy(layout::blob(&built.helper_sha256))?;
     for node in &cluster.nodes {
-        copy(overlay_path(node))?;
+        copy(layout::overlay(node))?;
     }
     for node in &cluster.nodes {
         let overlay_sha256 = built
             .overlay_sha256
             .get(&node.name)
-            .ok_or_else(|| IsoError::NotBuilt(overlay_path(node)))?;
+            .ok_or_else(|| IsoError::NotBuilt(layout::overlay(node)))?;
         let pins = Pins {
             overlay_sha256,
             helper_sha256: &built.helper_sha256,
         };
         let ks = kickstart(r, cluster, node, Media::Cdrom, &pins)?;
         files.push(DvdFile {
-            rel: ks_path(node),
+            rel: layout::kickstart(node),
             mode: 0o644,
             bytes: ks.into_bytes(),
         });
@@ -187,7 +189,7 @@ fn dvd_files(cluster: &Cluster, built: &Output) -> Result<Vec<DvdFile>, IsoError
         .map(|f| format!("{}  {}\n", sha256_hex(&f.bytes), f.rel))
         .collect();
     files.push(DvdFile {
-        rel: "SHA256SUMS".into(),
+        rel: layout::SHA256SUMS.into(),
         mode: 0o644,
         bytes: sums.into_bytes(),
     });
@@ -196,7 +198,7 @@ fn dvd_files(cluster: &Cluster, built: &Output) -> Result<Vec<DvdFile>, IsoError
 
 /// The folder on the disc, e.g. /clusterkick/an-cluster.
 pub fn dvd_dir(cluster: &Cluster) -> String {
-    format!("/clusterkick/{}", cluster.name)
+    format!("/{}", layout::dvd_dir(&cluster.name))
 }
 
 /// The isolinux.cfg block for the cluster: one entry per node.
@@ -208,7 +210,7 @@ fn menu_block(cluster: &Cluster, boot: &isolinux::BootFiles) -> Result<String, R
             context! {
                 node => n.name,
                 label => install_label(n),
-                ks => format!("{}/{}", dvd_dir(cluster), ks_path(n)),
+                ks => format!("{}/{}", dvd_dir(cluster), layout::kickstart(n)),
                 mac => n.nic(cluster.pxe.boot_network).mac,
             }
         })

@@ -2,6 +2,7 @@
 //! network install fetches the overlay over HTTP, the DVD install copies it
 //! from the disc.
 
+use crate::layout;
 use crate::model::{Cluster, Node};
 use crate::render::{context::node_context, RenderError, Renderer};
 
@@ -32,12 +33,37 @@ pub struct Pins<'a> {
 }
 
 fn ctx(cluster: &Cluster, node: &Node, media: Media, pins: &Pins<'_>) -> Value {
-    ctx_with(cluster, &node_context(cluster, node, None), media, pins)
+    ctx_with(
+        cluster,
+        node,
+        &node_context(cluster, node, None),
+        media,
+        pins,
+    )
 }
 
-fn ctx_with(cluster: &Cluster, node_ctx: &Value, media: Media, pins: &Pins<'_>) -> Value {
+/// Where the %post finds what it fetches, relative to the build's root (or
+/// the DVD's cluster folder), from [`crate::layout`].
+fn paths(cluster: &Cluster, node: &Node, pins: &Pins<'_>) -> Value {
+    context! {
+        overlay => layout::overlay(node),
+        helper => layout::blob(pins.helper_sha256),
+        overlay_dir => layout::OVERLAY_DIR,
+        blobs_dir => layout::BLOBS_DIR,
+        dvd_dir => layout::dvd_dir(&cluster.name),
+    }
+}
+
+fn ctx_with(
+    cluster: &Cluster,
+    node: &Node,
+    node_ctx: &Value,
+    media: Media,
+    pins: &Pins<'_>,
+) -> Value {
     context! {
         media => media.id(),
+        paths => paths(cluster, node, pins),
         overlay_url => cluster.install.overlay_url,
         extras_url => cluster.install.extras_url,
         overlay_sha256 => pins.overlay_sha256,
@@ -77,18 +103,26 @@ pub fn kickstart(
     media: Media,
     pins: &Pins<'_>,
 ) -> Result<String, RenderError> {
-    kickstart_with(r, cluster, &node_context(cluster, node, None), media, pins)
+    kickstart_with(
+        r,
+        cluster,
+        node,
+        &node_context(cluster, node, None),
+        media,
+        pins,
+    )
 }
 
 /// [`kickstart`] with the node's template context already made.
 pub fn kickstart_with(
     r: &Renderer,
     cluster: &Cluster,
+    node: &Node,
     node_ctx: &Value,
     media: Media,
     pins: &Pins<'_>,
 ) -> Result<String, RenderError> {
-    let base = ctx_with(cluster, node_ctx, media, pins);
+    let base = ctx_with(cluster, node, node_ctx, media, pins);
     let post_body = r.render("kickstart/post.sh.j2", &base)?;
     let media_body = match media {
         Media::Cdrom => r.render("kickstart/media.sh.j2", &base)?,

@@ -6,8 +6,9 @@
 //! disk unless someone types (or picks) a node's entry, whose label says it
 //! erases that node's disks.
 
-use crate::build::Output;
+use crate::layout;
 use crate::model::{Cluster, Node};
+use crate::output::Output;
 use crate::render::{context::header, RenderError, Renderer};
 use minijinja::{context, Value};
 use serde::Serialize;
@@ -15,25 +16,12 @@ use serde::Serialize;
 /// Seconds the boot: prompt waits before it boots the local disk.
 pub const PROMPT_TIMEOUT_SECS: u32 = 10;
 
-/// Where the nginx snippet is written, relative to DIR/<cluster>/.
-pub const NGINX_SNIPPET: &str = "nginx-clusterkick.conf";
-
 #[derive(Debug, thiserror::Error)]
 pub enum PxeError {
     #[error("rendering the PXE tree: {0}")]
     Render(#[from] RenderError),
     #[error("install.overlay_url {url:?} {why}")]
     OverlayUrl { url: String, why: &'static str },
-}
-
-/// Path of a node's kickstart in the build, relative to DIR/<cluster>/.
-pub fn ks_path(node: &Node) -> String {
-    format!("ks/{}.ks", node.name)
-}
-
-/// Path of a node's overlay in the build, relative to DIR/<cluster>/.
-pub fn overlay_path(node: &Node) -> String {
-    format!("overlay/{}.tar.gz", node.name)
 }
 
 /// pxelinux's per-NIC file name: `01-` (ARP type Ethernet), then the MAC in
@@ -68,7 +56,11 @@ fn entry(cluster: &Cluster, node: &Node) -> Entry {
         interface: nic.interface.clone(),
         mac: nic.mac.clone(),
         ip: nic.ip.to_string(),
-        ks_url: format!("{}/{}", cluster.install.overlay_url, ks_path(node)),
+        ks_url: format!(
+            "{}/{}",
+            cluster.install.overlay_url,
+            layout::kickstart(node)
+        ),
     }
 }
 
@@ -92,7 +84,7 @@ pub fn add(cluster: &Cluster, out: &mut Output) -> Result<(), PxeError> {
         "pxe/pxelinux.cfg.j2",
         &context! { node => (), entries => Value::from_serialize(&entries), ..base.clone() },
     )?;
-    out.add("tftpboot/pxelinux.cfg/default", 0o644, default.into_bytes());
+    out.add(layout::pxelinux_cfg("default"), 0o644, default.into_bytes());
     for e in &entries {
         let one = Value::from_serialize(e);
         let file = r.render(
@@ -100,13 +92,13 @@ pub fn add(cluster: &Cluster, out: &mut Output) -> Result<(), PxeError> {
             &context! { node => one.clone(), entries => vec![one], ..base.clone() },
         )?;
         out.add(
-            format!("tftpboot/pxelinux.cfg/{}", pxelinux_file_name(&e.mac)),
+            layout::pxelinux_cfg(&pxelinux_file_name(&e.mac)),
             0o644,
             file.into_bytes(),
         );
     }
     out.add(
-        NGINX_SNIPPET,
+        layout::NGINX_SNIPPET,
         0o644,
         nginx_snippet(r, cluster, out)?.into_bytes(),
     );
@@ -123,8 +115,8 @@ fn nginx_snippet(r: &Renderer, cluster: &Cluster, out: &Output) -> Result<String
             context! {
                 node => n.name,
                 ip => n.nic(cluster.pxe.boot_network).ip.to_string(),
-                ks => ks_path(n),
-                overlay => overlay_path(n),
+                ks => layout::kickstart(n),
+                overlay => layout::overlay(n),
             }
         })
         .collect();
@@ -136,7 +128,7 @@ fn nginx_snippet(r: &Renderer, cluster: &Cluster, out: &Output) -> Result<String
         boot_net_title => boot.role.title().to_lowercase(),
         boot_subnet => boot.subnet.to_string(),
         nodes => nodes,
-        blob => format!("blobs/{}", out.helper_sha256),
+        blob => layout::blob(&out.helper_sha256),
     };
     Ok(r.render("pxe/nginx-clusterkick.conf.j2", &ctx)?)
 }

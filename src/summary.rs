@@ -1,7 +1,8 @@
 //! SUMMARY.md: what each node gets, in one page to read before installing.
 
-use crate::build::Output;
+use crate::layout;
 use crate::model::{Cluster, NetRole};
+use crate::output::Output;
 use std::fmt::Write;
 
 pub fn markdown(c: &Cluster, out: &Output) -> String {
@@ -64,7 +65,9 @@ pub fn markdown(c: &Cluster, out: &Output) -> String {
             "sync target, promoted to Primary once the sync runs".into()
         }
     });
-    row(&mut s, "kickstart", &|n| format!("`ks/{}.ks`", n.name));
+    row(&mut s, "kickstart", &|n| {
+        format!("`{}`", layout::kickstart(n))
+    });
     row(&mut s, "overlay sha256", &|n| {
         format!(
             "`{}`",
