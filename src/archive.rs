@@ -2,9 +2,16 @@
 //! names root/root, explicit modes, and a gzip header without name or time,
 //! so that the same files give the same bytes on every machine.
 
-use crate::overlay::OverlayFile;
 use flate2::{Compression, GzBuilder};
 use std::io::Write;
+
+/// One file as it will be on the node (path without a leading '/').
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlayFile {
+    pub path: String,
+    pub mode: u32,
+    pub contents: Vec<u8>,
+}
 
 /// 2010-05-11 00:00:00 UTC, the date of the seed document: every entry gets it.
 pub const FIXED_MTIME: u64 = 1_273_536_000;

@@ -2,12 +2,11 @@
 
 use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, IsoConfig, RenderConfig};
 use crate::helper_blob::{self, HelperBlob};
-use crate::kickstart::{self, Media, Pins};
+use crate::kickstart::Media;
 use crate::model::Cluster;
 use crate::outdir::Job;
-use crate::overlay::node_files;
 use crate::profile::{self, Loaded, Mode};
-use crate::render::Renderer;
+use crate::render::session::RenderSession;
 use std::io::Write;
 use std::path::Path;
 
@@ -114,10 +113,21 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
                 .join(", ")
         ))
     })?;
-    let r = Renderer::shared();
     let fail = |e: &dyn std::fmt::Display| Failed(format!("error: {e}"));
     let needs_key = l.secrets.firstboot_key.is_empty();
-    let files = node_files(r, cl, &l.secrets, node).map_err(|e| fail(&e))?;
+    let s = RenderSession::new(cl, &l.secrets);
+    let packed = s
+        .pack_nodes()
+        .map_err(|e| fail(&e))?
+        .into_iter()
+        .find(|p| p.node.name == node.name)
+        .ok_or_else(|| {
+            Failed(format!(
+                "error: internal: node {} was not rendered",
+                node.name
+            ))
+        })?;
+    let files = &packed.files;
     let text: Vec<u8> = match c.path.as_str() {
         "ks" | "post" => {
             if needs_key {
@@ -127,18 +137,12 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
                 )));
             }
             let blob = helper(cl, &c.helper)?;
-            let tgz = crate::archive::tar_gz(&files).map_err(|e| fail(&e))?;
-            let sha = crate::build::sha256_hex(&tgz);
-            let pins = Pins {
-                overlay_sha256: &sha,
-                helper_sha256: &blob.sha256,
-            };
-            let s = if c.path == "ks" {
-                kickstart::kickstart(r, cl, node, Media::Http, &pins)
+            let text = if c.path == "ks" {
+                packed.kickstart(&s, Media::Http, &blob.sha256)
             } else {
-                kickstart::post_script(r, cl, node, Media::Http, &pins)
+                packed.post_script(&s, Media::Http, &blob.sha256)
             };
-            s.map_err(|e| fail(&e))?.into_bytes()
+            text.map_err(|e| fail(&e))?.into_bytes()
         }
         p => {
             let p = p.trim_start_matches('/');

@@ -16,14 +16,13 @@ mod xorriso;
 pub use volume::NotIso;
 pub use xorriso::XorrisoError;
 
-use crate::build::{render_all, BuildError};
 use crate::helper_blob::HelperBlob;
-use crate::kickstart::{kickstart, Media, Pins};
+use crate::kickstart::Media;
 use crate::layout;
 use crate::model::{Cluster, Secrets};
-use crate::output::{sha256_hex, Output};
+use crate::output::sha256_hex;
 use crate::pxe::install_label;
-use crate::render::{context::header, RenderError, Renderer};
+use crate::render::{context::header, session::RenderSession, RenderError};
 use minijinja::{context, Value};
 use std::fs;
 use std::io;
@@ -73,10 +72,6 @@ pub enum IsoError {
     CfgNotText(PathBuf),
     #[error(transparent)]
     Xorriso(#[from] XorrisoError),
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    #[error("internal error: the build made no {0}")]
-    NotBuilt(String),
     #[error("rendering the DVD files: {0}")]
     Render(#[from] RenderError),
     #[error("{what} {path}: {source}")]
@@ -147,40 +142,25 @@ struct DvdFile {
 }
 
 /// Each node's DVD kickstart and overlay, the helper, and a SHA256SUMS of
-/// them: the same overlay and helper bytes as `clusterkick build` writes.
-fn dvd_files(cluster: &Cluster, built: &Output) -> Result<Vec<DvdFile>, IsoError> {
-    let r = Renderer::shared();
-    let mut files = Vec::new();
-    let mut copy = |rel: String| -> Result<(), IsoError> {
-        let f = built
-            .files
-            .get(&rel)
-            .ok_or_else(|| IsoError::NotBuilt(rel.clone()))?;
+/// them: the same overlay and helper bytes as `clusterkick build` writes
+/// (the same pipeline makes them).
+fn dvd_files(s: &RenderSession<'_>, helper: &HelperBlob) -> Result<Vec<DvdFile>, IsoError> {
+    let mut files = vec![DvdFile {
+        rel: layout::blob(&helper.sha256),
+        mode: 0o644,
+        bytes: helper.bytes.to_vec(),
+    }];
+    for p in s.pack_nodes()? {
+        let ks = p.kickstart(s, Media::Cdrom, &helper.sha256)?;
         files.push(DvdFile {
-            rel,
-            mode: f.mode,
-            bytes: f.contents.to_vec(),
-        });
-        Ok(())
-    };
-    copy(layout::blob(&built.helper_sha256))?;
-    for node in &cluster.nodes {
-        copy(layout::overlay(node))?;
-    }
-    for node in &cluster.nodes {
-        let overlay_sha256 = built
-            .overlay_sha256
-            .get(&node.name)
-            .ok_or_else(|| IsoError::NotBuilt(layout::overlay(node)))?;
-        let pins = Pins {
-            overlay_sha256,
-            helper_sha256: &built.helper_sha256,
-        };
-        let ks = kickstart(r, cluster, node, Media::Cdrom, &pins)?;
-        files.push(DvdFile {
-            rel: layout::kickstart(node),
+            rel: layout::kickstart(p.node),
             mode: 0o644,
             bytes: ks.into_bytes(),
+        });
+        files.push(DvdFile {
+            rel: layout::overlay(p.node),
+            mode: 0o640,
+            bytes: p.tgz,
         });
     }
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -202,7 +182,8 @@ pub fn dvd_dir(cluster: &Cluster) -> String {
 }
 
 /// The isolinux.cfg block for the cluster: one entry per node.
-fn menu_block(cluster: &Cluster, boot: &isolinux::BootFiles) -> Result<String, RenderError> {
+fn menu_block(s: &RenderSession<'_>, boot: &isolinux::BootFiles) -> Result<String, RenderError> {
+    let cluster = s.cluster;
     let entries: Vec<Value> = cluster
         .nodes
         .iter()
@@ -215,7 +196,7 @@ fn menu_block(cluster: &Cluster, boot: &isolinux::BootFiles) -> Result<String, R
             }
         })
         .collect();
-    Renderer::shared().render(
+    s.render(
         "isolinux/entries.cfg.j2",
         &context! {
             header => header(cluster),
@@ -233,13 +214,14 @@ fn menu_block(cluster: &Cluster, boot: &isolinux::BootFiles) -> Result<String, R
 /// Writes the DVD's files and the new isolinux.cfg under `stage`, and says
 /// where each goes in the image.
 fn stage(
-    cluster: &Cluster,
-    built: &Output,
+    s: &RenderSession<'_>,
+    helper: &HelperBlob,
     base_cfg: &str,
     stage: &Path,
 ) -> Result<Vec<Graft>, IsoError> {
+    let cluster = s.cluster;
     let tree = stage.join("tree");
-    for f in dvd_files(cluster, built)? {
+    for f in dvd_files(s, helper)? {
         let path = tree.join(&f.rel);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io_err("creating", parent))?;
@@ -248,7 +230,7 @@ fn stage(
         fs::set_permissions(&path, fs::Permissions::from_mode(f.mode))
             .map_err(io_err("setting the mode of", &path))?;
     }
-    let block = menu_block(cluster, &isolinux::boot_files(base_cfg))?;
+    let block = menu_block(s, &isolinux::boot_files(base_cfg))?;
     let cfg = stage.join("isolinux.cfg");
     fs::write(&cfg, isolinux::with_block(base_cfg, &cluster.name, &block))
         .map_err(io_err("writing", &cfg))?;
@@ -307,8 +289,12 @@ pub fn write_iso(
         .tempdir_in(&dir)
         .map_err(io_err("creating a work folder in", &dir))?;
     let base_cfg = read_isolinux_cfg(&x, base, work.path())?;
-    let built = render_all(cluster, secrets, helper)?;
-    let grafts = stage(cluster, &built, &base_cfg, work.path())?;
+    let grafts = stage(
+        &RenderSession::new(cluster, secrets),
+        helper,
+        &base_cfg,
+        work.path(),
+    )?;
 
     // Then the big copy, and one xorriso session on it.
     let part = tempfile::Builder::new()

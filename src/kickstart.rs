@@ -3,8 +3,8 @@
 //! from the disc.
 
 use crate::layout;
-use crate::model::{Cluster, Node};
-use crate::render::{context::node_context, RenderError, Renderer};
+use crate::model::Node;
+use crate::render::{session::RenderSession, RenderError};
 
 use minijinja::{context, Value};
 
@@ -32,38 +32,29 @@ pub struct Pins<'a> {
     pub helper_sha256: &'a str,
 }
 
-fn ctx(cluster: &Cluster, node: &Node, media: Media, pins: &Pins<'_>) -> Value {
-    ctx_with(
-        cluster,
-        node,
-        &node_context(cluster, node, None),
-        media,
-        pins,
-    )
-}
-
 /// Where the %post finds what it fetches, relative to the build's root (or
 /// the DVD's cluster folder), from [`crate::layout`].
-fn paths(cluster: &Cluster, node: &Node, pins: &Pins<'_>) -> Value {
+fn paths(s: &RenderSession<'_>, node: &Node, pins: &Pins<'_>) -> Value {
     context! {
         overlay => layout::overlay(node),
         helper => layout::blob(pins.helper_sha256),
         overlay_dir => layout::OVERLAY_DIR,
         blobs_dir => layout::BLOBS_DIR,
-        dvd_dir => layout::dvd_dir(&cluster.name),
+        dvd_dir => layout::dvd_dir(&s.cluster.name),
     }
 }
 
-fn ctx_with(
-    cluster: &Cluster,
+fn ctx(
+    s: &RenderSession<'_>,
     node: &Node,
     node_ctx: &Value,
     media: Media,
     pins: &Pins<'_>,
 ) -> Value {
+    let cluster = s.cluster;
     context! {
         media => media.id(),
-        paths => paths(cluster, node, pins),
+        paths => paths(s, node, pins),
         overlay_url => cluster.install.overlay_url,
         extras_url => cluster.install.extras_url,
         overlay_sha256 => pins.overlay_sha256,
@@ -74,58 +65,27 @@ fn ctx_with(
 
 /// The %post body run inside the installed system.
 pub fn post_script(
-    r: &Renderer,
-    cluster: &Cluster,
-    node: &Node,
-    media: Media,
-    pins: &Pins<'_>,
-) -> Result<String, RenderError> {
-    r.render("kickstart/post.sh.j2", &ctx(cluster, node, media, pins))
-}
-
-/// The DVD variant's `%post --nochroot` body.
-pub fn media_script(
-    r: &Renderer,
-    cluster: &Cluster,
-    node: &Node,
-    pins: &Pins<'_>,
-) -> Result<String, RenderError> {
-    r.render(
-        "kickstart/media.sh.j2",
-        &ctx(cluster, node, Media::Cdrom, pins),
-    )
-}
-
-pub fn kickstart(
-    r: &Renderer,
-    cluster: &Cluster,
-    node: &Node,
-    media: Media,
-    pins: &Pins<'_>,
-) -> Result<String, RenderError> {
-    kickstart_with(
-        r,
-        cluster,
-        node,
-        &node_context(cluster, node, None),
-        media,
-        pins,
-    )
-}
-
-/// [`kickstart`] with the node's template context already made.
-pub fn kickstart_with(
-    r: &Renderer,
-    cluster: &Cluster,
+    s: &RenderSession<'_>,
     node: &Node,
     node_ctx: &Value,
     media: Media,
     pins: &Pins<'_>,
 ) -> Result<String, RenderError> {
-    let base = ctx_with(cluster, node, node_ctx, media, pins);
-    let post_body = r.render("kickstart/post.sh.j2", &base)?;
+    s.render("kickstart/post.sh.j2", &ctx(s, node, node_ctx, media, pins))
+}
+
+/// The whole kickstart; for the DVD, with its `%post --nochroot` copy step.
+pub fn kickstart(
+    s: &RenderSession<'_>,
+    node: &Node,
+    node_ctx: &Value,
+    media: Media,
+    pins: &Pins<'_>,
+) -> Result<String, RenderError> {
+    let base = ctx(s, node, node_ctx, media, pins);
+    let post_body = s.render("kickstart/post.sh.j2", &base)?;
     let media_body = match media {
-        Media::Cdrom => r.render("kickstart/media.sh.j2", &base)?,
+        Media::Cdrom => s.render("kickstart/media.sh.j2", &base)?,
         Media::Http => String::new(),
     };
     let c = context! {
@@ -133,5 +93,5 @@ pub fn kickstart_with(
         media_body => media_body.trim_end(),
         ..base
     };
-    r.render("kickstart/node.ks.j2", &c)
+    s.render("kickstart/node.ks.j2", &c)
 }

@@ -9,7 +9,7 @@
 use crate::layout;
 use crate::model::{Cluster, Node};
 use crate::output::Output;
-use crate::render::{context::header, RenderError, Renderer};
+use crate::render::{context::header, session::RenderSession, RenderError};
 use minijinja::{context, Value};
 use serde::Serialize;
 
@@ -65,8 +65,8 @@ fn entry(cluster: &Cluster, node: &Node) -> Entry {
 }
 
 /// Adds tftpboot/ and the web-server snippet to a build's output.
-pub fn add(cluster: &Cluster, out: &mut Output) -> Result<(), PxeError> {
-    let r = Renderer::shared();
+pub fn add(s: &RenderSession<'_>, out: &mut Output) -> Result<(), PxeError> {
+    let cluster = s.cluster;
     let entries: Vec<Entry> = cluster.nodes.iter().map(|n| entry(cluster, n)).collect();
     let base = context! {
         header => header(cluster),
@@ -80,14 +80,14 @@ pub fn add(cluster: &Cluster, out: &mut Output) -> Result<(), PxeError> {
     };
     // One template for both kinds of file: `default` lists every node,
     // a node's own file only that node.
-    let default = r.render(
+    let default = s.render(
         "pxe/pxelinux.cfg.j2",
         &context! { node => (), entries => Value::from_serialize(&entries), ..base.clone() },
     )?;
     out.add(layout::pxelinux_cfg("default"), 0o644, default.into_bytes());
     for e in &entries {
         let one = Value::from_serialize(e);
-        let file = r.render(
+        let file = s.render(
             "pxe/pxelinux.cfg.j2",
             &context! { node => one.clone(), entries => vec![one], ..base.clone() },
         )?;
@@ -100,12 +100,13 @@ pub fn add(cluster: &Cluster, out: &mut Output) -> Result<(), PxeError> {
     out.add(
         layout::NGINX_SNIPPET,
         0o644,
-        nginx_snippet(r, cluster, out)?.into_bytes(),
+        nginx_snippet(s, out)?.into_bytes(),
     );
     Ok(())
 }
 
-fn nginx_snippet(r: &Renderer, cluster: &Cluster, out: &Output) -> Result<String, PxeError> {
+fn nginx_snippet(s: &RenderSession<'_>, out: &Output) -> Result<String, PxeError> {
+    let cluster = s.cluster;
     let url_path = url_path(&cluster.install.overlay_url)?;
     let boot = cluster.network(cluster.pxe.boot_network);
     let nodes: Vec<Value> = cluster
@@ -130,7 +131,7 @@ fn nginx_snippet(r: &Renderer, cluster: &Cluster, out: &Output) -> Result<String
         nodes => nodes,
         blob => layout::blob(&out.helper_sha256),
     };
-    Ok(r.render("pxe/nginx-clusterkick.conf.j2", &ctx)?)
+    Ok(s.render("pxe/nginx-clusterkick.conf.j2", &ctx)?)
 }
 
 /// The path part of the overlay URL, as an nginx location names it: no

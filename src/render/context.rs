@@ -85,14 +85,3 @@ pub fn with_secrets(ctx: &Value, secrets: &Secrets) -> Value {
         secrets.fence_passwords.iter().cloned().collect();
     context! { fence_passwords => fence_passwords, ..ctx.clone() }
 }
-
-/// Context for one node's templates; with `secrets`, also the fence
-/// passwords. Builds the cluster part too: prefer [`ClusterContext`] when
-/// rendering several nodes.
-pub fn node_context(cluster: &Cluster, node: &Node, secrets: Option<&Secrets>) -> Value {
-    let ctx = ClusterContext::new(cluster).node(cluster, node);
-    match secrets {
-        Some(s) => with_secrets(&ctx, s),
-        None => ctx,
-    }
-}

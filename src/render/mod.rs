@@ -3,6 +3,7 @@
 //! an empty string).
 
 pub mod context;
+pub mod session;
 
 use include_dir::{include_dir, Dir};
 use minijinja::{Environment, UndefinedBehavior, Value};
@@ -19,6 +20,12 @@ pub enum RenderError {
     },
     #[error("no embedded file {0} under overlays/")]
     Missing(String),
+    #[error("packing the overlay of {node}: {source}")]
+    Pack {
+        node: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Escapes a value for an XML attribute or text node.
