@@ -39,7 +39,7 @@ fn main() {
 
     let render = |part: &[clusterkick::profile::Loaded]| -> Vec<clusterkick::build::Output> {
         part.iter()
-            .map(|l| render_all(&l.cluster, &l.secrets, &helper).expect("render"))
+            .map(|l| render_all(&l.cluster, &l.flavor, &l.secrets, &helper).expect("render"))
             .collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

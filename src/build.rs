@@ -3,11 +3,13 @@
 //! build never leaves a half-written folder.
 
 use crate::helper_blob::HelperBlob;
-use crate::kickstart::Media;
+use crate::installer::Media;
 use crate::layout;
 use crate::model::{Cluster, Secrets};
 pub use crate::output::{sha256_hex, sha256sums, OutFile, Output};
-use crate::render::{session::RenderSession, RenderError};
+use crate::platform::Flavor;
+use crate::render::RenderError;
+use crate::session::RenderSession;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,15 +28,16 @@ pub enum BuildError {
     Pxe(#[from] crate::pxe::PxeError),
 }
 
-/// Renders every output for the cluster: each node's overlay and kickstart
-/// (one pipeline, [`RenderSession::pack_nodes`]), the helper once, the network map,
-/// SUMMARY.md, the PXE tree and SHA256SUMS.
+/// Renders every output for the cluster: each node's overlay and installer
+/// file (one pipeline, [`RenderSession::pack_nodes`]), the helper once, the
+/// network map, SUMMARY.md, the PXE tree and SHA256SUMS.
 pub fn render_all(
     cluster: &Cluster,
+    flavor: &Flavor,
     secrets: &Secrets,
     helper: &HelperBlob,
 ) -> Result<Output, BuildError> {
-    let s = RenderSession::new(cluster, secrets);
+    let s = RenderSession::new(cluster, flavor, secrets);
     let mut out = Output {
         helper_sha256: helper.sha256.clone(),
         ..Output::default()
@@ -42,7 +45,7 @@ pub fn render_all(
     // The helper is the same for every node: written once, by content.
     out.add(layout::blob(&helper.sha256), 0o644, helper.bytes.clone());
     for p in s.pack_nodes()? {
-        let ks = p.kickstart(&s, Media::Http, &helper.sha256)?;
+        let ks = p.installer_file(&s, Media::Http, &helper.sha256)?;
         out.add(layout::kickstart(p.node), 0o644, ks.into_bytes());
         // The overlay holds the fence passwords and the helper's key.
         out.add(layout::overlay(p.node), 0o640, p.tgz);
@@ -51,12 +54,12 @@ pub fn render_all(
     out.add(
         layout::NETWORK_MAP,
         0o644,
-        crate::netmap::svg(cluster).into_bytes(),
+        crate::netmap::svg(cluster, s.platform).into_bytes(),
     );
     out.add(
         layout::SUMMARY,
         0o644,
-        crate::summary::markdown(cluster, &out).into_bytes(),
+        crate::summary::markdown(cluster, s.platform, &out).into_bytes(),
     );
     // PXE tree (tftpboot/) and the web-server snippet for the HTTP side.
     crate::pxe::add(&s, &mut out)?;

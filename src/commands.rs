@@ -2,11 +2,11 @@
 
 use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, IsoConfig, RenderConfig};
 use crate::helper_blob::{self, HelperBlob};
-use crate::kickstart::Media;
-use crate::model::Cluster;
+use crate::installer::Media;
 use crate::outdir::Job;
+use crate::platform::Platform;
 use crate::profile::{self, Loaded, Mode};
-use crate::render::session::RenderSession;
+use crate::session::RenderSession;
 use std::io::Write;
 use std::path::Path;
 
@@ -23,9 +23,8 @@ fn load(path: &Path, mode: Mode) -> Result<Loaded, Failed> {
     Ok(loaded)
 }
 
-fn helper(cluster: &Cluster, arg: &HelperArg) -> Result<HelperBlob, Failed> {
-    helper_blob::locate(cluster.platform, arg.helper.as_deref())
-        .map_err(|e| Failed(format!("error: {e}")))
+fn helper(platform: &dyn Platform, arg: &HelperArg) -> Result<HelperBlob, Failed> {
+    helper_blob::locate(platform, arg.helper.as_deref()).map_err(|e| Failed(format!("error: {e}")))
 }
 
 pub fn check(c: &CheckConfig) -> Result<(), Failed> {
@@ -51,13 +50,14 @@ pub fn build(c: &BuildConfig) -> Result<(), Failed> {
     let mut blobs = BlobCache::default();
     let helpers = loaded
         .iter()
-        .map(|l| blobs.helper(&l.cluster, &c.helper))
+        .map(|l| blobs.helper(l.flavor.platform(), &c.helper))
         .collect::<Result<Vec<_>, _>>()?;
     let jobs: Vec<Job> = loaded
         .iter()
         .zip(&helpers)
         .map(|(l, helper)| Job {
             cluster: &l.cluster,
+            flavor: &l.flavor,
             secrets: &l.secrets,
             helper,
         })
@@ -80,20 +80,16 @@ pub fn build(c: &BuildConfig) -> Result<(), Failed> {
 /// The helper is read and checked once per platform and run.
 #[derive(Default)]
 struct BlobCache {
-    by_platform: Vec<(crate::model::Platform, HelperBlob)>,
+    by_platform: Vec<(&'static str, HelperBlob)>,
 }
 
 impl BlobCache {
-    fn helper(&mut self, cluster: &Cluster, arg: &HelperArg) -> Result<HelperBlob, Failed> {
-        if let Some((_, b)) = self
-            .by_platform
-            .iter()
-            .find(|(p, _)| *p == cluster.platform)
-        {
+    fn helper(&mut self, platform: &dyn Platform, arg: &HelperArg) -> Result<HelperBlob, Failed> {
+        if let Some((_, b)) = self.by_platform.iter().find(|(p, _)| *p == platform.id()) {
             return Ok(b.clone());
         }
-        let b = helper(cluster, arg)?;
-        self.by_platform.push((cluster.platform, b.clone()));
+        let b = helper(platform, arg)?;
+        self.by_platform.push((platform.id(), b.clone()));
         Ok(b)
     }
 }
@@ -115,7 +111,7 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
     })?;
     let fail = |e: &dyn std::fmt::Display| Failed(format!("error: {e}"));
     let needs_key = l.secrets.firstboot_key.is_empty();
-    let s = RenderSession::new(cl, &l.secrets);
+    let s = RenderSession::new(cl, &l.flavor, &l.secrets);
     let packed = s
         .pack_nodes()
         .map_err(|e| fail(&e))?
@@ -136,9 +132,9 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
                     profile::default_key_file(&c.profile).display()
                 )));
             }
-            let blob = helper(cl, &c.helper)?;
+            let blob = helper(l.flavor.platform(), &c.helper)?;
             let text = if c.path == "ks" {
-                packed.kickstart(&s, Media::Http, &blob.sha256)
+                packed.installer_file(&s, Media::Http, &blob.sha256)
             } else {
                 packed.post_script(&s, Media::Http, &blob.sha256)
             };
@@ -164,8 +160,8 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
 
 pub fn iso(c: &IsoConfig) -> Result<(), Failed> {
     let l = load(&c.profile, Mode::Build)?;
-    let blob = helper(&l.cluster, &c.helper)?;
-    crate::iso::write_iso(&l.cluster, &l.secrets, &blob, &c.base, &c.out)
+    let blob = helper(l.flavor.platform(), &c.helper)?;
+    crate::iso::write_iso(&l.cluster, &l.flavor, &l.secrets, &blob, &c.base, &c.out)
         .map_err(|e| Failed(format!("error: {e}")))?;
     eprintln!(
         "wrote {} ({} with {} node entries for {})",

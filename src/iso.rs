@@ -17,12 +17,14 @@ pub use volume::NotIso;
 pub use xorriso::XorrisoError;
 
 use crate::helper_blob::HelperBlob;
-use crate::kickstart::Media;
+use crate::installer::Media;
 use crate::layout;
 use crate::model::{Cluster, Secrets};
 use crate::output::sha256_hex;
+use crate::platform::Flavor;
 use crate::pxe::install_label;
-use crate::render::{context::header, session::RenderSession, RenderError};
+use crate::render::{context::header, RenderError};
+use crate::session::RenderSession;
 use minijinja::{context, Value};
 use std::fs;
 use std::io;
@@ -151,7 +153,7 @@ fn dvd_files(s: &RenderSession<'_>, helper: &HelperBlob) -> Result<Vec<DvdFile>,
         bytes: helper.bytes.to_vec(),
     }];
     for p in s.pack_nodes()? {
-        let ks = p.kickstart(s, Media::Cdrom, &helper.sha256)?;
+        let ks = p.installer_file(s, Media::Cdrom, &helper.sha256)?;
         files.push(DvdFile {
             rel: layout::kickstart(p.node),
             mode: 0o644,
@@ -262,6 +264,7 @@ fn read_isolinux_cfg(x: &Xorriso, base: &Path, work: &Path) -> Result<String, Is
 
 pub fn write_iso(
     cluster: &Cluster,
+    flavor: &Flavor,
     secrets: &Secrets,
     helper: &HelperBlob,
     base: &Path,
@@ -290,7 +293,7 @@ pub fn write_iso(
         .map_err(io_err("creating a work folder in", &dir))?;
     let base_cfg = read_isolinux_cfg(&x, base, work.path())?;
     let grafts = stage(
-        &RenderSession::new(cluster, secrets),
+        &RenderSession::new(cluster, flavor, secrets),
         helper,
         &base_cfg,
         work.path(),

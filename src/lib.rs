@@ -6,21 +6,25 @@
 
 pub mod archive;
 pub mod build;
+pub mod check;
 pub mod cmdline;
 pub mod commands;
 pub mod diag;
+pub mod elf;
 pub mod fence_na;
 pub mod firstboot;
 pub mod helper_blob;
+pub mod installer;
 pub mod iso;
-pub mod kickstart;
 pub mod layout;
 pub mod model;
 pub mod netmap;
 pub mod outdir;
 pub mod output;
 pub mod overlay;
+pub mod platform;
 pub mod profile;
 pub mod pxe;
 pub mod render;
+pub mod session;
 pub mod summary;

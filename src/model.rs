@@ -1,65 +1,12 @@
-//! The validated cluster: typed values only. Everything downstream (renderers,
-//! writers, media) reads this and never the raw profile.
+//! The validated cluster, platform-neutral: typed values only. Everything
+//! downstream (renderers, writers, media) reads this and never the raw
+//! profile. What only one platform has (Xen's dom0 and bridges, openais's
+//! totem, the package set, ...) is that platform's payload, a
+//! [`crate::platform::Flavor`] carried beside the cluster.
 
 use ipnet::Ipv4Net;
 use serde::Serialize;
 use std::net::Ipv4Addr;
-
-/// The platform a cluster is built for. Every platform-specific fact the
-/// renderers need comes from here, so a second platform is a new variant,
-/// not a hunt through the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Platform {
-    /// CentOS/RHEL 5 dom0 on Xen: cman 2 + openais 0.80, DRBD 8.3, clvmd,
-    /// GFS2, SysV init.
-    El5Xen,
-}
-
-impl Platform {
-    pub const ALL: &'static [Platform] = &[Platform::El5Xen];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Platform::El5Xen => "el5-xen",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|p| p.id() == id)
-    }
-
-    /// Rust target triple the first-boot helper must be built for.
-    pub fn helper_target(self) -> &'static str {
-        match self {
-            // glibc 2.5 and kernel 2.6.18: only a static musl binary runs.
-            Platform::El5Xen => "x86_64-unknown-linux-musl",
-        }
-    }
-
-    /// Package groups (comps ids) and packages the kickstart installs.
-    pub fn packages(self) -> PackageSet {
-        match self {
-            Platform::El5Xen => PackageSet {
-                groups: vec!["core", "base", "xen", "clustering", "cluster-storage"],
-                packages: vec![
-                    "cman",
-                    "openais",
-                    "gfs2-utils",
-                    "lvm2-cluster",
-                    "drbd83",
-                    "kmod-drbd83-xen",
-                    "wget",
-                ],
-            },
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PackageSet {
-    pub groups: Vec<&'static str>,
-    pub packages: Vec<&'static str>,
-}
 
 /// A size in MiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -120,10 +67,6 @@ pub struct Network {
     pub broadcast: Ipv4Addr,
     pub gateway: Option<Ipv4Addr>,
     pub dns: Vec<Ipv4Addr>,
-    /// Xen bridge that carries this NIC: xenbr<N> for eth<N>.
-    pub bridge: String,
-    /// The number in ethN (vifnum for network-bridge).
-    pub vifnum: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,7 +130,6 @@ pub struct FenceDevice {
 pub struct Install {
     pub url: String,
     pub overlay_url: String,
-    pub extras_url: String,
     pub timezone: String,
     pub timezone_utc: bool,
     pub lang: String,
@@ -213,24 +155,6 @@ impl Disks {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Ring {
-    pub number: u32,
-    pub network: NetRole,
-    pub bindnetaddr: Ipv4Addr,
-    pub mcastaddr: Ipv4Addr,
-    pub mcastport: u16,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Totem {
-    pub version: u32,
-    pub secauth: bool,
-    pub threads: u32,
-    pub rrp_mode: String,
-    pub rings: Vec<Ring>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct Drbd {
     pub resource: String,
     pub device: String,
@@ -246,7 +170,14 @@ pub struct Drbd {
     /// DRBD resource-and-stonith fencing plus split-brain policies.
     pub fencing: bool,
     pub usage_count: bool,
+    /// The LV in each node's local VG that backs the DRBD device (made by
+    /// the first-boot helper).
+    pub backing_lv: String,
 }
+
+/// The name of DRBD's backing LV in each node's local VG: after the
+/// installer's swap (lv00) and root (lv01).
+pub const DRBD_BACKING_LV: &str = "lv02";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Gfs2 {
@@ -305,19 +236,15 @@ impl std::fmt::Debug for Secrets {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cluster {
-    pub platform: Platform,
     pub name: String,
     pub domain: String,
     pub post_join_delay: u32,
     pub config_version: u32,
     pub install: Install,
-    pub dom0_memory: String,
-    pub runlevel: u8,
     pub disks: Disks,
     pub networks: Vec<Network>,
     pub nodes: Vec<Node>,
     pub fence_devices: Vec<FenceDevice>,
-    pub totem: Totem,
     pub drbd: Drbd,
     pub clvm: Clvm,
     pub firstboot: Firstboot,

@@ -1,8 +1,10 @@
-//! network-map.svg: both nodes with their NICs, addresses and Xen bridges,
-//! the three subnets between them, and the fence devices on the back
-//! channel. Plain SVG 1.1 with no scripts or external references.
+//! network-map.svg: both nodes with their NICs and addresses, the three
+//! subnets between them, and the fence devices on the back channel, with
+//! the platform's notes (el5-xen: dom0 memory, Xen bridges, totem rings).
+//! Plain SVG 1.1 with no scripts or external references.
 
 use crate::model::{Cluster, NetRole, Node};
+use crate::platform::{MapNotes, Platform};
 use crate::render::xml_escape as e;
 use std::fmt::Write;
 
@@ -19,7 +21,7 @@ fn colour(role: NetRole) -> &'static str {
     }
 }
 
-fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
+fn node_box(s: &mut String, c: &Cluster, notes: &MapNotes, n: &Node, x: i32, primary: bool) {
     let rows = c.networks.len() as i32;
     let h = rows * ROW_H + 90;
     let _ = write!(
@@ -27,7 +29,7 @@ fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
         r##"<g class="node" id="node-{id}">
 <rect x="{x}" y="{y}" width="{NODE_W}" height="{h}" rx="10" fill="#fbfcfc" stroke="#2c3e50" stroke-width="2"/>
 <text x="{tx}" y="{ty}" class="title">{name}</text>
-<text x="{tx}" y="{ty2}" class="small">node {id} · dom0 {mem} · local VG {vg}</text>
+<text x="{tx}" y="{ty2}" class="small">{about}</text>
 <text x="{tx}" y="{ty3}" class="small" font-weight="bold">{prim}</text>
 "##,
         id = n.id,
@@ -37,8 +39,15 @@ fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
         ty2 = TOP - 34,
         ty3 = TOP - 16,
         name = e(&n.fqdn),
-        mem = e(&c.dom0_memory),
-        vg = e(&n.vg),
+        about = e(&[
+            Some(format!("node {}", n.id)),
+            notes.node.clone(),
+            Some(format!("local VG {}", n.vg))
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")),
         prim = if primary {
             "DRBD: initial sync source"
         } else {
@@ -54,7 +63,7 @@ fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
             r##"<rect x="{bx}" y="{y}" width="{bw}" height="{bh}" rx="6" fill="white" stroke="{col}" stroke-width="2"/>
 <text x="{tx}" y="{t1}" class="nic" fill="{col}">{ifc}  {ip}</text>
 <text x="{tx}" y="{t2}" class="mono">HWADDR {mac}</text>
-<text x="{tx}" y="{t3}" class="small">Xen: p{ifc} → bridge {br} (domU vifN.{vif})</text>
+<text x="{tx}" y="{t3}" class="small">{note}</text>
 "##,
             bx = x + 10,
             bw = NODE_W - 20,
@@ -66,14 +75,14 @@ fn node_box(s: &mut String, c: &Cluster, n: &Node, x: i32, primary: bool) {
             ifc = e(&nic.interface),
             ip = nic.ip,
             mac = e(&nic.mac),
-            br = e(&net.bridge),
-            vif = net.vifnum,
+            note = e(notes.nic.get(&net.role).map_or("", String::as_str)),
         );
     }
     s.push_str("</g>\n");
 }
 
-pub fn svg(c: &Cluster) -> String {
+pub fn svg(c: &Cluster, platform: &dyn Platform) -> String {
+    let pn = platform.map_notes(c);
     let rows = c.networks.len() as i32;
     let fence_y = TOP + rows * ROW_H + 20;
     let h = fence_y + 30 + 60 * c.fence_devices.len().max(1) as i32 + 10;
@@ -96,7 +105,7 @@ pub fn svg(c: &Cluster) -> String {
 "##,
         name = e(&c.name),
         domain = e(&c.domain),
-        platform = c.platform.id(),
+        platform = platform.id(),
         cx = W / 2,
     );
     let left = 20;
@@ -108,7 +117,7 @@ pub fn svg(c: &Cluster) -> String {
         let cy = y + (ROW_H - 30) / 2;
         let col = colour(net.role);
         // Links from each node's NIC to the subnet.
-        let notes = net_notes(c, net.role);
+        let notes = net_notes(c, &pn, net.role);
         let box_h = 30 + 16 * notes.len() as i32;
         let _ = write!(
             s,
@@ -138,15 +147,15 @@ pub fn svg(c: &Cluster) -> String {
         }
     }
     let primary = |n: &Node| n.name == c.drbd.primary;
-    node_box(&mut s, c, &c.nodes[0], left, primary(&c.nodes[0]));
-    node_box(&mut s, c, &c.nodes[1], right, primary(&c.nodes[1]));
+    node_box(&mut s, c, &pn, &c.nodes[0], left, primary(&c.nodes[0]));
+    node_box(&mut s, c, &pn, &c.nodes[1], right, primary(&c.nodes[1]));
     // Fence devices hang off the back channel.
     let bc_index = c
         .networks
         .iter()
         .position(|n| n.role == NetRole::BackChannel)
         .unwrap_or(0) as i32;
-    let bc_box_h = 30 + 16 * net_notes(c, NetRole::BackChannel).len() as i32;
+    let bc_box_h = 30 + 16 * net_notes(c, &pn, NetRole::BackChannel).len() as i32;
     let bc_bottom = TOP + bc_index * ROW_H + (ROW_H - 30) / 2 + bc_box_h / 2;
     for (i, f) in c.fence_devices.iter().enumerate() {
         let y = fence_y + 30 + i as i32 * 60;
@@ -191,20 +200,13 @@ pub fn svg(c: &Cluster) -> String {
     s
 }
 
-fn net_notes(c: &Cluster, role: NetRole) -> Vec<String> {
+fn net_notes(c: &Cluster, pn: &MapNotes, role: NetRole) -> Vec<String> {
     let mut parts = Vec::new();
     let n = c.network(role);
     if let Some(g) = n.gateway {
         parts.push(format!("gateway {g}"));
     }
-    for r in &c.totem.rings {
-        if r.network == role {
-            parts.push(format!(
-                "totem ring {}: {}:{}",
-                r.number, r.mcastaddr, r.mcastport
-            ));
-        }
-    }
+    parts.extend(pn.links.get(&role).into_iter().flatten().cloned());
     if c.drbd.network == role {
         parts.push(format!(
             "DRBD {} replication, port {}",
@@ -217,8 +219,6 @@ fn net_notes(c: &Cluster, role: NetRole) -> Vec<String> {
             c.firstboot.port
         ));
     }
-    if role == NetRole::Internet {
-        parts.push("domU traffic; no cluster traffic".into());
-    }
+    parts.extend(pn.traffic.get(&role).cloned());
     parts
 }

@@ -37,6 +37,7 @@ pub use stage::TMP_PREFIX;
 use crate::build::{render_all, BuildError};
 use crate::helper_blob::HelperBlob;
 use crate::model::{Cluster, Secrets};
+use crate::platform::Flavor;
 use inspect::Existing;
 use lock::DirLock;
 use manifest::{HashCache, Manifest};
@@ -124,6 +125,7 @@ fn io_err(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OutdirEr
 #[derive(Clone, Copy)]
 pub struct Job<'a> {
     pub cluster: &'a Cluster,
+    pub flavor: &'a Flavor,
     pub secrets: &'a Secrets,
     pub helper: &'a HelperBlob,
 }
@@ -305,11 +307,12 @@ fn stage_one(
     shared: &stage::Shared,
 ) -> Result<(PathBuf, Manifest, usize), OutdirError> {
     let name = &job.cluster.name;
-    let out =
-        render_all(job.cluster, job.secrets, job.helper).map_err(|source| OutdirError::Render {
+    let out = render_all(job.cluster, job.flavor, job.secrets, job.helper).map_err(|source| {
+        OutdirError::Render {
             cluster: name.clone(),
             source,
-        })?;
+        }
+    })?;
     let old = match old {
         Existing::Ours(o) => Some(o),
         Existing::Fresh => None,
@@ -514,6 +517,7 @@ mod tests {
             .iter()
             .map(|l| Job {
                 cluster: &l.cluster,
+                flavor: &l.flavor,
                 secrets: &l.secrets,
                 helper: &helper,
             })

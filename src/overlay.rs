@@ -1,35 +1,65 @@
-//! Which files each node's %post overlay holds, with owners and modes.
+//! Which files each node's %post overlay holds, with modes: the platform's
+//! table ([`crate::platform::Platform::overlay_files`]) plus the first-boot
+//! helper's config and key, which every platform ships.
 
 pub use crate::archive::OverlayFile;
 use crate::model::Node;
+use crate::platform::{FileSpec, Scope, Source};
 use crate::render::context::with_secrets;
-use crate::render::{session::RenderSession, RenderError};
-use minijinja::context;
-use minijinja::Value;
+use crate::render::RenderError;
+use crate::session::RenderSession;
+use minijinja::{context, Value};
 
-/// The overlay files that are the same on every node of the cluster
-/// (cluster.conf, openais.conf, drbd.conf: cman and DRBD want them
-/// identical): rendered once per cluster. `ctx` may be any node's context.
-pub fn cluster_files(s: &RenderSession<'_>, ctx: &Value) -> Result<Vec<OverlayFile>, RenderError> {
-    let mut files = vec![OverlayFile {
-        // cluster.conf carries the fence passwords: 0640 root:root.
-        path: "etc/cluster/cluster.conf".into(),
-        mode: 0o640,
-        contents: s
-            .render("etc/cluster/cluster.conf.j2", &with_secrets(ctx, s.secrets))?
+/// Where the overlay puts the helper's config (what the helper reads by
+/// default) and the cluster's key.
+pub const HELPER_CONFIG: &str = "etc/clusterkick/firstboot.toml";
+pub const HELPER_KEY: &str = "etc/clusterkick/firstboot.key";
+
+/// Every platform's files.
+const COMMON: &[FileSpec] = &[
+    FileSpec::template(HELPER_CONFIG, 0o600),
+    FileSpec::made(HELPER_KEY, 0o600, Source::HelperKey),
+];
+
+/// The cluster's file table: common, then the platform's, without the
+/// files its cluster does not get.
+fn specs<'s>(s: &'s RenderSession<'_>) -> impl Iterator<Item = &'static FileSpec> + 's {
+    COMMON
+        .iter()
+        .chain(s.platform.overlay_files())
+        .filter(|f| f.when.is_none_or(|w| w(s.cluster)))
+}
+
+/// One file's bytes.
+fn make(
+    s: &RenderSession<'_>,
+    f: &FileSpec,
+    path: String,
+    ctx: &Value,
+) -> Result<OverlayFile, RenderError> {
+    let contents = match f.source {
+        Source::Template => s.render(&f.template_name(), ctx)?.into_bytes(),
+        Source::TemplateWithSecrets => s
+            .render(&f.template_name(), &with_secrets(ctx, s.secrets))?
             .into_bytes(),
-    }];
-    for (path, template) in [
-        ("etc/ais/openais.conf", "etc/ais/openais.conf.j2"),
-        ("etc/drbd.conf", "etc/drbd.conf.j2"),
-    ] {
-        files.push(OverlayFile {
-            path: path.into(),
-            mode: 0o644,
-            contents: s.render(template, ctx)?.into_bytes(),
-        });
-    }
-    Ok(files)
+        Source::Verbatim => s.raw(&f.template_name())?.to_vec(),
+        Source::HelperKey => format!("{}\n", s.secrets.firstboot_key).into_bytes(),
+    };
+    Ok(OverlayFile {
+        path,
+        mode: f.mode,
+        contents,
+    })
+}
+
+/// The overlay files that are the same on every node of the cluster (el5:
+/// cluster.conf, openais.conf, drbd.conf, which cman and DRBD want
+/// identical): rendered once per cluster, with any node's context.
+pub fn cluster_files(s: &RenderSession<'_>, ctx: &Value) -> Result<Vec<OverlayFile>, RenderError> {
+    specs(s)
+        .filter(|f| f.scope == Scope::Cluster)
+        .map(|f| make(s, f, f.path.to_string(), ctx))
+        .collect()
 }
 
 /// Every overlay file for one node, sorted by path: the cluster-wide files
@@ -40,62 +70,38 @@ pub fn node_files(
     ctx: &Value,
     shared: &[OverlayFile],
 ) -> Result<Vec<OverlayFile>, RenderError> {
-    let cluster = s.cluster;
     let mut files = shared.to_vec();
-    let mut add = |path: &str, mode: u32, contents: Vec<u8>| {
-        files.push(OverlayFile {
-            path: path.to_string(),
-            mode,
-            contents,
-        })
-    };
-    for (path, template, mode) in [
-        ("etc/sysconfig/network", "etc/sysconfig/network.j2", 0o644),
-        (
-            "etc/xen/scripts/an-network-script",
-            "etc/xen/scripts/an-network-script.j2",
-            0o755,
-        ),
-        (
-            "etc/clusterkick/firstboot.toml",
-            "etc/clusterkick/firstboot.toml.j2",
-            0o600,
-        ),
-    ] {
-        add(path, mode, s.render(template, ctx)?.into_bytes());
+    for f in specs(s) {
+        match f.scope {
+            Scope::Cluster => {}
+            Scope::Node => files.push(make(s, f, f.path.to_string(), ctx)?),
+            Scope::Nic => {
+                for nic in &node.nics {
+                    let nic_ctx = context! {
+                        nic => Value::from_serialize(nic),
+                        nic_net => Value::from_serialize(s.cluster.network(nic.role)),
+                        ..ctx.clone()
+                    };
+                    let path = f.path.replace("{nic}", &nic.interface);
+                    files.push(make(s, f, path, &nic_ctx)?);
+                }
+            }
+        }
     }
-    if cluster.drbd.fencing {
-        add(
-            "usr/lib/drbd/clusterkick-fence-peer.sh",
-            0o755,
-            s.render("usr/lib/drbd/clusterkick-fence-peer.sh.j2", ctx)?
-                .into_bytes(),
-        );
-    }
-    for nic in &node.nics {
-        let nic_ctx = context! {
-            nic => minijinja::Value::from_serialize(nic),
-            nic_net => minijinja::Value::from_serialize(cluster.network(nic.role)),
-            ..ctx.clone()
-        };
-        add(
-            &format!("etc/sysconfig/network-scripts/ifcfg-{}", nic.interface),
-            0o644,
-            s.render("etc/sysconfig/network-scripts/ifcfg-NIC.j2", &nic_ctx)?
-                .into_bytes(),
-        );
-    }
-    add(
-        "etc/clusterkick/firstboot.key",
-        0o600,
-        format!("{}\n", s.secrets.firstboot_key).into_bytes(),
-    );
-    add(
-        // The real path: on EL5 /etc/init.d is a symlink to rc.d/init.d.
-        "etc/rc.d/init.d/clusterkick-firstboot",
-        0o755,
-        s.raw("etc/rc.d/init.d/clusterkick-firstboot")?.to_vec(),
-    );
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_helper_config_is_where_the_helper_looks() {
+        assert_eq!(
+            format!("/{HELPER_CONFIG}"),
+            crate::firstboot::config::DEFAULT_CONFIG_PATH
+        );
+        assert_eq!(HELPER_KEY, "etc/clusterkick/firstboot.key");
+    }
 }

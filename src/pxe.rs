@@ -9,7 +9,8 @@
 use crate::layout;
 use crate::model::{Cluster, Node};
 use crate::output::Output;
-use crate::render::{context::header, session::RenderSession, RenderError};
+use crate::render::{context::header, RenderError};
+use crate::session::RenderSession;
 use minijinja::{context, Value};
 use serde::Serialize;
 
@@ -107,7 +108,11 @@ pub fn add(s: &RenderSession<'_>, out: &mut Output) -> Result<(), PxeError> {
 
 fn nginx_snippet(s: &RenderSession<'_>, out: &Output) -> Result<String, PxeError> {
     let cluster = s.cluster;
-    let url_path = url_path(&cluster.install.overlay_url)?;
+    let url = &cluster.install.overlay_url;
+    let url_path = nginx_location(url).map_err(|why| PxeError::OverlayUrl {
+        url: url.clone(),
+        why,
+    })?;
     let boot = cluster.network(cluster.pxe.boot_network);
     let nodes: Vec<Value> = cluster
         .nodes
@@ -134,32 +139,25 @@ fn nginx_snippet(s: &RenderSession<'_>, out: &Output) -> Result<String, PxeError
     Ok(s.render("pxe/nginx-clusterkick.conf.j2", &ctx)?)
 }
 
-/// The path part of the overlay URL, as an nginx location names it: no
-/// trailing slash, never the web server's root (the snippet refuses
-/// everything under it that is not a node's own file).
-fn url_path(url: &str) -> Result<String, PxeError> {
-    let bad = |why| PxeError::OverlayUrl {
-        url: url.to_string(),
-        why,
-    };
+/// The path part of the overlay URL, as the nginx snippet's location names
+/// it: no trailing slash, never the web server's root (the snippet refuses
+/// everything under it that is not a node's own file). Profile validation
+/// makes this same check, so `check` refuses what `build` would.
+pub fn nginx_location(url: &str) -> Result<String, &'static str> {
     let after_scheme = url
         .split_once("://")
         .map(|(_, rest)| rest)
-        .ok_or_else(|| bad("has no scheme"))?;
+        .ok_or("has no scheme")?;
     let path = after_scheme
         .find('/')
         .map_or("", |i| &after_scheme[i..])
         .trim_end_matches('/');
     if path.is_empty() {
-        return Err(bad(
-            "names the web server's root: give the build its own folder, e.g. http://10.0.1.1/an-cluster, so that the nginx snippet can refuse everything in it but each node's own files",
-        ));
+        return Err("names the web server's root: give the build its own folder, e.g. http://10.0.1.1/an-cluster, so that the nginx snippet can refuse everything in it but each node's own files");
     }
     let plain = |c: char| c.is_ascii_alphanumeric() || "-._~/+:@".contains(c);
     if !path.chars().all(plain) || path.split('/').any(|s| s == "..") {
-        return Err(bad(
-            "has a path with characters that cannot go into an nginx location as they are: use letters, digits and - . _ ~ + : @ /",
-        ));
+        return Err("has a path with characters that cannot go into an nginx location as they are: use letters, digits and - . _ ~ + : @ /");
     }
     Ok(path.to_string())
 }
@@ -179,14 +177,14 @@ mod tests {
     #[test]
     fn url_paths_are_folders_nginx_can_name() {
         assert_eq!(
-            url_path("http://10.0.1.1/an-cluster/").unwrap(),
+            nginx_location("http://10.0.1.1/an-cluster/").unwrap(),
             "/an-cluster"
         );
-        assert_eq!(url_path("https://h:8080/a/b_c").unwrap(), "/a/b_c");
-        assert!(url_path("http://10.0.1.1").is_err());
-        assert!(url_path("http://10.0.1.1/").is_err());
-        assert!(url_path("http://10.0.1.1/a%20b").is_err());
-        assert!(url_path("http://10.0.1.1/a?b").is_err());
-        assert!(url_path("http://10.0.1.1/a/../b").is_err());
+        assert_eq!(nginx_location("https://h:8080/a/b_c").unwrap(), "/a/b_c");
+        assert!(nginx_location("http://10.0.1.1").is_err());
+        assert!(nginx_location("http://10.0.1.1/").is_err());
+        assert!(nginx_location("http://10.0.1.1/a%20b").is_err());
+        assert!(nginx_location("http://10.0.1.1/a?b").is_err());
+        assert!(nginx_location("http://10.0.1.1/a/../b").is_err());
     }
 }

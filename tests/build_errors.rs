@@ -309,6 +309,74 @@ const CASES: &[Case] = &[
         "invalid type",
     ),
     ("TOML syntax error", |s| r(s, "[totem]", "[totem"), "", ""),
+    (
+        "a table no platform has",
+        |s| r(s, "[drbd]", "[dom1]\nmemory = \"1G\"\n\n[drbd]"),
+        "dom1",
+        "unknown field `dom1`",
+    ),
+    (
+        "the platform's table misspelt",
+        |s| r(s, "[totem]", "[not_totem]"),
+        "not_totem",
+        "unknown field",
+    ),
+    (
+        "the platform's table missing",
+        |s| r(s, "[dom0]\nmemory = \"512M\"\nrunlevel = 3\n", ""),
+        "dom0",
+        "missing field `dom0`",
+    ),
+    (
+        "a key the platform's table does not have",
+        |s| r(s, "runlevel = 3", "runlevel = 3\nvcpus = 2"),
+        "vcpus",
+        "unknown field",
+    ),
+    (
+        "el5-xen NIC names are ethN",
+        |s| r(s, "interface = \"eth1\"", "interface = \"bond0\""),
+        "networks.drbd.interface",
+        "not an ethN interface name",
+    ),
+    (
+        "extras not derivable from the install URL",
+        |s| {
+            r(
+                s,
+                "url = \"http://10.0.1.1/centos/5.4/os/x86_64\"",
+                "url = \"http://10.0.1.1/centos/5.4/x86_64\"",
+            )
+        },
+        "install.extras_url",
+        "CentOS extras",
+    ),
+    // `build` refused these after `check` had passed them (issue 7):
+    // one validation now, run by both.
+    (
+        "overlay URL nginx cannot name",
+        |s| {
+            r(
+                s,
+                "overlay_url = \"http://10.0.1.1/an-cluster\"",
+                "overlay_url = \"http://10.0.1.1/a%20b\"",
+            )
+        },
+        "install.overlay_url",
+        "nginx location",
+    ),
+    (
+        "overlay URL at the web server's root",
+        |s| {
+            r(
+                s,
+                "overlay_url = \"http://10.0.1.1/an-cluster\"",
+                "overlay_url = \"http://10.0.1.1/\"",
+            )
+        },
+        "install.overlay_url",
+        "web server's root",
+    ),
 ];
 
 #[test]
@@ -339,6 +407,33 @@ fn test_every_bad_input_is_refused_with_its_key_and_place() {
             "{case}: message lacks {words:?}:\n{err}"
         );
         assert!(!err.contains("panicked"), "{case}: panic\n{err}");
+    }
+}
+
+/// `build` runs the validation `check` runs: the same diagnostics, exit 1,
+/// and nothing written.
+#[test]
+fn test_build_refuses_every_bad_input_as_check_does() {
+    let ws = Workspace::new();
+    for (case, edit, _, _) in CASES {
+        let p = ws.variant("bad", *edit);
+        let check = ws.run(&["check", p.to_str().unwrap()]);
+        let out = ws.path().join("out-bad");
+        let build = ws.run(&[
+            "build",
+            p.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--helper",
+            ws.helper().to_str().unwrap(),
+        ]);
+        assert_eq!(build.status.code(), Some(1), "{case}: build did not refuse");
+        assert_eq!(
+            String::from_utf8_lossy(&build.stderr),
+            String::from_utf8_lossy(&check.stderr),
+            "{case}: build and check disagree"
+        );
+        assert!(!out.exists(), "{case}: build wrote {}", out.display());
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 fn script() -> PathBuf {
-    repo().join("overlays/etc/rc.d/init.d/clusterkick-firstboot")
+    repo().join("overlays/el5-xen/rootfs/etc/rc.d/init.d/clusterkick-firstboot")
 }
 
 #[test]

@@ -11,7 +11,7 @@ use support::*;
 fn test_build_ships_the_static_helper_once_and_plan_runs_from_the_overlay() {
     let helper = musl_helper();
     let bytes = std::fs::read(&helper).unwrap();
-    clusterkick::helper_blob::check_runs_on(clusterkick::model::Platform::El5Xen, &bytes)
+    clusterkick::platform::el5_xen::check_helper(&bytes)
         .expect("the musl helper passes the el5 check");
     let ws = Workspace::new();
     let out = ws.path().join("out");

@@ -1,24 +1,37 @@
 //! The profile as written: serde structs that mirror the TOML, every value
 //! kept with its span so that validation can point at the key. Unknown keys
 //! are refused here (`deny_unknown_fields`); meaning is checked in
-//! `validate.rs`.
+//! `validate/`. These are the tables every platform has; a platform's own
+//! tables (el5-xen: `[dom0]`, `[totem]`) are its raw types, in its folder.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub type S<T> = toml::Spanned<T>;
+pub use crate::check::S;
+
+/// The top-level tables of [`RawProfile`], in the order a profile lists them.
+pub const COMMON_TABLES: &[&str] = &[
+    "cluster",
+    "install",
+    "disks",
+    "networks",
+    "nodes",
+    "fence_devices",
+    "drbd",
+    "clvm",
+    "firstboot",
+    "pxe",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProfile {
     pub cluster: S<RawCluster>,
     pub install: S<RawInstall>,
-    pub dom0: S<RawDom0>,
     pub disks: S<RawDisks>,
     pub networks: RawNetworks,
     pub nodes: S<Vec<S<RawNode>>>,
     pub fence_devices: S<Vec<S<RawFenceDevice>>>,
-    pub totem: S<RawTotem>,
     pub drbd: S<RawDrbd>,
     pub clvm: S<RawClvm>,
     #[serde(default)]
@@ -43,8 +56,8 @@ pub struct RawCluster {
 pub struct RawInstall {
     pub url: S<String>,
     pub overlay_url: S<String>,
-    /// CentOS extras (drbd83, kmod-drbd83-xen); default: url with /os/
-    /// replaced by /extras/.
+    /// el5-xen: CentOS extras (drbd83, kmod-drbd83-xen); default: url with
+    /// /os/ replaced by /extras/. Read by that platform's validation.
     #[serde(default)]
     pub extras_url: Option<S<String>>,
     pub timezone: S<String>,
@@ -53,13 +66,6 @@ pub struct RawInstall {
     pub lang: S<String>,
     pub keyboard: S<String>,
     pub root_password_hash: S<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDom0 {
-    pub memory: S<String>,
-    pub runlevel: S<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,25 +149,6 @@ pub struct RawFenceDevice {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTotem {
-    #[serde(default)]
-    pub version: Option<S<i64>>,
-    pub secauth: S<bool>,
-    pub threads: S<i64>,
-    pub rrp_mode: S<String>,
-    pub rings: S<Vec<S<RawRing>>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRing {
-    pub network: S<String>,
-    pub mcastaddr: S<String>,
-    pub mcastport: S<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawDrbd {
     pub resource: S<String>,
     pub device: S<String>,
@@ -237,4 +224,25 @@ pub struct RawPxe {
     pub kernel: Option<S<String>>,
     #[serde(default)]
     pub initrd: Option<S<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// COMMON_TABLES names exactly RawProfile's fields: serde lists them
+    /// when it refuses an unknown one.
+    #[test]
+    fn common_tables_are_the_raw_profile_fields() {
+        let err = toml::from_str::<RawProfile>("x = 1").unwrap_err();
+        let listed: Vec<&str> = err
+            .message()
+            .split("expected one of ")
+            .nth(1)
+            .expect("serde lists the fields")
+            .split(", ")
+            .map(|f| f.trim().trim_matches('`'))
+            .collect();
+        assert_eq!(listed, COMMON_TABLES);
+    }
 }

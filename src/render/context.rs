@@ -15,24 +15,29 @@ pub fn header(cluster: &Cluster) -> String {
     )
 }
 
-/// lvm.conf filter: DRBD devices and the PV that holds the node's own VG;
-/// everything else (including the DRBD backing LV, which carries the same PV
-/// signature as /dev/drbd0) is rejected.
-pub fn lvm_filter(cluster: &Cluster) -> String {
-    let local = if cluster.disks.mirrored() {
-        "a|md.*|".to_string()
-    } else {
-        format!("a|{}.*|", cluster.disks.devices[0])
-    };
-    format!("[ \"a|drbd.*|\", \"{local}\", \"r|.*|\" ]")
+/// Each node's address on each network: `ips[node][role]`, e.g.
+/// `ips["an-node01"].back_channel`.
+fn ips(cluster: &Cluster) -> BTreeMap<&str, BTreeMap<&str, String>> {
+    cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            let by_role = n
+                .nics
+                .iter()
+                .map(|nic| (nic.role.key(), nic.ip.to_string()));
+            (n.name.as_str(), by_role.collect())
+        })
+        .collect()
 }
 
 /// Everything templates see that is the same for every node of a cluster,
-/// serialized once per cluster.
+/// serialized once per cluster. `platform` is what the cluster's platform
+/// adds ([`crate::platform::Platform::context`]).
 pub struct ClusterContext(Value);
 
 impl ClusterContext {
-    pub fn new(cluster: &Cluster) -> Self {
+    pub fn new(cluster: &Cluster, platform: Value) -> Self {
         let net: BTreeMap<&str, Value> = NetRole::ALL
             .iter()
             .map(|r| (r.key(), Value::from_serialize(cluster.network(*r))))
@@ -49,19 +54,16 @@ impl ClusterContext {
                 }
             })
             .collect();
-        let cluster_v = Value::from_serialize(cluster);
-        // Templates want the platform's id string, not the enum's name.
-        let cluster_v = context! { platform_id => cluster.platform.id(), ..cluster_v };
         Self(context! {
             header => header(cluster),
-            cluster => cluster_v,
+            cluster => Value::from_serialize(cluster),
+            platform => platform,
+            ips => ips(cluster),
             net => net,
             net_titles => NetRole::ALL.iter().map(|r| (r.key(), r.title())).collect::<BTreeMap<_, _>>(),
             drbd_size_arg => cluster.disks.drbd.lvm_arg(),
             volumes => volumes,
-            lvm_filter => lvm_filter(cluster),
             mirrored => cluster.disks.mirrored(),
-            packages => Value::from_serialize(cluster.platform.packages()),
             fence_passwords => BTreeMap::<String, String>::new(),
         })
     }

@@ -1,12 +1,20 @@
 //! Templates: the files under `overlays/`, embedded in the binary, rendered
 //! with minijinja in strict mode (an undefined variable is an error, never
 //! an empty string).
+//!
+//! `overlays/<platform>/` holds a platform's templates (its `rootfs/`
+//! mirrors the node's file system; `kickstart/` its installer files) and
+//! `overlays/common/` what every platform shares (the %post's fetch-and-
+//! verify prologue, the DVD copy step, PXE and DVD menus, the nginx
+//! snippet). A name is looked up in the platform's folder first, then in
+//! common/ (cobbler's override order): a platform overrides a common
+//! template by having one of the same name. A name in neither is an error.
 
 pub mod context;
-pub mod session;
 
 use include_dir::{include_dir, Dir};
 use minijinja::{Environment, UndefinedBehavior, Value};
+use std::sync::{Mutex, PoisonError};
 
 static OVERLAYS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/overlays");
 
@@ -18,8 +26,8 @@ pub enum RenderError {
         #[source]
         source: minijinja::Error,
     },
-    #[error("no embedded file {0} under overlays/")]
-    Missing(String),
+    #[error("no embedded file {name} under overlays/{platform}/ or overlays/{COMMON}/")]
+    Missing { platform: String, name: String },
     #[error("packing the overlay of {node}: {source}")]
     Pack {
         node: String,
@@ -44,38 +52,64 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+/// The folder of templates every platform shares.
+pub const COMMON: &str = "common";
+
+/// The file `name` for `platform` in a template tree: the platform's own,
+/// else the common one.
+fn lookup(
+    tree: &'static Dir<'static>,
+    platform: &str,
+    name: &str,
+) -> Option<&'static include_dir::File<'static>> {
+    tree.get_file(format!("{platform}/{name}"))
+        .or_else(|| tree.get_file(format!("{COMMON}/{name}")))
+}
+
 pub struct Renderer {
+    tree: &'static Dir<'static>,
+    platform: &'static str,
     env: Environment<'static>,
 }
 
-impl Default for Renderer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Renderer {
-    /// One renderer per process: templates are parsed once, on first use.
-    pub fn shared() -> &'static Renderer {
-        static SHARED: std::sync::OnceLock<Renderer> = std::sync::OnceLock::new();
-        SHARED.get_or_init(Renderer::new)
+    /// One renderer per platform and process: templates are parsed once, on
+    /// first use.
+    pub fn for_platform(platform: &'static str) -> &'static Renderer {
+        static MADE: Mutex<Vec<&'static Renderer>> = Mutex::new(Vec::new());
+        let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(r) = made.iter().find(|r| r.platform == platform) {
+            return r;
+        }
+        // A handful of platforms, each made once: kept for the process.
+        let r: &'static Renderer = Box::leak(Box::new(Renderer::new(platform)));
+        made.push(r);
+        r
     }
 
-    pub fn new() -> Self {
+    pub fn new(platform: &'static str) -> Self {
+        Self::with_tree(&OVERLAYS, platform)
+    }
+
+    fn with_tree(tree: &'static Dir<'static>, platform: &'static str) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
-        env.set_loader(|name| {
-            Ok(OVERLAYS
-                .get_file(name)
+        env.set_loader(move |name| {
+            Ok(lookup(tree, platform, name)
                 .and_then(|f| f.contents_utf8())
                 .map(str::to_owned))
         });
         env.add_filter("xml", |s: String| xml_escape(&s));
-        Self { env }
+        Self {
+            tree,
+            platform,
+            env,
+        }
     }
 
-    /// Renders `overlays/<name>` with the given context.
+    /// Renders the template `name` (the platform's, else the common one)
+    /// with the given context.
     pub fn render(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
         let wrap = |source| RenderError::Template {
             template: name.to_string(),
@@ -85,12 +119,15 @@ impl Renderer {
         tmpl.render(ctx).map_err(wrap)
     }
 
-    /// An embedded file that is copied as it is (not a template).
+    /// An embedded file that is copied as it is (not a template), looked
+    /// up as templates are.
     pub fn raw(&self, name: &str) -> Result<&'static [u8], RenderError> {
-        OVERLAYS
-            .get_file(name)
+        lookup(self.tree, self.platform, name)
             .map(|f| f.contents())
-            .ok_or_else(|| RenderError::Missing(name.to_string()))
+            .ok_or_else(|| RenderError::Missing {
+                platform: self.platform.to_string(),
+                name: name.to_string(),
+            })
     }
 }
 
@@ -105,10 +142,59 @@ mod tests {
 
     #[test]
     fn undefined_variables_are_errors() {
-        let r = Renderer::new();
+        let r = Renderer::new("el5-xen");
         let err = r
-            .render("etc/sysconfig/network.j2", &Value::from(()))
+            .render("rootfs/etc/sysconfig/network.j2", &Value::from(()))
             .unwrap_err();
         assert!(err.to_string().contains("network.j2"), "{err}");
+    }
+
+    /// tests/fixtures/render: a common/ tree and a platform `p` that
+    /// overrides a.j2 and kickstart/c.j2 but not b.j2.
+    static FIXTURE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/render");
+
+    #[test]
+    fn a_platform_template_overrides_the_common_one() {
+        let x = minijinja::context! { x => 1 };
+        let p = Renderer::with_tree(&FIXTURE, "p");
+        assert_eq!(p.render("a.j2", &x).unwrap(), "p a: 1\n");
+        // b.j2 is common's; what it includes is looked up for `p` again.
+        assert_eq!(p.render("b.j2", &x).unwrap(), "common b: p c\n");
+        let q = Renderer::with_tree(&FIXTURE, "q");
+        assert_eq!(q.render("a.j2", &x).unwrap(), "common a: 1\n");
+        assert_eq!(q.render("b.j2", &x).unwrap(), "common b: common c\n");
+        assert_eq!(q.raw("kickstart/c.j2").unwrap(), b"common c\n");
+        assert_eq!(p.raw("kickstart/c.j2").unwrap(), b"p c\n");
+    }
+
+    #[test]
+    fn a_template_in_neither_folder_is_an_error() {
+        let p = Renderer::with_tree(&FIXTURE, "p");
+        let err = p.render("no/such.j2", &Value::from(())).unwrap_err();
+        assert!(err.to_string().contains("no/such.j2"), "{err}");
+        let err = p.raw("no/such").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no/such under overlays/p/ or overlays/common/"),
+            "{err}"
+        );
+        // Strict: an undefined variable in a found template is an error too.
+        assert!(p.render("a.j2", &Value::from(())).is_err());
+    }
+
+    #[test]
+    fn the_shipped_tree_has_common_and_el5_templates() {
+        assert!(lookup(&OVERLAYS, "el5-xen", "pxe/pxelinux.cfg.j2")
+            .is_some_and(|f| f.path().starts_with(COMMON)));
+        assert!(lookup(&OVERLAYS, "el5-xen", "kickstart/post.sh.j2")
+            .is_some_and(|f| f.path().starts_with("el5-xen")));
+    }
+
+    #[test]
+    fn one_renderer_per_platform() {
+        let a = Renderer::for_platform("el5-xen");
+        let b = Renderer::for_platform("el5-xen");
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(a.platform, "el5-xen");
     }
 }

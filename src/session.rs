@@ -1,40 +1,45 @@
-//! A render session: one cluster's renderer and template context, made once
-//! and handed to everything that renders a file of that cluster (overlays,
-//! kickstarts, PXE tree, DVD menu).
+//! A render session: one cluster's platform, renderer and template context,
+//! made once and handed to everything that renders a file of that cluster
+//! (overlays, installer files, PXE tree, DVD menu).
 //!
-//! The per-node pipeline lives here, once: render the node's overlay files,
-//! pack them ([`crate::archive`]), hash the tarball, and render kickstarts
-//! that pin that hash and the helper's. `build`, `render` and `iso` all go
-//! through [`RenderSession::pack_nodes`].
+//! The per-node pipeline lives here, once: render the node's overlay files
+//! ([`crate::overlay`]), pack them ([`crate::archive`]), hash the tarball,
+//! and render installer files that pin that hash and the helper's.
+//! `build`, `render` and `iso` all go through [`RenderSession::pack_nodes`].
 
-use super::context::ClusterContext;
-use super::{RenderError, Renderer};
 use crate::archive::{tar_gz, OverlayFile};
-use crate::kickstart::{self, Media, Pins};
+use crate::installer::{self, Media, Pins};
 use crate::model::{Cluster, Node, Secrets};
 use crate::output::sha256_hex;
 use crate::overlay;
+use crate::platform::{Flavor, Platform};
+use crate::render::context::ClusterContext;
+use crate::render::{RenderError, Renderer};
 use minijinja::Value;
 
 pub struct RenderSession<'a> {
     pub cluster: &'a Cluster,
+    pub platform: &'a dyn Platform,
     pub secrets: &'a Secrets,
     renderer: &'static Renderer,
     base: ClusterContext,
 }
 
 impl<'a> RenderSession<'a> {
-    /// Serializes the cluster's template context once.
-    pub fn new(cluster: &'a Cluster, secrets: &'a Secrets) -> Self {
+    /// Picks the platform's renderer and serializes the cluster's template
+    /// context once.
+    pub fn new(cluster: &'a Cluster, flavor: &'a Flavor, secrets: &'a Secrets) -> Self {
+        let platform = flavor.platform();
         Self {
             cluster,
+            platform,
             secrets,
-            renderer: Renderer::shared(),
-            base: ClusterContext::new(cluster),
+            renderer: Renderer::for_platform(platform.id()),
+            base: ClusterContext::new(cluster, platform.context(cluster)),
         }
     }
 
-    /// Renders a template with the given context.
+    /// Renders a template (the platform's, else the common one).
     pub fn render(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
         self.renderer.render(name, ctx)
     }
@@ -85,7 +90,7 @@ impl<'a> RenderSession<'a> {
     }
 }
 
-/// One node's overlay, packed, with what its kickstart needs.
+/// One node's overlay, packed, with what its installer file needs.
 pub struct PackedNode<'a> {
     pub node: &'a Node,
     ctx: Value,
@@ -97,32 +102,34 @@ pub struct PackedNode<'a> {
 }
 
 impl PackedNode<'_> {
-    fn pins<'p>(&'p self, helper_sha256: &'p str) -> Pins<'p> {
-        Pins {
+    fn installer_context(&self, s: &RenderSession<'_>, media: Media, helper_sha256: &str) -> Value {
+        let pins = Pins {
             overlay_sha256: &self.sha256,
             helper_sha256,
-        }
+        };
+        installer::context(s.cluster, self.node, &self.ctx, media, &pins)
     }
 
-    /// The node's kickstart for `media`, pinning this overlay and the helper.
-    pub fn kickstart(
+    /// The node's installer file (el5-xen: its kickstart) for `media`,
+    /// pinning this overlay and the helper.
+    pub fn installer_file(
         &self,
         s: &RenderSession<'_>,
         media: Media,
         helper_sha256: &str,
     ) -> Result<String, RenderError> {
-        let pins = self.pins(helper_sha256);
-        kickstart::kickstart(s, self.node, &self.ctx, media, &pins)
+        let ctx = self.installer_context(s, media, helper_sha256);
+        s.platform.installer_file(s.renderer, &ctx, media)
     }
 
-    /// The kickstart's %post body alone.
+    /// The post-install script alone (el5-xen: the kickstart's %post).
     pub fn post_script(
         &self,
         s: &RenderSession<'_>,
         media: Media,
         helper_sha256: &str,
     ) -> Result<String, RenderError> {
-        let pins = self.pins(helper_sha256);
-        kickstart::post_script(s, self.node, &self.ctx, media, &pins)
+        let ctx = self.installer_context(s, media, helper_sha256);
+        s.platform.post_script(s.renderer, &ctx)
     }
 }

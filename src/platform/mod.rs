@@ -1,0 +1,272 @@
+//! The platform seam: everything the builder does differently for one target
+//! OS (installer, init system, cluster stack, hypervisor, DRBD version)
+//! lives in that platform's folder here, behind two values:
+//!
+//! - a [`Spec`], what the profile loader needs before there is a cluster:
+//!   the id a profile names, the top-level tables that belong to the
+//!   platform, its rule for NIC names, and the parser of its tables, whose
+//!   [`Tables::validate`] checks them and makes the payload;
+//! - a [`Flavor`], the validated payload carried beside the neutral
+//!   [`Cluster`], which implements [`Platform`]: helper target and binary
+//!   check, package set, overlay file table, template context, installer
+//!   files, and the platform's lines in SUMMARY.md and network-map.svg.
+//!
+//! Templates live in `overlays/<id>/` and fall back to `overlays/common/`
+//! (see [`crate::render`]).
+//!
+//! Adding a platform: a folder here and one under overlays/, one line in
+//! [`SPECS`], one variant of [`Flavor`] and its arm in [`Flavor::platform`].
+
+pub mod el5_xen;
+
+use crate::check::S;
+use crate::diag::Diagnostics;
+use crate::installer::Media;
+use crate::model::{Cluster, NetRole, Network};
+use crate::render::{RenderError, Renderer};
+use minijinja::Value;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the profile loader knows of a platform before there is a cluster.
+pub struct Spec {
+    /// What `cluster.platform` names, and the platform's folder under
+    /// overlays/.
+    pub id: &'static str,
+    /// Top-level profile tables that belong to this platform alone.
+    pub tables: &'static [&'static str],
+    /// What is wrong with a NIC name (`networks.*.interface`) on this
+    /// platform, if anything.
+    pub interface_problem: fn(&str) -> Option<String>,
+    /// Reads the platform's tables (taken out of the profile) into its raw
+    /// types; unknown keys are refused here, as in the common tables.
+    pub parse: fn(toml_edit::Table) -> Result<Box<dyn Tables>, toml_edit::de::Error>,
+}
+
+/// The platforms a profile may name.
+pub const SPECS: &[&Spec] = &[&el5_xen::SPEC];
+
+/// The platform a profile names, if there is one by that id.
+pub fn spec(id: &str) -> Option<&'static Spec> {
+    SPECS.iter().copied().find(|s| s.id == id)
+}
+
+/// A platform's tables as read, checked once the common sections have been.
+pub trait Tables {
+    /// Checks the platform's tables (and the platform's keys in common
+    /// tables) and makes its payload; `None` when something is wrong (then
+    /// `d` says what).
+    fn validate(&self, common: &Common<'_>, d: &mut Diagnostics) -> Option<Flavor>;
+}
+
+/// What a platform's validation gets from the common sections.
+pub struct Common<'a> {
+    /// The networks, validated, in interface order.
+    pub networks: &'a [Network],
+    /// `install.url` as written (for its place) and as validated.
+    pub install_url: &'a S<String>,
+    pub url: &'a str,
+    /// `install.extras_url` as written, if given.
+    pub extras_url: Option<&'a S<String>>,
+}
+
+/// A validated platform payload: what only that platform's clusters have.
+#[derive(Debug, Clone)]
+pub enum Flavor {
+    El5Xen(el5_xen::El5Xen),
+}
+
+impl Flavor {
+    /// The one place a cluster's platform is picked.
+    pub fn platform(&self) -> &dyn Platform {
+        match self {
+            Flavor::El5Xen(p) => p,
+        }
+    }
+}
+
+/// Everything the builder does differently per platform, once the cluster
+/// is valid. Implemented by each platform's payload.
+pub trait Platform: std::fmt::Debug + Sync {
+    /// The id a profile names; also the template folder under overlays/.
+    fn id(&self) -> &'static str;
+
+    /// Rust target triple the first-boot helper must be built for.
+    fn helper_target(&self) -> &'static str;
+
+    /// Why a helper binary cannot run on this platform's nodes, if it
+    /// cannot (read from its ELF header).
+    fn check_helper(&self, elf: &[u8]) -> Result<(), String>;
+
+    /// Package groups and packages the installer installs.
+    fn packages(&self) -> PackageSet;
+
+    /// The platform's overlay files; the helper's config and key are added
+    /// for every platform (see [`crate::overlay`]).
+    fn overlay_files(&self) -> &'static [FileSpec];
+
+    /// What this platform's templates see under `platform`.
+    fn context(&self, cluster: &Cluster) -> Value;
+
+    /// A node's installer file (a kickstart, a preseed), for `media`. `ctx`
+    /// is [`crate::installer::context`]: the node's context plus media,
+    /// paths and pinned hashes.
+    fn installer_file(
+        &self,
+        r: &Renderer,
+        ctx: &Value,
+        media: Media,
+    ) -> Result<String, RenderError>;
+
+    /// The script the installer runs in the new system (a kickstart's
+    /// %post), alone: `clusterkick render ... post`.
+    fn post_script(&self, r: &Renderer, ctx: &Value) -> Result<String, RenderError>;
+
+    /// The platform's lines in SUMMARY.md.
+    fn summary(&self, cluster: &Cluster) -> SummaryText;
+
+    /// The platform's notes in network-map.svg.
+    fn map_notes(&self, cluster: &Cluster) -> MapNotes;
+}
+
+/// Package groups (comps ids) and packages.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageSet {
+    pub groups: Vec<&'static str>,
+    pub packages: Vec<&'static str>,
+}
+
+/// A platform's sentences in SUMMARY.md.
+#[derive(Debug, Clone)]
+pub struct SummaryText {
+    /// "Disks (each node)": the layout the installer makes.
+    pub disk_layout: String,
+    /// "Cluster": the cluster stack's bullets, before DRBD's.
+    pub stack: Vec<String>,
+    /// "First boot": what the helper starts, in order.
+    pub first_boot: String,
+    /// "Secrets": the overlay file that holds the fence passwords.
+    pub passwords_in: String,
+}
+
+/// A platform's notes in network-map.svg.
+#[derive(Debug, Clone, Default)]
+pub struct MapNotes {
+    /// On each node, after its id (e.g. dom0's memory).
+    pub node: Option<String>,
+    /// Under each NIC of a network.
+    pub nic: BTreeMap<NetRole, String>,
+    /// In a network's box, before DRBD's note: the cluster stack's links.
+    pub links: BTreeMap<NetRole, Vec<String>>,
+    /// In a network's box, last: what else the network carries.
+    pub traffic: BTreeMap<NetRole, String>,
+}
+
+/// One file of a node's overlay, as a platform lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSpec {
+    /// Where it goes on the node, without a leading '/'. For a per-NIC file
+    /// `{nic}` stands for the NIC's interface name.
+    pub path: &'static str,
+    pub mode: u32,
+    pub scope: Scope,
+    pub source: Source,
+    /// Written only when this says so.
+    pub when: Option<fn(&Cluster) -> bool>,
+}
+
+/// How many copies of a file a cluster has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The same bytes on every node, rendered once per cluster.
+    Cluster,
+    /// One per node.
+    Node,
+    /// One per NIC of each node.
+    Nic,
+}
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `rootfs/<path>.j2` in the platform's template folder.
+    Template,
+    /// The same, rendered with the fence passwords in its context.
+    TemplateWithSecrets,
+    /// `rootfs/<path>`, copied as it is.
+    Verbatim,
+    /// The cluster's first-boot key.
+    HelperKey,
+}
+
+impl FileSpec {
+    /// A per-node file rendered from `rootfs/<path>.j2`.
+    pub const fn template(path: &'static str, mode: u32) -> Self {
+        Self {
+            path,
+            mode,
+            scope: Scope::Node,
+            source: Source::Template,
+            when: None,
+        }
+    }
+
+    /// A file copied from `rootfs/<path>` as it is.
+    pub const fn verbatim(path: &'static str, mode: u32) -> Self {
+        Self {
+            source: Source::Verbatim,
+            ..Self::template(path, mode)
+        }
+    }
+
+    /// A per-node file made by the builder itself.
+    pub const fn made(path: &'static str, mode: u32, source: Source) -> Self {
+        Self {
+            source,
+            ..Self::template(path, mode)
+        }
+    }
+
+    /// The same on every node: rendered once per cluster.
+    pub const fn cluster_wide(self) -> Self {
+        Self {
+            scope: Scope::Cluster,
+            ..self
+        }
+    }
+
+    /// One per NIC: `{nic}` in the path is the interface.
+    pub const fn per_nic(self) -> Self {
+        Self {
+            scope: Scope::Nic,
+            ..self
+        }
+    }
+
+    /// Rendered with the fence passwords.
+    pub const fn with_secrets(self) -> Self {
+        Self {
+            source: Source::TemplateWithSecrets,
+            ..self
+        }
+    }
+
+    /// Written only for clusters where `f` holds.
+    pub const fn only_if(self, f: fn(&Cluster) -> bool) -> Self {
+        Self {
+            when: Some(f),
+            ..self
+        }
+    }
+
+    /// The template (or verbatim file) it is made from, in the platform's
+    /// template folder.
+    pub fn template_name(&self) -> String {
+        match self.source {
+            Source::Template | Source::TemplateWithSecrets => format!("rootfs/{}.j2", self.path),
+            Source::Verbatim | Source::HelperKey => {
+                format!("rootfs/{}", self.path)
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! `[[nodes]]`: the two nodes, each with a NIC on every network and its
+//! fence methods.
+
+use crate::check::{hostname_label_problem, int_in, ip_value, is_name, parse_mac, sp, xml_text, S};
+use crate::diag::Diagnostics;
+use crate::model::{FenceMethod, FenceRef, NetRole, Network, Nic, Node};
+use crate::profile::raw::RawNode;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// What every node is checked against.
+pub struct Context<'a> {
+    /// The validated networks: each node has one NIC on each.
+    pub networks: &'a [Network],
+    /// The names of `[[fence_devices]]`, which fence methods refer to.
+    pub device_names: &'a BTreeSet<String>,
+    /// `cluster.domain`: a node's FQDN is name.domain.
+    pub domain: &'a str,
+    /// `disks.vg_prefix`: a node's local VG is the prefix and its id.
+    pub vg_prefix: &'a str,
+}
+
+/// Names, ids, MACs and addresses seen so far: each is one node's only.
+#[derive(Default)]
+struct Seen {
+    names: BTreeMap<String, usize>,
+    ids: BTreeMap<u32, usize>,
+    macs: BTreeMap<String, String>,
+    ips: BTreeMap<Ipv4Addr, String>,
+}
+
+pub fn nodes(raw: &S<Vec<S<RawNode>>>, c: &Context<'_>, d: &mut Diagnostics) -> Vec<Node> {
+    let raw_nodes = raw.get_ref();
+    if raw_nodes.len() != 2 {
+        d.error(
+            sp(raw),
+            "nodes",
+            format!(
+                "a two-node cluster needs exactly two [[nodes]]; this profile has {}",
+                raw_nodes.len()
+            ),
+        );
+    }
+    let mut seen = Seen::default();
+    raw_nodes
+        .iter()
+        .enumerate()
+        .map(|(idx, rn)| node(idx, rn, c, &mut seen, d))
+        .collect()
+}
+
+fn node(
+    idx: usize,
+    raw_node: &S<RawNode>,
+    c: &Context<'_>,
+    seen: &mut Seen,
+    d: &mut Diagnostics,
+) -> Node {
+    let base = format!("nodes[{idx}]");
+    let rn = raw_node.get_ref();
+    let nname = rn.name.get_ref().clone();
+    let fqdn = format!("{nname}.{}", c.domain);
+    if nname.contains('.') {
+        d.error(
+            sp(&rn.name),
+            &format!("{base}.name"),
+            format!(
+                "{nname:?}: give the short name; the FQDN is made as name + \".\" + cluster.domain"
+            ),
+        );
+    } else if let Some(p) = hostname_label_problem(&nname) {
+        d.error(
+            sp(&rn.name),
+            &format!("{base}.name"),
+            format!("host name {nname:?} {p}"),
+        );
+    } else if fqdn.len() > 64 {
+        d.error(
+            sp(&rn.name),
+            &format!("{base}.name"),
+            format!("{fqdn} is longer than the 64 characters `uname -n` holds"),
+        );
+    }
+    if let Some(first) = seen.names.insert(nname.clone(), idx) {
+        d.error(
+            sp(&rn.name),
+            &format!("{base}.name"),
+            format!("node name {nname:?} is also nodes[{first}].name"),
+        );
+    }
+    let id: u32 = int_in(d, &rn.id, &format!("{base}.id"), 1, 255);
+    if let Some(first) = seen.ids.insert(id, idx) {
+        d.error(
+            sp(&rn.id),
+            &format!("{base}.id"),
+            format!("node id {id} is also nodes[{first}].id"),
+        );
+    }
+    let mut nics = nics(&base, rn, c, seen, d);
+    let fence = fence_methods(&base, raw_node, c, d);
+    nics.sort_by(|a, b| a.interface.cmp(&b.interface));
+    Node {
+        name: nname,
+        fqdn,
+        id,
+        nics,
+        fence,
+        vg: format!("{}{id:02}", c.vg_prefix),
+    }
+}
+
+/// One NIC per network: its MAC by interface, its address by network.
+fn nics(
+    base: &str,
+    rn: &RawNode,
+    c: &Context<'_>,
+    seen: &mut Seen,
+    d: &mut Diagnostics,
+) -> Vec<Nic> {
+    let mut nics = Vec::new();
+    for key in rn.mac.get_ref().keys() {
+        if !c.networks.iter().any(|n| &n.interface == key) {
+            d.error(
+                sp(&rn.mac),
+                &format!("{base}.mac.{key}"),
+                format!(
+                    "no network uses interface {key:?}; the interfaces are {}",
+                    c.networks
+                        .iter()
+                        .map(|n| n.interface.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    for key in rn.ip.get_ref().keys() {
+        if NetRole::from_key(key).is_none() {
+            d.error(
+                sp(&rn.ip),
+                &format!("{base}.ip.{key}"),
+                format!("unknown network {key:?}; the networks are internet, drbd, back_channel"),
+            );
+        }
+    }
+    for net in c.networks {
+        let mkey = format!("{base}.mac.{}", net.interface);
+        let ikey = format!("{base}.ip.{}", net.role.key());
+        let mac = match rn.mac.get_ref().get(&net.interface) {
+            None => {
+                d.error(
+                    sp(&rn.mac),
+                    &mkey,
+                    format!(
+                        "missing: give the MAC address of {} (it becomes HWADDR in ifcfg-{})",
+                        net.interface, net.interface
+                    ),
+                );
+                None
+            }
+            Some(m) => match parse_mac(m.get_ref()) {
+                None => {
+                    d.error(sp(m), &mkey, format!("{:?} is not a MAC address; write six hex pairs, e.g. \"00:1B:21:72:96:E8\"", m.get_ref()));
+                    None
+                }
+                Some(mac) => {
+                    if let Some(first) = seen.macs.insert(mac.clone(), mkey.clone()) {
+                        d.error(sp(m), &mkey, format!("MAC {mac} is also {first}"));
+                    }
+                    Some(mac)
+                }
+            },
+        };
+        let ip = match rn.ip.get_ref().get(net.role.key()) {
+            None => {
+                d.error(
+                    sp(&rn.ip),
+                    &ikey,
+                    format!(
+                        "missing: give this node's address on the {} network ({})",
+                        net.role.key(),
+                        net.subnet
+                    ),
+                );
+                None
+            }
+            Some(a) => ip_value(d, a, &ikey).inspect(|ip| {
+                let s = net.subnet;
+                if !s.contains(ip) {
+                    d.error(
+                        sp(a),
+                        &ikey,
+                        format!("{ip} is outside networks.{}.subnet {s}", net.role.key()),
+                    );
+                } else if *ip == s.network() || *ip == s.broadcast() {
+                    d.error(
+                        sp(a),
+                        &ikey,
+                        format!(
+                            "{ip} is the network or broadcast address of {s}; give a host address"
+                        ),
+                    );
+                } else if Some(*ip) == net.gateway {
+                    d.error(
+                        sp(a),
+                        &ikey,
+                        format!("{ip} is the gateway of networks.{}", net.role.key()),
+                    );
+                }
+                if let Some(first) = seen.ips.insert(*ip, ikey.clone()) {
+                    d.error(sp(a), &ikey, format!("address {ip} is also {first}"));
+                }
+            }),
+        };
+        if let (Some(mac), Some(ip)) = (mac, ip) {
+            nics.push(Nic {
+                role: net.role,
+                interface: net.interface.clone(),
+                mac,
+                ip,
+            });
+        }
+    }
+    nics
+}
+
+/// Fence methods, kept in order; consecutive entries with the same method
+/// name are one method with several devices.
+fn fence_methods(
+    base: &str,
+    raw_node: &S<RawNode>,
+    c: &Context<'_>,
+    d: &mut Diagnostics,
+) -> Vec<FenceMethod> {
+    let rn = raw_node.get_ref();
+    let mut fence: Vec<FenceMethod> = Vec::new();
+    match &rn.fence {
+        None => d.error(sp(raw_node), &format!("{base}.fence"), "this node has no fence method; a cluster without fencing hangs or corrupts data when a node dies: add fence = [ { method = \"...\", device = \"...\", port = \"...\" } ]"),
+        Some(list) if list.get_ref().is_empty() => d.error(sp(list), &format!("{base}.fence"), "this node has no fence method; add at least one"),
+        Some(list) => {
+            for (j, f) in list.get_ref().iter().enumerate() {
+                let fkey = format!("{base}.fence[{j}]");
+                let f = f.get_ref();
+                let method = f.method.get_ref().clone();
+                if !is_name(&method) {
+                    d.error(sp(&f.method), &format!("{fkey}.method"), format!("{method:?} is not a method name: letters, digits, '-' and '_', a letter first"));
+                }
+                let device = f.device.get_ref().clone();
+                if !c.device_names.contains(&device) {
+                    d.error(sp(&f.device), &format!("{fkey}.device"), format!("no [[fence_devices]] is named {device:?}; defined: {}", if c.device_names.is_empty() { "none".to_string() } else { c.device_names.iter().cloned().collect::<Vec<_>>().join(", ") }));
+                }
+                let port = f.port.as_ref().map(|p| xml_text(d, p, &format!("{fkey}.port")));
+                let action = f.action.as_ref().map(|a| {
+                    let v = a.get_ref();
+                    if !["off", "reboot", "on", "disable", "enable"].contains(&v.as_str()) {
+                        d.error(sp(a), &format!("{fkey}.action"), format!("{v:?} is not a fence action; use \"off\" or \"reboot\""));
+                    }
+                    v.clone()
+                });
+                let delay = f.delay.as_ref().map(|x| int_in::<u32>(d, x, &format!("{fkey}.delay"), 0, 600));
+                let r = FenceRef { device, port, action, delay };
+                match fence.last_mut() {
+                    Some(m) if m.name == method => m.devices.push(r),
+                    _ => {
+                        if fence.iter().any(|m| m.name == method) {
+                            d.error(sp(&f.method), &format!("{fkey}.method"), format!("method {method:?} appears again after another method; list a method's devices together"));
+                        }
+                        fence.push(FenceMethod { name: method, devices: vec![r] })
+                    }
+                }
+            }
+        }
+    }
+    fence
+}
