@@ -14,6 +14,7 @@ pub mod elf;
 pub mod fence_na;
 pub mod firstboot;
 pub mod helper_blob;
+pub mod helper_config;
 pub mod installer;
 pub mod iso;
 pub mod layout;

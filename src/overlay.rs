@@ -3,6 +3,7 @@
 //! helper's config and key, which every platform ships.
 
 pub use crate::archive::OverlayFile;
+use crate::helper_config;
 use crate::model::Node;
 use crate::platform::{FileSpec, Scope, Source};
 use crate::render::context::with_secrets;
@@ -17,7 +18,7 @@ pub const HELPER_KEY: &str = "etc/clusterkick/firstboot.key";
 
 /// Every platform's files.
 const COMMON: &[FileSpec] = &[
-    FileSpec::template(HELPER_CONFIG, 0o600),
+    FileSpec::made(HELPER_CONFIG, 0o600, Source::HelperConfig),
     FileSpec::made(HELPER_KEY, 0o600, Source::HelperKey),
 ];
 
@@ -30,11 +31,12 @@ fn specs<'s>(s: &'s RenderSession<'_>) -> impl Iterator<Item = &'static FileSpec
         .filter(|f| f.when.is_none_or(|w| w(s.cluster)))
 }
 
-/// One file's bytes.
+/// One file's bytes. `node` is the node whose context `ctx` is.
 fn make(
     s: &RenderSession<'_>,
     f: &FileSpec,
     path: String,
+    node: &Node,
     ctx: &Value,
 ) -> Result<OverlayFile, RenderError> {
     let contents = match f.source {
@@ -43,6 +45,9 @@ fn make(
             .render(&f.template_name(), &with_secrets(ctx, s.secrets))?
             .into_bytes(),
         Source::Verbatim => s.raw(&f.template_name())?.to_vec(),
+        Source::HelperConfig => {
+            helper_config::to_toml(s.cluster, s.platform.id(), node)?.into_bytes()
+        }
         Source::HelperKey => format!("{}\n", s.secrets.firstboot_key).into_bytes(),
     };
     Ok(OverlayFile {
@@ -55,10 +60,14 @@ fn make(
 /// The overlay files that are the same on every node of the cluster (el5:
 /// cluster.conf, openais.conf, drbd.conf, which cman and DRBD want
 /// identical): rendered once per cluster, with any node's context.
-pub fn cluster_files(s: &RenderSession<'_>, ctx: &Value) -> Result<Vec<OverlayFile>, RenderError> {
+pub fn cluster_files(
+    s: &RenderSession<'_>,
+    node: &Node,
+    ctx: &Value,
+) -> Result<Vec<OverlayFile>, RenderError> {
     specs(s)
         .filter(|f| f.scope == Scope::Cluster)
-        .map(|f| make(s, f, f.path.to_string(), ctx))
+        .map(|f| make(s, f, f.path.to_string(), node, ctx))
         .collect()
 }
 
@@ -74,7 +83,7 @@ pub fn node_files(
     for f in specs(s) {
         match f.scope {
             Scope::Cluster => {}
-            Scope::Node => files.push(make(s, f, f.path.to_string(), ctx)?),
+            Scope::Node => files.push(make(s, f, f.path.to_string(), node, ctx)?),
             Scope::Nic => {
                 for nic in &node.nics {
                     let nic_ctx = context! {
@@ -83,7 +92,7 @@ pub fn node_files(
                         ..ctx.clone()
                     };
                     let path = f.path.replace("{nic}", &nic.interface);
-                    files.push(make(s, f, path, &nic_ctx)?);
+                    files.push(make(s, f, path, node, &nic_ctx)?);
                 }
             }
         }
@@ -102,6 +111,6 @@ mod tests {
             format!("/{HELPER_CONFIG}"),
             crate::firstboot::config::DEFAULT_CONFIG_PATH
         );
-        assert_eq!(HELPER_KEY, "etc/clusterkick/firstboot.key");
+        assert_eq!(format!("/{HELPER_KEY}"), crate::helper_config::KEY_FILE);
     }
 }

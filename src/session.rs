@@ -63,9 +63,9 @@ impl<'a> RenderSession<'a> {
             .iter()
             .map(|n| self.node_context(n))
             .collect();
-        let shared = match ctxs.first() {
-            Some(ctx) => overlay::cluster_files(self, ctx)?,
-            None => Vec::new(),
+        let shared = match (self.cluster.nodes.first(), ctxs.first()) {
+            (Some(node), Some(ctx)) => overlay::cluster_files(self, node, ctx)?,
+            _ => Vec::new(),
         };
         self.cluster
             .nodes

@@ -1,10 +1,9 @@
 //! The first-boot helper's per-node configuration.
 //!
-//! `clusterkick build` renders one of these per node into the overlay as
-//! `/etc/clusterkick/firstboot.toml` (template
-//! `overlays/etc/clusterkick/firstboot.toml.j2`); the helper reads it back with
-//! [`FirstbootConfig::load`]. Both sides use this one struct, and a test parses
-//! every rendered file with it, so the two cannot drift apart.
+//! `clusterkick build` serializes one of these per node into the overlay as
+//! `/etc/clusterkick/firstboot.toml` (`crate::helper_config`); the helper
+//! reads it back with [`FirstbootConfig::load`]. Both sides use this one
+//! struct, so the two cannot drift apart.
 
 use crate::firstboot::file::read_regular;
 use crate::firstboot::platform::id::PlatformId;

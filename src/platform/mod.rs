@@ -195,6 +195,8 @@ pub enum Source {
     TemplateWithSecrets,
     /// `rootfs/<path>`, copied as it is.
     Verbatim,
+    /// The first-boot helper's config, serialized from the model.
+    HelperConfig,
     /// The cluster's first-boot key.
     HelperKey,
 }
@@ -264,7 +266,7 @@ impl FileSpec {
     pub fn template_name(&self) -> String {
         match self.source {
             Source::Template | Source::TemplateWithSecrets => format!("rootfs/{}.j2", self.path),
-            Source::Verbatim | Source::HelperKey => {
+            Source::Verbatim | Source::HelperConfig | Source::HelperKey => {
                 format!("rootfs/{}", self.path)
             }
         }

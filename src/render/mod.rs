@@ -28,6 +28,8 @@ pub enum RenderError {
     },
     #[error("no embedded file {name} under overlays/{platform}/ or overlays/{COMMON}/")]
     Missing { platform: String, name: String },
+    #[error("writing the first-boot helper's config")]
+    HelperConfig(#[from] toml_edit::ser::Error),
     #[error("packing the overlay of {node}: {source}")]
     Pack {
         node: String,
