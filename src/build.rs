@@ -29,7 +29,7 @@ pub enum BuildError {
 }
 
 /// Renders every output for the cluster: each node's overlay and installer
-/// file (one pipeline, [`RenderSession::pack_nodes`]), the helper once, the
+/// file (one pipeline, [`crate::pipeline::pack_nodes`]), the helper once, the
 /// network map, SUMMARY.md, the PXE tree and SHA256SUMS.
 pub fn render_all(
     cluster: &Cluster,
@@ -44,9 +44,9 @@ pub fn render_all(
     };
     // The helper is the same for every node: written once, by content.
     out.add(layout::blob(&helper.sha256), 0o644, helper.bytes.clone());
-    for p in s.pack_nodes()? {
+    for p in crate::pipeline::pack_nodes(&s)? {
         let ks = p.installer_file(&s, Media::Http, &helper.sha256)?;
-        out.add(layout::kickstart(p.node), 0o644, ks.into_bytes());
+        out.add(s.installer_path(p.node), 0o644, ks.into_bytes());
         // The overlay holds the fence passwords and the helper's key.
         out.add(layout::overlay(p.node), 0o640, p.tgz);
         out.overlay_sha256.insert(p.node.name.clone(), p.sha256);

@@ -112,8 +112,7 @@ pub fn render(c: &RenderConfig) -> Result<(), Failed> {
     let fail = |e: &dyn std::fmt::Display| Failed(format!("error: {e}"));
     let needs_key = l.secrets.firstboot_key.is_empty();
     let s = RenderSession::new(cl, &l.flavor, &l.secrets);
-    let packed = s
-        .pack_nodes()
+    let packed = crate::pipeline::pack_nodes(&s)
         .map_err(|e| fail(&e))?
         .into_iter()
         .find(|p| p.node.name == node.name)

@@ -152,10 +152,10 @@ fn dvd_files(s: &RenderSession<'_>, helper: &HelperBlob) -> Result<Vec<DvdFile>,
         mode: 0o644,
         bytes: helper.bytes.to_vec(),
     }];
-    for p in s.pack_nodes()? {
+    for p in crate::pipeline::pack_nodes(s)? {
         let ks = p.installer_file(s, Media::Cdrom, &helper.sha256)?;
         files.push(DvdFile {
-            rel: layout::kickstart(p.node),
+            rel: s.installer_path(p.node),
             mode: 0o644,
             bytes: ks.into_bytes(),
         });
@@ -193,7 +193,7 @@ fn menu_block(s: &RenderSession<'_>, boot: &isolinux::BootFiles) -> Result<Strin
             context! {
                 node => n.name,
                 label => install_label(n),
-                ks => format!("{}/{}", dvd_dir(cluster), layout::kickstart(n)),
+                ks => format!("{}/{}", dvd_dir(cluster), s.installer_path(n)),
                 mac => n.nic(cluster.pxe.boot_network).mac,
             }
         })

@@ -5,7 +5,7 @@
 
 use crate::model::Node;
 
-/// Per-node kickstarts.
+/// Per-node installer files (el5-xen: kickstarts).
 pub const KS_DIR: &str = "ks";
 /// Per-node %post overlays (tarballs that hold secrets).
 pub const OVERLAY_DIR: &str = "overlay";
@@ -23,9 +23,10 @@ pub const SHA256SUMS: &str = "SHA256SUMS";
 /// as in a build.
 pub const DVD_ROOT: &str = "clusterkick";
 
-/// A node's kickstart, e.g. `ks/an-node01.ks`.
-pub fn kickstart(node: &Node) -> String {
-    format!("{KS_DIR}/{}.ks", node.name)
+/// A node's installer file, e.g. `ks/an-node01.ks`; `ext` is its
+/// platform's ([`crate::platform::Platform::installer_ext`]).
+pub fn installer_file(node: &Node, ext: &str) -> String {
+    format!("{KS_DIR}/{}.{ext}", node.name)
 }
 
 /// A node's overlay, e.g. `overlay/an-node01.tar.gz`.

@@ -23,6 +23,7 @@ pub mod netmap;
 pub mod outdir;
 pub mod output;
 pub mod overlay;
+pub mod pipeline;
 pub mod platform;
 pub mod profile;
 pub mod pxe;

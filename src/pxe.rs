@@ -7,7 +7,7 @@
 //! erases that node's disks.
 
 use crate::layout;
-use crate::model::{Cluster, Node};
+use crate::model::Node;
 use crate::output::Output;
 use crate::render::{context::header, RenderError};
 use crate::session::RenderSession;
@@ -23,6 +23,14 @@ pub enum PxeError {
     Render(#[from] RenderError),
     #[error("install.overlay_url {url:?} {why}")]
     OverlayUrl { url: String, why: &'static str },
+}
+
+/// The output's folder and file names the PXE files' comments mention.
+fn layout_names() -> Value {
+    context! {
+        tftpboot => layout::TFTPBOOT_DIR,
+        sums => layout::SHA256SUMS,
+    }
 }
 
 /// pxelinux's per-NIC file name: `01-` (ARP type Ethernet), then the MAC in
@@ -49,7 +57,8 @@ struct Entry {
     ks_url: String,
 }
 
-fn entry(cluster: &Cluster, node: &Node) -> Entry {
+fn entry(s: &RenderSession<'_>, node: &Node) -> Entry {
+    let cluster = s.cluster;
     let nic = node.nic(cluster.pxe.boot_network);
     Entry {
         node: node.name.clone(),
@@ -57,20 +66,17 @@ fn entry(cluster: &Cluster, node: &Node) -> Entry {
         interface: nic.interface.clone(),
         mac: nic.mac.clone(),
         ip: nic.ip.to_string(),
-        ks_url: format!(
-            "{}/{}",
-            cluster.install.overlay_url,
-            layout::kickstart(node)
-        ),
+        ks_url: format!("{}/{}", cluster.install.overlay_url, s.installer_path(node)),
     }
 }
 
 /// Adds tftpboot/ and the web-server snippet to a build's output.
 pub fn add(s: &RenderSession<'_>, out: &mut Output) -> Result<(), PxeError> {
     let cluster = s.cluster;
-    let entries: Vec<Entry> = cluster.nodes.iter().map(|n| entry(cluster, n)).collect();
+    let entries: Vec<Entry> = cluster.nodes.iter().map(|n| entry(s, n)).collect();
     let base = context! {
         header => header(cluster),
+        layout => layout_names(),
         cluster_name => cluster.name,
         install_url => cluster.install.url,
         boot_nic_title => cluster.pxe.boot_network.title().to_lowercase(),
@@ -121,13 +127,14 @@ fn nginx_snippet(s: &RenderSession<'_>, out: &Output) -> Result<String, PxeError
             context! {
                 node => n.name,
                 ip => n.nic(cluster.pxe.boot_network).ip.to_string(),
-                ks => layout::kickstart(n),
+                ks => s.installer_path(n),
                 overlay => layout::overlay(n),
             }
         })
         .collect();
     let ctx = context! {
         header => header(cluster),
+        layout => layout_names(),
         cluster_name => cluster.name,
         overlay_url => cluster.install.overlay_url,
         url_path => url_path,

@@ -68,7 +68,7 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
         }
     });
     row(&mut s, "kickstart", &|n| {
-        format!("`{}`", layout::kickstart(n))
+        format!("`{}`", layout::installer_file(n, platform.installer_ext()))
     });
     row(&mut s, "overlay sha256", &|n| {
         format!(

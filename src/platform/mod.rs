@@ -108,6 +108,9 @@ pub trait Platform: std::fmt::Debug + Sync {
     /// What this platform's templates see under `platform`.
     fn context(&self, cluster: &Cluster) -> Value;
 
+    /// The extension of its installer files under ks/ (kickstart: `ks`).
+    fn installer_ext(&self) -> &'static str;
+
     /// A node's installer file (a kickstart, a preseed), for `media`. `ctx`
     /// is [`crate::installer::context`]: the node's context plus media,
     /// paths and pinned hashes.

@@ -105,6 +105,10 @@ impl Platform for El5Xen {
         }
     }
 
+    fn installer_ext(&self) -> &'static str {
+        "ks"
+    }
+
     fn installer_file(
         &self,
         r: &Renderer,
