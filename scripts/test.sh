@@ -14,4 +14,7 @@ cargo clippy --all-targets --features sim --quiet -- -D warnings
 # tests check that build accepts the one and that it holds nothing of the
 # other, and run the twin under CentOS 5 system-call semantics.
 scripts/build-helper.sh --sim
+# clusterkick as it ships (release: panic = "abort"): tests/cli_pipes.rs
+# runs it with its output a closed pipe.
+cargo build --release --quiet --bin clusterkick
 cargo test --all-targets --features sim "$@"

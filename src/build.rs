@@ -16,7 +16,7 @@ use std::path::PathBuf;
 pub enum BuildError {
     #[error(transparent)]
     Render(#[from] RenderError),
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}")]
     Write {
         path: PathBuf,
         #[source]

@@ -6,44 +6,42 @@ use crate::installer::Media;
 use crate::outdir::Job;
 use crate::platform::Platform;
 use crate::profile::{self, Loaded, Mode};
+use crate::report::{say, CliError};
 use crate::session::RenderSession;
 use std::io::Write;
 use std::path::Path;
 
-/// A command's failure, already worded for the user.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Failed(pub String);
-
-fn load(path: &Path, mode: Mode) -> Result<Loaded, Failed> {
-    let loaded = profile::load(path, mode).map_err(|e| Failed(e.to_string()))?;
+fn load(path: &Path, mode: Mode) -> Result<Loaded, CliError> {
+    let loaded = profile::load(path, mode)?;
     for w in &loaded.warnings {
-        eprintln!("{w}");
+        say(w);
+    }
+    for n in &loaded.notes {
+        say(n);
     }
     Ok(loaded)
 }
 
-fn helper(platform: &dyn Platform, arg: &HelperArg) -> Result<HelperBlob, Failed> {
-    helper_blob::locate(platform, arg.helper.as_deref()).map_err(|e| Failed(format!("error: {e}")))
+fn helper(platform: &dyn Platform, arg: &HelperArg) -> Result<HelperBlob, CliError> {
+    Ok(helper_blob::locate(platform, arg.helper.as_deref())?)
 }
 
-pub fn check(c: &CheckConfig) -> Result<(), Failed> {
+pub fn check(c: &CheckConfig) -> Result<(), CliError> {
     load(&c.profile, Mode::Check).map(|_| ())
 }
 
-pub fn build(c: &BuildConfig) -> Result<(), Failed> {
+pub fn build(c: &BuildConfig) -> Result<(), CliError> {
     // Validate every profile before writing anything.
     let mut loaded = Vec::with_capacity(c.profiles.len());
     let mut names = std::collections::BTreeMap::new();
     for p in &c.profiles {
         let l = load(p, Mode::Build)?;
         if let Some(first) = names.insert(l.cluster.name.clone(), p.clone()) {
-            return Err(Failed(format!(
-                "error: {} and {} both name cluster {:?}; each writes DIR/<cluster>/",
-                first.display(),
-                p.display(),
-                l.cluster.name
-            )));
+            return Err(CliError::SameCluster {
+                first,
+                second: p.clone(),
+                name: l.cluster.name.clone(),
+            });
         }
         loaded.push(l);
     }
@@ -62,17 +60,20 @@ pub fn build(c: &BuildConfig) -> Result<(), Failed> {
             helper,
         })
         .collect();
-    let built = crate::outdir::build(&c.out, &jobs, &|m| eprintln!("{m}"))
-        .map_err(|e| Failed(format!("error: {e}")))?;
+    let built = crate::outdir::build(&c.out, &jobs, &|m| say(m))?;
     match built.as_slice() {
-        [one] => eprintln!(
+        [one] => say(format_args!(
             "built {} ({} files, {} nodes) in {}",
             one.cluster,
             one.files,
             one.nodes,
             one.path.display()
-        ),
-        many => eprintln!("built {} clusters in {}", many.len(), c.out.display()),
+        )),
+        many => say(format_args!(
+            "built {} clusters in {}",
+            many.len(),
+            c.out.display()
+        )),
     }
     Ok(())
 }
@@ -84,7 +85,7 @@ struct BlobCache {
 }
 
 impl BlobCache {
-    fn helper(&mut self, platform: &dyn Platform, arg: &HelperArg) -> Result<HelperBlob, Failed> {
+    fn helper(&mut self, platform: &dyn Platform, arg: &HelperArg) -> Result<HelperBlob, CliError> {
         if let Some((_, b)) = self.by_platform.iter().find(|(p, _)| *p == platform.id()) {
             return Ok(b.clone());
         }
@@ -94,80 +95,71 @@ impl BlobCache {
     }
 }
 
-pub fn render(c: &RenderConfig) -> Result<(), Failed> {
+pub fn render(c: &RenderConfig) -> Result<(), CliError> {
     let l = load(&c.profile, Mode::Check)?;
     let cl = &l.cluster;
-    let node = cl.node(&c.node).ok_or_else(|| {
-        Failed(format!(
-            "error: no node {:?} in {}; nodes: {}",
-            c.node,
-            c.profile.display(),
-            cl.nodes
-                .iter()
-                .map(|n| n.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let fail = |e: &dyn std::fmt::Display| Failed(format!("error: {e}"));
-    let needs_key = l.secrets.firstboot_key.is_empty();
+    let no_such_node = || CliError::NoSuchNode {
+        node: c.node.clone(),
+        profile: c.profile.clone(),
+        nodes: cl
+            .nodes
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let node = cl.node(&c.node).ok_or_else(no_such_node)?;
     let s = RenderSession::new(cl, &l.flavor, &l.secrets);
-    let packed = crate::pipeline::pack_nodes(&s)
-        .map_err(|e| fail(&e))?
+    let packed = crate::pipeline::pack_nodes(&s)?
         .into_iter()
         .find(|p| p.node.name == node.name)
-        .ok_or_else(|| {
-            Failed(format!(
-                "error: internal: node {} was not rendered",
-                node.name
-            ))
-        })?;
-    let files = &packed.files;
+        .ok_or_else(no_such_node)?;
     let text: Vec<u8> = match c.path.as_str() {
         "ks" | "post" => {
-            if needs_key {
-                return Err(Failed(format!(
-                    "error: no first-boot key yet ({}); run `clusterkick build` once to make it",
-                    profile::default_key_file(&c.profile).display()
-                )));
+            if l.secrets.firstboot_key.is_empty() {
+                return Err(CliError::NoKey(profile::default_key_file(&c.profile)));
             }
             let blob = helper(l.flavor.platform(), &c.helper)?;
             let text = if c.path == "ks" {
-                packed.installer_file(&s, Media::Http, &blob.sha256)
+                packed.installer_file(&s, Media::Http, &blob.sha256)?
             } else {
-                packed.post_script(&s, Media::Http, &blob.sha256)
+                packed.post_script(&s, Media::Http, &blob.sha256)?
             };
-            text.map_err(|e| fail(&e))?.into_bytes()
+            text.into_bytes()
         }
         p => {
             let p = p.trim_start_matches('/');
-            let f = files.iter().find(|f| f.path == p).ok_or_else(|| {
-                Failed(format!(
-                    "error: {p:?} is not a generated file; choose ks, post or one of: {}",
-                    files
+            let files = &packed.files;
+            let f = files
+                .iter()
+                .find(|f| f.path == p)
+                .ok_or_else(|| CliError::NotGenerated {
+                    path: p.to_string(),
+                    files: files
                         .iter()
                         .map(|f| f.path.as_str())
                         .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
+                        .join(", "),
+                })?;
             f.contents.clone()
         }
     };
-    std::io::stdout().write_all(&text).map_err(|e| fail(&e))
+    let mut out = std::io::stdout().lock();
+    out.write_all(&text)
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)
 }
 
-pub fn iso(c: &IsoConfig) -> Result<(), Failed> {
+pub fn iso(c: &IsoConfig) -> Result<(), CliError> {
     let l = load(&c.profile, Mode::Build)?;
     let blob = helper(l.flavor.platform(), &c.helper)?;
-    crate::iso::write_iso(&l.cluster, &l.flavor, &l.secrets, &blob, &c.base, &c.out)
-        .map_err(|e| Failed(format!("error: {e}")))?;
-    eprintln!(
+    crate::iso::write_iso(&l.cluster, &l.flavor, &l.secrets, &blob, &c.base, &c.out)?;
+    say(format_args!(
         "wrote {} ({} with {} node entries for {})",
         c.out.display(),
         c.base.display(),
         l.cluster.nodes.len(),
         l.cluster.name
-    );
+    ));
     Ok(())
 }

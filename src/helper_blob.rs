@@ -13,7 +13,7 @@ pub enum HelperError {
         target: &'static str,
         looked: String,
     },
-    #[error("reading first-boot helper {path}: {source}")]
+    #[error("reading first-boot helper {path}")]
     Read {
         path: PathBuf,
         #[source]

@@ -46,7 +46,7 @@ pub enum IsoError {
     OutIsDir(PathBuf),
     #[error("--out {out} is the base image {base}; write the new ISO to another path (the base is only read)")]
     OutIsBase { out: PathBuf, base: PathBuf },
-    #[error("cannot read the base image {path}: {source}")]
+    #[error("cannot read the base image {path}")]
     BaseUnreadable {
         path: PathBuf,
         #[source]
@@ -54,13 +54,13 @@ pub enum IsoError {
     },
     #[error("the base image {0} is not a regular file")]
     BaseNotFile(PathBuf),
-    #[error("the base image {path} is not a whole ISO 9660 image: {why}")]
+    #[error("the base image {path} is not a whole ISO 9660 image")]
     Truncated {
         path: PathBuf,
         #[source]
         why: NotIso,
     },
-    #[error("the base image {path} is not an ISO 9660 image: {why}")]
+    #[error("the base image {path} is not an ISO 9660 image")]
     NotAnIso {
         path: PathBuf,
         #[source]
@@ -74,9 +74,9 @@ pub enum IsoError {
     CfgNotText(PathBuf),
     #[error(transparent)]
     Xorriso(#[from] XorrisoError),
-    #[error("rendering the DVD files: {0}")]
+    #[error("rendering the DVD files")]
     Render(#[from] RenderError),
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {path}")]
     Io {
         what: &'static str,
         path: PathBuf,

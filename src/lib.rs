@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod build;
+pub mod chain;
 pub mod check;
 pub mod cmdline;
 pub mod commands;
@@ -28,5 +29,6 @@ pub mod platform;
 pub mod profile;
 pub mod pxe;
 pub mod render;
+pub mod report;
 pub mod session;
 pub mod summary;

@@ -1,5 +1,6 @@
 use clap::Parser;
 use clusterkick::cmdline::{Cli, Cmd};
+use clusterkick::report::{exit, say};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,10 +12,12 @@ fn main() -> ExitCode {
         Cmd::Iso(c) => clusterkick::commands::iso(&c),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(exit::OK),
         Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(1)
+            if let Some(text) = e.report() {
+                say(text);
+            }
+            ExitCode::from(e.exit_code())
         }
     }
 }

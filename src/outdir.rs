@@ -35,6 +35,7 @@ pub use manifest::MANIFEST;
 pub use stage::TMP_PREFIX;
 
 use crate::build::{render_all, BuildError};
+use crate::chain::with_causes;
 use crate::helper_blob::HelperBlob;
 use crate::model::{Cluster, Secrets};
 use crate::platform::Flavor;
@@ -71,7 +72,7 @@ pub enum OutdirError {
         path: PathBuf,
         conflicts: Vec<Conflict>,
     },
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {path}")]
     Io {
         what: &'static str,
         path: PathBuf,
@@ -80,22 +81,22 @@ pub enum OutdirError {
     },
     #[error("{0}: the name is not UTF-8, so clusterkick cannot keep track of it; rename it")]
     NotUtf8(PathBuf),
-    #[error("the file system of {dir} cannot swap two folders in one step (renameat2 RENAME_EXCHANGE: {source}), and clusterkick never leaves a moment without a complete {dest}; nothing was changed. Build into a folder on a local file system (ext4, xfs, btrfs, tmpfs) and copy the result, or move {dest} away yourself and build again")]
+    #[error("the file system of {dir} cannot swap two folders in one step (renameat2 RENAME_EXCHANGE: {why}), and clusterkick never leaves a moment without a complete {dest}; nothing was changed. Build into a folder on a local file system (ext4, xfs, btrfs, tmpfs) and copy the result, or move {dest} away yourself and build again")]
     NoExchange {
         dir: PathBuf,
         dest: PathBuf,
-        #[source]
-        source: io::Error,
+        /// Part of the sentence above, not a cause printed after it.
+        why: io::Error,
     },
     #[error("{0} changed while the build ran (another program replaced it); nothing was changed: build again")]
     Raced(PathBuf),
-    #[error("{cluster}: {source}")]
+    #[error("{cluster}")]
     Render {
         cluster: String,
         #[source]
         source: BuildError,
     },
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{}", .0.iter().map(|e| with_causes(e)).collect::<Vec<_>>().join("\n"))]
     Several(Vec<OutdirError>),
     #[error("a build thread panicked; nothing was changed")]
     Panicked,
@@ -449,10 +450,10 @@ fn switch(dir: &Path, dest: &Path, tmp: &Path, old: &Existing) -> Result<Switche
                 _ => return Err(OutdirError::Raced(dest.to_path_buf())),
             }
             fsop::exchange(tmp, dest).map_err(|e| match e {
-                fsop::ExchangeError::Unsupported(source) => OutdirError::NoExchange {
+                fsop::ExchangeError::Unsupported(why) => OutdirError::NoExchange {
                     dir: dir.to_path_buf(),
                     dest: dest.to_path_buf(),
-                    source,
+                    why,
                 },
                 fsop::ExchangeError::Other(e) => io_err("swapping in the new tree at", dest)(e),
             })?;

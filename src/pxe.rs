@@ -19,7 +19,7 @@ pub const PROMPT_TIMEOUT_SECS: u32 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PxeError {
-    #[error("rendering the PXE tree: {0}")]
+    #[error("rendering the PXE tree")]
     Render(#[from] RenderError),
     #[error("install.overlay_url {url:?} {why}")]
     OverlayUrl { url: String, why: &'static str },

@@ -29,7 +29,7 @@ pub enum NotIso {
     NoDescriptor,
     #[error("its volume descriptors have no primary one")]
     NoPrimary,
-    #[error("reading it: {0}")]
+    #[error("reading it")]
     Io(#[from] io::Error),
 }
 

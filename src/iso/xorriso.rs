@@ -14,7 +14,7 @@ const STDERR_TAIL_LINES: usize = 8;
 pub enum XorrisoError {
     #[error("xorriso is not installed (or not on PATH): clusterkick iso needs it to rewrite the ISO; install the `xorriso` package (apt-get install xorriso, dnf install xorriso)")]
     Missing,
-    #[error("running xorriso: {0}")]
+    #[error("running xorriso")]
     Spawn(#[source] io::Error),
     #[error("xorriso failed while {what} (exit status {status}):\n{stderr}")]
     Failed {

@@ -20,7 +20,7 @@ static OVERLAYS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/overlays");
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("rendering {template}: {source}")]
+    #[error("rendering {template}")]
     Template {
         template: String,
         #[source]
@@ -30,7 +30,7 @@ pub enum RenderError {
     Missing { platform: String, name: String },
     #[error("writing the first-boot helper's config")]
     HelperConfig(#[from] toml_edit::ser::Error),
-    #[error("packing the overlay of {node}: {source}")]
+    #[error("packing the overlay of {node}")]
     Pack {
         node: String,
         #[source]
