@@ -1,8 +1,11 @@
 //! clusterkick: one cluster profile in, everything to install a two-node
 //! cluster out.
 //!
-//! The flow is profile (parse + validate) → [`model`] → renderers
-//! (kickstart, configs, overlay tar, media) → writers.
+//! The flow is [`profile`] (parse, validate) → a neutral [`model::Cluster`]
+//! plus its [`platform`]'s payload → a [`session::RenderSession`] → the
+//! per-node [`pipeline`] (overlay, tar, hash, installer file) and the
+//! cluster's other outputs ([`build`], [`iso`]) → writers. See
+//! docs/architecture.md for the layers.
 
 pub mod archive;
 pub mod build;

@@ -1,5 +1,6 @@
 //! SUMMARY.md: what each node gets, in one page to read before installing.
 
+use crate::helper_config;
 use crate::layout;
 use crate::model::{Cluster, NetRole};
 use crate::output::Output;
@@ -62,7 +63,7 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
     });
     row(&mut s, "DRBD role at first boot", &|n| {
         if n.name == c.drbd.primary {
-            "initial sync source (`--overwrite-data-of-peer`, brand-new pair only)".into()
+            text.sync_source.clone()
         } else {
             "sync target, promoted to Primary once the sync runs".into()
         }
@@ -111,17 +112,19 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
     }
     let _ = writeln!(
         s,
-        "\n## First boot\n\n`clusterkick-firstboot` (sha256 `{}`) meets the other node on the back channel ({} port {}), {}. It refuses to touch any disk that already holds data. Watch it with `tail -f /var/log/clusterkick-firstboot.log`.\n",
+        "\n## First boot\n\n`clusterkick-firstboot` (sha256 `{}`) meets the other node on the back channel ({} port {}), {}. It refuses to touch any disk that already holds data. Watch it with `tail -f {}`.\n",
         out.helper_sha256,
         c.network(NetRole::BackChannel).subnet,
         c.firstboot.port,
         text.first_boot,
+        helper_config::LOG_FILE,
     );
     let _ = writeln!(
         s,
-        "## Secrets\n\nThe overlays carry the fence passwords (in {}) and the first-boot key: serve this folder only on the back channel and only to the nodes (see `{}`). Kickstarts hold no secrets but the root password hash.",
+        "## Secrets\n\nThe overlays carry the fence passwords (in {}) and the first-boot key: serve this folder only on the back channel and only to the nodes (see `{}`). {} hold no secrets but the root password hash.",
         text.passwords_in,
-        layout::NGINX_SNIPPET
+        layout::NGINX_SNIPPET,
+        text.installer_files,
     );
     s
 }

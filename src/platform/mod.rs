@@ -150,6 +150,10 @@ pub struct SummaryText {
     pub first_boot: String,
     /// "Secrets": the overlay file that holds the fence passwords.
     pub passwords_in: String,
+    /// "Secrets": what the installer files are called, e.g. "Kickstarts".
+    pub installer_files: String,
+    /// "Nodes": the initial sync source's role at first boot.
+    pub sync_source: String,
 }
 
 /// A platform's notes in network-map.svg.

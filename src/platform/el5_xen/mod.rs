@@ -161,6 +161,9 @@ impl Platform for El5Xen {
             first_boot: "starts cman on both together, then DRBD, clvmd, the clustered VG and GFS2"
                 .into(),
             passwords_in: "cluster.conf".into(),
+            installer_files: "Kickstarts".into(),
+            sync_source: "initial sync source (`--overwrite-data-of-peer`, brand-new pair only)"
+                .into(),
         }
     }
 
