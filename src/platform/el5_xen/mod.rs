@@ -202,6 +202,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_overlay_file_has_its_template_in_the_platform_tree() {
+        let r = Renderer::for_platform(ID);
+        for f in FILES {
+            let name = f.template_name();
+            assert!(
+                name.starts_with("rootfs/") && r.raw(&name).is_ok(),
+                "{} has no {name} under overlays/{ID}/ or overlays/common/",
+                f.path
+            );
+        }
+        for name in ["kickstart/node.ks.j2", "kickstart/post.sh.j2"] {
+            assert!(r.raw(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
     fn the_network_script_named_in_the_post_is_in_the_overlay() {
         assert!(FILES
             .iter()
