@@ -1,6 +1,6 @@
-//! `clusterkick build`: render everything for a cluster in memory, then
-//! write it to DIR/<cluster>/ in one step (temp dir + rename), so a failed
-//! build never leaves a half-written folder.
+//! `clusterkick build`: render everything for a cluster in memory
+//! ([`render_all`]); [`crate::outdir`] then writes it to DIR/<cluster>/ in
+//! one step, so a failed build never leaves a half-written folder.
 
 use crate::helper_blob::HelperBlob;
 use crate::installer::Media;
@@ -10,20 +10,11 @@ pub use crate::output::{sha256_hex, sha256sums, OutFile, Output};
 use crate::platform::Flavor;
 use crate::render::RenderError;
 use crate::session::RenderSession;
-use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
     Render(#[from] RenderError),
-    #[error("writing {path}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0} exists and is not a directory")]
-    NotADir(PathBuf),
     #[error(transparent)]
     Pxe(#[from] crate::pxe::PxeError),
 }

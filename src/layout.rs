@@ -19,6 +19,17 @@ pub const NETWORK_MAP: &str = "network-map.svg";
 pub const SUMMARY: &str = "SUMMARY.md";
 /// `sha256sum -c` list of every other file.
 pub const SHA256SUMS: &str = "SHA256SUMS";
+/// The build's record of what it wrote there (sha256, mode, path of each
+/// file): how a rebuild knows its own folder and files (crate::outdir).
+pub const MANIFEST: &str = ".clusterkick-manifest";
+/// In DIR: the lock builds into DIR take turns on.
+pub const LOCK_FILE: &str = ".clusterkick.lock";
+/// In DIR: staging (and retired) trees' names start with this.
+pub const TMP_PREFIX: &str = ".clusterkick-tmp-";
+/// In a staging tree: marks it as still being written, so that a later
+/// build may remove it whole. Removed before the tree is switched in.
+pub const STAGE_MARKER: &str = ".clusterkick-stage";
+
 /// Top folder on the install DVD; a cluster's files go below it, laid out
 /// as in a build.
 pub const DVD_ROOT: &str = "clusterkick";

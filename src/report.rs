@@ -102,13 +102,21 @@ mod tests {
 
     #[test]
     fn each_cause_is_printed_once_after_its_error() {
-        let e = CliError::Build(BuildError::Write {
-            path: "/out/an-cluster".into(),
+        let denied = |path: &str| OutdirError::Io {
+            what: "writing",
+            path: path.into(),
             source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
-        });
+        };
+        let e = CliError::Outdir(denied("/out/an-cluster"));
         assert_eq!(
             e.report().unwrap(),
             "error: writing /out/an-cluster: permission denied"
+        );
+        // Several failures: each with its cause, one a line.
+        let e = CliError::Outdir(OutdirError::Several(vec![denied("/a"), denied("/b")]));
+        assert_eq!(
+            e.report().unwrap(),
+            "error: writing /a: permission denied\nwriting /b: permission denied"
         );
         let e = CliError::Stdout(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
         assert_eq!(e.report(), None);

@@ -4,8 +4,8 @@
 //! in which the user changed a file the build wrote.
 
 use super::manifest::{HashCache, Manifest, MANIFEST};
-use super::stage::STAGE_MARKER;
 use super::{Conflict, OutdirError};
+use crate::layout::STAGE_MARKER;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;

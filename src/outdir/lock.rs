@@ -11,8 +11,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// The lock file's name inside DIR.
-pub const LOCK_FILE: &str = ".clusterkick.lock";
+pub use crate::layout::LOCK_FILE;
 
 pub struct DirLock {
     file: File,

@@ -18,8 +18,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// The manifest's name inside DIR/<cluster>/.
-pub const MANIFEST: &str = ".clusterkick-manifest";
+pub use crate::layout::MANIFEST;
 const MAGIC: &str = "clusterkick-manifest 1";
 /// A manifest is a few lines per file; anything bigger is not one of ours.
 const MAX_BYTES: u64 = 8 << 20;
@@ -43,7 +42,7 @@ impl Manifest {
             .iter()
             .map(|(p, f)| {
                 // Blobs are named by their sha256 already.
-                let sha256 = match p.strip_prefix("blobs/") {
+                let sha256 = match crate::layout::blob_sha256(p) {
                     Some(name) if is_sha256(name) => name.to_string(),
                     _ => sha256_hex(&f.contents),
                 };

@@ -12,8 +12,8 @@
 use super::fsop;
 use super::inspect::relative;
 use super::manifest::{HashCache, Manifest, MANIFEST};
-use super::stage::{STAGE_MARKER, TMP_PREFIX};
 use super::OutdirError;
+use crate::layout::{STAGE_MARKER, TMP_PREFIX};
 use std::fs;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

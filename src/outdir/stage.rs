@@ -15,12 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Marks a tree as still being written: a later build may remove such a
-/// tree whole (it holds only the build's files and second links to the
-/// user's). Removed before the tree is switched in.
-pub const STAGE_MARKER: &str = ".clusterkick-stage";
-/// Names of staging (and retired) trees in DIR start with this.
-pub const TMP_PREFIX: &str = ".clusterkick-tmp-";
+pub use crate::layout::{STAGE_MARKER, TMP_PREFIX};
 
 const DIR_MODE: u32 = 0o755;
 
@@ -73,7 +68,7 @@ impl Shared {
     }
 
     pub fn is_shared(rel: &str) -> bool {
-        rel.starts_with("blobs/")
+        crate::layout::blob_sha256(rel).is_some()
     }
 
     /// Links the one copy of `rel` to `to`, writing it first if this is
