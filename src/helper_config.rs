@@ -8,6 +8,7 @@ use crate::firstboot::config::{
 };
 use crate::model::{Cluster, NetRole, Node};
 use crate::render::context::header;
+use crate::toml_out;
 
 /// Where the overlay puts the cluster's key on the node.
 pub const KEY_FILE: &str = "/etc/clusterkick/firstboot.key";
@@ -82,38 +83,13 @@ pub fn for_node(cluster: &Cluster, platform: &str, node: &Node) -> FirstbootConf
     }
 }
 
-/// The file: two comment lines, then the config as `toml` serializes it,
-/// with each volume's `gfs2` as an inline table on the volume (one line per
-/// volume, rather than a `[clvm.volumes.gfs2]` section after each).
-pub fn to_toml(
-    cluster: &Cluster,
-    platform: &str,
-    node: &Node,
-) -> Result<String, toml_edit::ser::Error> {
-    let cfg = for_node(cluster, platform, node);
-    let text = toml::to_string(&cfg).map_err(|e| toml_edit::ser::Error::Custom(e.to_string()))?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| toml_edit::ser::Error::Custom(e.to_string()))?;
-    if let Some(volumes) = doc
-        .get_mut("clvm")
-        .and_then(|c| c.get_mut("volumes"))
-        .and_then(toml_edit::Item::as_array_of_tables_mut)
-    {
-        for v in volumes.iter_mut() {
-            if let Some(item) = v.get_mut("gfs2") {
-                if let Some(t) = item.as_table().cloned() {
-                    *item = toml_edit::value(t.into_inline_table());
-                }
-            }
-            // Was a table header's key: now a key = value line's.
-            if let Some(mut key) = v.key_mut("gfs2") {
-                key.leaf_decor_mut().clear();
-            }
-        }
-    }
+/// The file: two comment lines, then the config serialized as TOML
+/// ([`crate::toml_out`]): each section a `[table]`, each volume a
+/// `[[clvm.volumes]]` with its `gfs2` inline.
+pub fn to_toml(cluster: &Cluster, platform: &str, node: &Node) -> Result<String, toml_out::Error> {
+    let body = toml_out::to_string(&for_node(cluster, platform, node))?;
     Ok(format!(
-        "# {}\n# Read by clusterkick-firstboot on {}.\n{doc}",
+        "# {}\n# Read by clusterkick-firstboot on {}.\n{body}",
         header(cluster),
         node.fqdn
     ))
@@ -137,9 +113,26 @@ mod tests {
             assert_eq!(cfg, for_node(&l.cluster, id, node));
             assert_eq!(cfg.node.short, node.name);
             assert_eq!(cfg.platform, "el5-xen");
-            // Each volume's gfs2 is inline, on the volume.
+            // Laid out as `toml` lays it out, but each volume's gfs2
+            // inline, on the volume.
             assert!(!text.contains("[clvm.volumes.gfs2]"), "{text}");
             assert!(text.contains("\ngfs2 = { mountpoint = "), "{text}");
+            let theirs = toml::to_string(&cfg).unwrap();
+            let mut sections: Vec<String> = Vec::new();
+            for section in theirs.split("\n\n") {
+                match (
+                    section.strip_prefix("[clvm.volumes.gfs2]\n"),
+                    sections.last_mut(),
+                ) {
+                    (Some(kv), Some(volume)) => {
+                        let kv: Vec<&str> = kv.trim_end().lines().collect();
+                        volume.push_str(&format!("\ngfs2 = {{ {} }}", kv.join(", ")));
+                    }
+                    _ => sections.push(section.to_string()),
+                }
+            }
+            let want = sections.join("\n\n");
+            assert!(text.ends_with(want.as_str()), "{text}\n---\n{want}");
         }
     }
 }

@@ -35,3 +35,4 @@ pub mod render;
 pub mod report;
 pub mod session;
 pub mod summary;
+pub mod toml_out;

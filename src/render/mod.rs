@@ -29,7 +29,7 @@ pub enum RenderError {
     #[error("no embedded file {name} under overlays/{platform}/ or overlays/{COMMON}/")]
     Missing { platform: String, name: String },
     #[error("writing the first-boot helper's config")]
-    HelperConfig(#[from] toml_edit::ser::Error),
+    HelperConfig(#[from] crate::toml_out::Error),
     #[error("packing the overlay of {node}")]
     Pack {
         node: String,
