@@ -46,7 +46,7 @@ fn make(
             .into_bytes(),
         Source::Verbatim => s.raw(&f.template_name())?.to_vec(),
         Source::HelperConfig => {
-            helper_config::to_toml(s.cluster, s.platform.id(), node)?.into_bytes()
+            helper_config::to_toml(s.cluster, s.platform.firstboot_platform(), node)?.into_bytes()
         }
         Source::HelperKey => format!("{}\n", s.secrets.firstboot_key).into_bytes(),
     };

@@ -4,9 +4,9 @@
 //! documented, never an abort (134) or a panic.
 
 mod support;
-use support::*;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
+use support::*;
 
 /// target/release/clusterkick, which scripts/test.sh builds; refused when
 /// older than the sources it is built from.

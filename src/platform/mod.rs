@@ -21,6 +21,7 @@ pub mod el5_xen;
 
 use crate::check::S;
 use crate::diag::Diagnostics;
+use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole, Network};
 use crate::render::{RenderError, Renderer};
@@ -90,6 +91,10 @@ impl Flavor {
 pub trait Platform: std::fmt::Debug + Sync {
     /// The id a profile names; also the template folder under overlays/.
     fn id(&self) -> &'static str;
+
+    /// The plan the first-boot helper runs on this platform's nodes (the
+    /// `platform` of firstboot.toml).
+    fn firstboot_platform(&self) -> PlatformId;
 
     /// Rust target triple the first-boot helper must be built for.
     fn helper_target(&self) -> &'static str;

@@ -14,6 +14,7 @@ pub use helper::{check_helper, HELPER_TARGET};
 pub use model::{Bridge, El5Xen, Ring, Totem};
 
 use super::{FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
+use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole};
 use crate::render::{RenderError, Renderer};
@@ -66,6 +67,10 @@ pub fn lvm_filter(cluster: &Cluster) -> String {
 impl Platform for El5Xen {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn firstboot_platform(&self) -> PlatformId {
+        PlatformId::El5Xen
     }
 
     fn helper_target(&self) -> &'static str {
