@@ -118,6 +118,7 @@ mod tests {
             assert_eq!(cfg, for_node(&l.cluster, id, node));
             assert_eq!(cfg.node.short, node.name);
             assert_eq!(cfg.platform, PlatformId::El5Xen);
+            cfg.check().expect("the helper accepts the config");
             // Laid out as `toml` lays it out, but each volume's gfs2
             // inline, on the volume.
             assert!(!text.contains("[clvm.volumes.gfs2]"), "{text}");
