@@ -58,6 +58,25 @@ pub trait Tables {
     /// tables) and makes its payload; `None` when something is wrong (then
     /// `d` says what).
     fn validate(&self, common: &Common<'_>, d: &mut Diagnostics) -> Option<Flavor>;
+
+    /// The ports the platform's tables have the nodes use, as written
+    /// (values out of range are left to `validate`): the first-boot
+    /// helper's port is chosen, or checked, against them.
+    fn ports(&self) -> Vec<UsedPort> {
+        Vec::new()
+    }
+}
+
+/// A port a profile has the nodes use, and the key that sets it.
+#[derive(Debug, Clone)]
+pub struct UsedPort {
+    pub port: u16,
+    /// The key, e.g. `totem.rings[0].mcastport`.
+    pub key: String,
+    /// What uses it, e.g. "openais (UDP)".
+    pub what: String,
+    /// Where the key is (byte range in the profile).
+    pub span: std::ops::Range<usize>,
 }
 
 /// What a platform's validation gets from the common sections.

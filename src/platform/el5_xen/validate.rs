@@ -6,7 +6,7 @@ use super::raw::{RawDom0, RawEl5, RawTotem};
 use crate::check::{int_in, ip_value, sp, url_value, S};
 use crate::diag::Diagnostics;
 use crate::model::{NetRole, Network};
-use crate::platform::{Common, Flavor, Tables};
+use crate::platform::{Common, Flavor, Tables, UsedPort};
 use std::collections::BTreeMap;
 
 impl Tables for RawEl5 {
@@ -25,6 +25,34 @@ impl Tables for RawEl5 {
             totem,
             bridges,
         }))
+    }
+
+    /// openais's totem binds each ring's mcastport, and mcastport - 1 to
+    /// send from (totemnet.c).
+    fn ports(&self) -> Vec<UsedPort> {
+        let mut ports = Vec::new();
+        for (j, r) in self.totem.get_ref().rings.get_ref().iter().enumerate() {
+            let r = r.get_ref();
+            let Ok(port) = u16::try_from(*r.mcastport.get_ref()) else {
+                continue;
+            };
+            let key = format!("totem.rings[{j}].mcastport");
+            ports.push(UsedPort {
+                port,
+                key: key.clone(),
+                what: "openais's totem (UDP, receiving)".into(),
+                span: sp(&r.mcastport),
+            });
+            if let Some(send) = port.checked_sub(1).filter(|p| *p > 0) {
+                ports.push(UsedPort {
+                    port: send,
+                    key,
+                    what: "openais's totem (UDP, sending: mcastport - 1)".into(),
+                    span: sp(&r.mcastport),
+                });
+            }
+        }
+        ports
     }
 }
 

@@ -5,14 +5,7 @@ use crate::diag::Diagnostics;
 use crate::model::{Drbd, NetRole, Node, DRBD_BACKING_LV};
 use crate::profile::raw::RawDrbd;
 
-/// `firstboot_port`: the helper's port on the back channel, which DRBD's
-/// must differ from.
-pub fn drbd(
-    raw: &S<RawDrbd>,
-    nodes: &[Node],
-    firstboot_port: u16,
-    d: &mut Diagnostics,
-) -> Option<Drbd> {
+pub fn drbd(raw: &S<RawDrbd>, nodes: &[Node], d: &mut Diagnostics) -> Option<Drbd> {
     let r = raw.get_ref();
     let resource = r.resource.get_ref().clone();
     if !is_name(&resource) {
@@ -86,13 +79,6 @@ pub fn drbd(
         .iter()
         .find(|n| n.fqdn == primary)
         .map_or(primary.clone(), |n| n.name.clone());
-    if firstboot_port == dport {
-        d.error(
-            sp(&r.port),
-            "drbd.port",
-            "the DRBD port and firstboot.port must differ",
-        );
-    }
     Some(Drbd {
         resource,
         device: ddev,

@@ -20,7 +20,7 @@ pub use fence::{PasswdSource, PasswdSources};
 use super::parse::Parsed;
 use crate::diag::Diagnostics;
 use crate::model::Cluster;
-use crate::platform::{Common, Flavor};
+use crate::platform::{Common, Flavor, UsedPort};
 use std::ops::Range;
 
 /// Everything validation produces.
@@ -52,9 +52,8 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
     let nodes = nodes::nodes(&raw.nodes, &node_context, d);
     let (fence_devices, passwd_sources) = fence::fence_devices(&raw.fence_devices, d);
     fence::warn_without_delay(&raw.fence_devices, &nodes, &fence_devices, d);
-    let (firstboot, key_file) =
-        firstboot::firstboot(raw.firstboot.as_ref(), head.post_join_delay, d);
-    let drbd = drbd::drbd(&raw.drbd, &nodes, firstboot.port, d);
+    let fb = firstboot::firstboot(raw.firstboot.as_ref(), head.post_join_delay, d);
+    let drbd = drbd::drbd(&raw.drbd, &nodes, d);
     let clvm = clvm::clvm(&raw.clvm, &head.name, &nodes, disks.drbd, d);
     let pxe = pxe::pxe(raw.pxe.as_ref(), d);
     let common = Common {
@@ -67,6 +66,13 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
         .platform
         .as_ref()
         .and_then(|(_, t)| t.validate(&common, d));
+    let mut firstboot = fb.firstboot;
+    firstboot.port = firstboot::helper_port(
+        fb.port.as_ref(),
+        drbd.as_ref().map(|x| x.port).filter(|p| *p > 0),
+        &used_ports(p),
+        d,
+    );
     if d.has_errors() {
         return None;
     }
@@ -89,8 +95,27 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
         cluster,
         flavor: flavor?,
         passwd_sources,
-        key_file,
+        key_file: fb.key_file,
     })
+}
+
+/// Every port the profile has the nodes use, but the helper's.
+fn used_ports(p: &Parsed) -> Vec<UsedPort> {
+    let drbd = p.raw.drbd.get_ref();
+    let mut used: Vec<UsedPort> = u16::try_from(*drbd.port.get_ref())
+        .ok()
+        .map(|port| UsedPort {
+            port,
+            key: "drbd.port".into(),
+            what: "DRBD (TCP)".into(),
+            span: drbd.port.span(),
+        })
+        .into_iter()
+        .collect();
+    if let Some((_, t)) = &p.platform {
+        used.extend(t.ports());
+    }
+    used
 }
 
 /// No platform, no rule (the unknown platform is reported by `[cluster]`).
