@@ -8,7 +8,7 @@ for tool in xmllint:libxml2-utils /lib/drbd/drbdadm-83:drbd-utils mkfs.gfs2:gfs2
 	lvmconfig:lvm2 shellcheck:shellcheck corosync:corosync xorriso:xorriso \
 	genisoimage:genisoimage gethostip:syslinux-utils wget:wget curl:curl \
 	/usr/lib/ISOLINUX/isolinux.bin:isolinux losetup:mount grub-menulst2cfg:grub-common \
-	nginx:nginx-light qemu-system-x86_64:qemu-system-x86 \
+	nginx:nginx-light qemu-system-x86_64:qemu-system-x86 openssl:openssl \
 	/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common \
 	/usr/lib/python3/dist-packages/seccomp.cpython-311-x86_64-linux-gnu.so:python3-seccomp; do
 	path=${tool%%:*}

@@ -31,11 +31,12 @@ pub fn check(c: &CheckConfig) -> Result<(), CliError> {
 }
 
 pub fn build(c: &BuildConfig) -> Result<(), CliError> {
-    // Validate every profile before writing anything.
+    // Validate every profile before writing anything, a first-boot key
+    // included: keys are made only once the whole run is valid.
     let mut loaded = Vec::with_capacity(c.profiles.len());
     let mut names = std::collections::BTreeMap::new();
     for p in &c.profiles {
-        let l = load(p, Mode::Build)?;
+        let l = load(p, Mode::Check)?;
         if let Some(first) = names.insert(l.cluster.name.clone(), p.clone()) {
             return Err(CliError::SameCluster {
                 first,
@@ -50,6 +51,12 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         .iter()
         .map(|l| blobs.helper(l.flavor.platform(), &c.helper))
         .collect::<Result<Vec<_>, _>>()?;
+    for l in &mut loaded {
+        l.make_key()?;
+        for n in l.notes.drain(..) {
+            say(n);
+        }
+    }
     let jobs: Vec<Job> = loaded
         .iter()
         .zip(&helpers)

@@ -3,25 +3,28 @@
 //! (`validate`), then the secrets it names (`secrets`): a neutral
 //! [`Cluster`] and its platform's [`Flavor`].
 
+mod files;
 mod parse;
+mod placeholder;
 pub mod raw;
 mod secrets;
 pub mod validate;
 
-pub use secrets::default_key_file;
+pub use secrets::{default_key_file, NewKey};
 
 use crate::diag::{Diagnostic, Diagnostics, InvalidProfile, Severity};
 use crate::model::{Cluster, Secrets};
 use crate::platform::Flavor;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// What loading may do beyond reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Read only: a missing first-boot key is reported, not made.
+    /// Read only: a missing first-boot key is left missing
+    /// ([`Loaded::new_key`]).
     Check,
-    /// A missing first-boot key is generated once and kept beside the profile.
+    /// Once the profile is valid, a missing first-boot key is made (in
+    /// place of [`Loaded::make_key`]: for a run of one profile).
     Build,
 }
 
@@ -31,26 +34,70 @@ pub struct Loaded {
     /// The platform's payload: what only that platform's clusters have.
     pub flavor: Flavor,
     pub secrets: Secrets,
-    /// Warnings (and, in Check mode, notes) that did not stop validation.
+    /// Warnings that did not stop validation, in file order.
     pub warnings: Vec<Diagnostic>,
     /// What loading did besides reading (e.g. made a first-boot key), for
     /// the user.
     pub notes: Vec<String>,
     pub path: PathBuf,
+    /// The first-boot key, when it does not exist yet: its place has been
+    /// checked; [`Loaded::make_key`] makes it.
+    pub new_key: Option<NewKey>,
 }
 
+impl Loaded {
+    /// Makes the first-boot key if it is missing, and says so in `notes`.
+    /// A build calls it only once every profile of the run is valid, so
+    /// that a refused run makes no key.
+    pub fn make_key(&mut self) -> Result<(), InvalidProfile> {
+        let Some(k) = &self.new_key else {
+            return Ok(());
+        };
+        let made = secrets::make_key(k).map_err(|d| InvalidProfile(vec![d]))?;
+        self.secrets.firstboot_key = made.key;
+        self.notes.push(made.note);
+        self.new_key = None;
+        Ok(())
+    }
+}
+
+/// Loads the profile at `path`. Only a regular file of at most 1 MiB is
+/// read (a FIFO, a device or a folder there is refused, never waited on).
 pub fn load(path: &Path, mode: Mode) -> Result<Loaded, InvalidProfile> {
-    let text = fs::read_to_string(path).map_err(|e| {
-        InvalidProfile(vec![Diagnostic {
-            severity: Severity::Error,
-            file: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            key: String::new(),
-            message: format!("cannot read the profile: {e}"),
-        }])
-    })?;
-    load_str(path, &text, mode)
+    let bytes = files::read_capped(path, files::PROFILE_CAP)
+        .map(|(bytes, _)| bytes)
+        .map_err(|e| {
+            let mut d = Diagnostics::new(path, "");
+            d.push(
+                Severity::Error,
+                None,
+                "",
+                format!("cannot read the profile: {e}"),
+            );
+            finish(d)
+        })?;
+    load_bytes(path, &bytes, mode)
+}
+
+/// Loads a profile from its bytes; text that is not UTF-8 is refused at
+/// the line and column of its first bad byte.
+pub fn load_bytes(path: &Path, bytes: &[u8], mode: Mode) -> Result<Loaded, InvalidProfile> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load_str(path, text, mode),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let text = std::str::from_utf8(good).unwrap_or_default();
+            let mut d = Diagnostics::new(path, text);
+            let bad = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+            d.push(
+                Severity::Error,
+                Some(text.len()..text.len()),
+                "",
+                format!("the profile is not UTF-8 text: byte 0x{bad:02X} here is not part of a UTF-8 character; save the file as UTF-8"),
+            );
+            Err(finish(d))
+        }
+    }
 }
 
 pub fn load_str(path: &Path, text: &str, mode: Mode) -> Result<Loaded, InvalidProfile> {
@@ -61,21 +108,26 @@ pub fn load_str(path: &Path, text: &str, mode: Mode) -> Result<Loaded, InvalidPr
     let Some(v) = validate::validate(&parsed, &mut d) else {
         return Err(finish(d));
     };
-    let mut notes = Vec::new();
-    let secrets = secrets::load(path, &v, mode, &mut notes, &mut d);
+    let read = secrets::read(path, &v, &mut d);
     if d.has_errors() {
         return Err(finish(d));
     }
-    Ok(Loaded {
+    let mut loaded = Loaded {
         cluster: v.cluster,
         flavor: v.flavor,
-        secrets,
-        warnings: d.items,
-        notes,
+        secrets: read.secrets,
+        warnings: finish(d).0,
+        notes: Vec::new(),
         path: path.to_path_buf(),
-    })
+        new_key: read.new_key,
+    };
+    if mode == Mode::Build {
+        loaded.make_key()?;
+    }
+    Ok(loaded)
 }
 
+/// Every diagnostic, errors first, each kind in file order.
 fn finish(mut d: Diagnostics) -> InvalidProfile {
     d.items.sort_by_key(|x| (x.severity, x.line, x.column));
     InvalidProfile(d.items)

@@ -21,8 +21,9 @@ pub struct Parsed {
 /// missing key) is the one diagnostic pushed: reading stops at the first.
 pub fn parse(text: &str, d: &mut Diagnostics) -> Option<Parsed> {
     let doc = toml_edit::ImDocument::parse(text)
-        .map_err(|e| refuse(d, e.message(), e.span()))
+        .map_err(|e| refuse(d, e.message(), e.span().or(Some(0..0))))
         .ok()?;
+    super::placeholder::scan(doc.as_table(), d);
     let mut root = doc.into_table();
     let spec = root
         .get("cluster")

@@ -1,15 +1,22 @@
 //! The secrets a profile names but never holds: fence passwords (from a
 //! file beside the profile or an environment variable) and the cluster's
 //! first-boot key (made once by the first build, then kept).
+//!
+//! Every file is read as [`files::read_capped`] reads it (a regular file,
+//! small). Reading never creates anything: a missing key is a [`NewKey`],
+//! which `build` makes ([`make_key`]) only once every profile of the run is
+//! valid. The checks a new key needs (where it goes, who else could write
+//! there) are made here, so that `check` reports what `build` would refuse.
 
+use super::files::{self, FileProblem, SECRET_CAP};
+use super::placeholder;
 use super::validate::{PasswdSource, Validated};
-use super::Mode;
-use crate::diag::{Diagnostics, Severity};
+use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::Secrets;
 use std::fs;
 use std::io::Write;
 use std::ops::Range;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Default key file for a profile: `<dir>/<stem>.secrets/firstboot.key`.
@@ -24,15 +31,29 @@ pub fn default_key_file(profile: &Path) -> PathBuf {
         .join("firstboot.key")
 }
 
-/// Reads every secret the validated profile at `path` names. In Build mode
-/// a missing first-boot key is made; `notes` then says where.
-pub fn load(
-    path: &Path,
-    v: &Validated,
-    mode: Mode,
-    notes: &mut Vec<String>,
-    d: &mut Diagnostics,
-) -> Secrets {
+const KEY_KEY: &str = "firstboot.key_file";
+
+/// A first-boot key that does not exist yet, and where `build` makes it.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub path: PathBuf,
+    /// Whether the profile names it (`firstboot.key_file`), and where: a
+    /// problem making it is reported there (at 1:1 for the default place).
+    named: bool,
+    profile: PathBuf,
+    line: usize,
+    column: usize,
+}
+
+/// What the profile's secrets are, as far as they exist.
+pub struct Read {
+    pub secrets: Secrets,
+    /// The first-boot key when it is still to be made.
+    pub new_key: Option<NewKey>,
+}
+
+/// Reads every secret the validated profile at `path` names.
+pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut secrets = Secrets::default();
     for (device, source, span) in &v.passwd_sources {
@@ -44,10 +65,57 @@ pub fn load(
         Some((f, s)) => (base.join(f), Some(s.clone())),
         None => (default_key_file(path), None),
     };
-    if let Some(k) = firstboot_key(&key_path, key_span, mode, notes, d) {
-        secrets.firstboot_key = k;
+    let mut new_key = None;
+    match firstboot_key(&key_path, key_span.clone(), d) {
+        Key::Present(k) => secrets.firstboot_key = k,
+        Key::Missing => {
+            let (line, column) = key_span.as_ref().map_or((1, 1), |s| d.line_col(s.start));
+            new_key = Some(NewKey {
+                path: key_path,
+                named: key_span.is_some(),
+                profile: d.file().to_path_buf(),
+                line,
+                column,
+            })
+        }
+        Key::Refused => {}
     }
-    secrets
+    Read { secrets, new_key }
+}
+
+/// The profile's words for a key file: `key_file`'s place, or a note that
+/// it is the default one.
+fn key_words(path: &Path, named: bool) -> String {
+    match named {
+        true => path.display().to_string(),
+        false => format!(
+            "{} (the default key file; firstboot.key_file names another)",
+            path.display()
+        ),
+    }
+}
+
+/// Warns when a secret file can be read by anyone but its owner.
+fn warn_readable(
+    d: &mut Diagnostics,
+    span: Option<Range<usize>>,
+    key: &str,
+    path: &Path,
+    meta: &fs::Metadata,
+) {
+    let mode = files::mode(meta);
+    if let Some(who) = files::readable_by_others(mode) {
+        d.push(
+            Severity::Warning,
+            span,
+            key,
+            format!(
+                "{} holds a secret but is readable by {who} (mode {mode:04o}); fix: chmod 600 {}",
+                path.display(),
+                files::shell_word(path)
+            ),
+        );
+    }
 }
 
 fn fence_password(
@@ -60,124 +128,274 @@ fn fence_password(
     let key = format!("fence_devices.{device}");
     match source {
         PasswdSource::File(f) => {
+            let key = format!("{key}.passwd_file");
             let p = base.join(f);
-            match fs::read_to_string(&p) {
-                Ok(s) => {
-                    let pw = s.strip_suffix('\n').unwrap_or(&s).to_string();
-                    if pw.is_empty() || pw.chars().any(char::is_control) {
-                        d.error(
-                            span.clone(),
-                            &format!("{key}.passwd_file"),
-                            format!(
-                                "{} must hold the password on one line, without control characters",
-                                p.display()
-                            ),
-                        );
-                    }
-                    if fs::metadata(&p).is_ok_and(|m| m.permissions().mode() & 0o004 != 0) {
-                        d.warn(
-                            span.clone(),
-                            &format!("{key}.passwd_file"),
-                            format!("{} is readable by every user; chmod 600 it", p.display()),
-                        );
-                    }
-                    Some(pw)
+            let (bytes, meta) = match files::read_capped(&p, SECRET_CAP) {
+                Ok(read) => read,
+                Err(FileProblem::Missing) => {
+                    d.error(
+                        span.clone(),
+                        &key,
+                        format!("cannot read {}: {}", p.display(), FileProblem::Missing),
+                    );
+                    return None;
                 }
                 Err(e) => {
                     d.error(
                         span.clone(),
-                        &format!("{key}.passwd_file"),
-                        format!("cannot read {}: {e}", p.display()),
+                        &key,
+                        format!(
+                            "cannot read {}: {e}; passwd_file names a small file holding the password on one line",
+                            p.display()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            warn_readable(d, Some(span.clone()), &key, &p, &meta);
+            let Ok(s) = String::from_utf8(bytes) else {
+                d.error(
+                    span.clone(),
+                    &key,
+                    format!("{} is not UTF-8 text", p.display()),
+                );
+                return None;
+            };
+            let pw = s.strip_suffix('\n').unwrap_or(&s).to_string();
+            if pw.is_empty() || pw.chars().any(char::is_control) {
+                d.error(
+                    span.clone(),
+                    &key,
+                    format!(
+                        "{} must hold the password on one line, without control characters",
+                        p.display()
+                    ),
+                );
+                return None;
+            }
+            if let Some(why) = placeholder::password(&pw) {
+                d.warn(
+                    span.clone(),
+                    &key,
+                    format!(
+                        "{} holds {why}, a placeholder: put the device's real password in it",
+                        p.display()
+                    ),
+                );
+            }
+            Some(pw)
+        }
+        PasswdSource::Env(var) => {
+            let key = format!("{key}.passwd_env");
+            match std::env::var(var) {
+                Ok(pw) if !pw.is_empty() && !pw.chars().any(char::is_control) => {
+                    if let Some(why) = placeholder::password(&pw) {
+                        d.warn(
+                            span.clone(),
+                            &key,
+                            format!("${var} holds {why}, a placeholder: export the device's real password"),
+                        );
+                    }
+                    Some(pw)
+                }
+                Ok(_) => {
+                    d.error(
+                        span.clone(),
+                        &key,
+                        format!("${var} is empty or holds a control character"),
+                    );
+                    None
+                }
+                Err(_) => {
+                    d.error(
+                        span.clone(),
+                        &key,
+                        format!("${var} is not set; export it before running clusterkick"),
                     );
                     None
                 }
             }
         }
-        PasswdSource::Env(var) => match std::env::var(var) {
-            Ok(pw) if !pw.is_empty() && !pw.chars().any(char::is_control) => Some(pw),
-            Ok(_) => {
-                d.error(
-                    span.clone(),
-                    &format!("{key}.passwd_env"),
-                    format!("${var} is empty or holds a control character"),
-                );
-                None
-            }
-            Err(_) => {
-                d.error(
-                    span.clone(),
-                    &format!("{key}.passwd_env"),
-                    format!("${var} is not set; export it before running clusterkick"),
-                );
-                None
-            }
-        },
     }
 }
 
-fn firstboot_key(
-    key_path: &Path,
-    key_span: Option<Range<usize>>,
-    mode: Mode,
-    notes: &mut Vec<String>,
-    d: &mut Diagnostics,
-) -> Option<String> {
-    let key_key = "firstboot.key_file";
-    match fs::read_to_string(key_path) {
-        Ok(k) => {
-            let k = k.trim().to_string();
+enum Key {
+    Present(String),
+    /// Not there yet; its place has been checked: `build` may make it.
+    Missing,
+    /// A diagnostic says why.
+    Refused,
+}
+
+fn firstboot_key(key_path: &Path, span: Option<Range<usize>>, d: &mut Diagnostics) -> Key {
+    let words = key_words(key_path, span.is_some());
+    let refuse = |d: &mut Diagnostics, message: String| {
+        d.push(Severity::Error, span.clone(), KEY_KEY, message);
+        Key::Refused
+    };
+    let folder = match key_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match files::read_capped(key_path, SECRET_CAP) {
+        Ok((bytes, meta)) => {
+            if let Some(why) = others_may_write(&folder) {
+                return refuse(d, format!("{words} is in {why}"));
+            }
+            warn_readable(d, span.clone(), KEY_KEY, key_path, &meta);
+            let k = String::from_utf8(bytes).unwrap_or_default();
+            let k = k.trim();
             if k.len() < 32 || !k.chars().all(|c| c.is_ascii_hexdigit()) {
-                d.push(Severity::Error, key_span, key_key, format!("{} must hold a hex key of at least 16 bytes (32 hex digits); delete it to have build make a new one", key_path.display()));
-                None
-            } else {
-                Some(k.to_ascii_lowercase())
+                return refuse(d, format!("{words} must hold a hex key of at least 16 bytes (32 hex digits); delete it to have build make a new one"));
+            }
+            let k = k.to_ascii_lowercase();
+            if placeholder::is_example_key(&k) {
+                d.push(
+                    Severity::Warning,
+                    span.clone(),
+                    KEY_KEY,
+                    format!("{words} holds the example's first-boot key, which is published with clusterkick: a placeholder; delete it and build again to make a key of your own"),
+                );
+            }
+            Key::Present(k)
+        }
+        Err(FileProblem::Missing) => {
+            if fs::symlink_metadata(key_path).is_ok() {
+                return refuse(
+                    d,
+                    format!(
+                        "{words} is a symbolic link to nothing; remove it or point it at the key"
+                    ),
+                );
+            }
+            match files::existing_ancestor(&folder) {
+                Ok((existing, _)) => {
+                    if let Some(why) = others_may_write(&existing) {
+                        return refuse(
+                            d,
+                            format!("cannot make the key {words}: it would be in {why}"),
+                        );
+                    }
+                    if let Err(e) = rustix::fs::access(
+                        &existing,
+                        rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+                    ) {
+                        return refuse(
+                            d,
+                            format!(
+                                "cannot make the key {words}: {} is not writable by you ({e})",
+                                existing.display()
+                            ),
+                        );
+                    }
+                    Key::Missing
+                }
+                Err((at, e)) => refuse(
+                    d,
+                    format!(
+                        "cannot make the key {words}: {}: {e}; a folder must be there",
+                        at.display()
+                    ),
+                ),
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match mode {
-            Mode::Check => None,
-            Mode::Build => match make_key(key_path) {
-                Ok(k) => {
-                    notes.push(format!("note: made a new first-boot key in {} (keep it: the nodes of this cluster share it)", key_path.display()));
-                    Some(k)
-                }
-                Err(e) => {
-                    d.push(
-                        Severity::Error,
-                        key_span,
-                        key_key,
-                        format!("cannot create {}: {e}", key_path.display()),
-                    );
-                    None
-                }
-            },
-        },
-        Err(e) => {
-            d.push(
-                Severity::Error,
-                key_span,
-                key_key,
-                format!("cannot read {}: {e}", key_path.display()),
-            );
-            None
-        }
+        Err(e) => refuse(
+            d,
+            format!("cannot read {words}: {e}; the key file must be a small file holding the key"),
+        ),
     }
 }
 
-/// 32 random bytes, hex, written once with mode 0600 in a 0700 folder.
-fn make_key(path: &Path) -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let key = hex::encode(bytes);
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+/// Why a key may not be kept in `folder`: other users could replace it
+/// (or, in a folder they can write to, put their own there first).
+fn others_may_write(folder: &Path) -> Option<String> {
+    let m = fs::metadata(folder).ok()?;
+    let mode = files::mode(&m);
+    let who = files::writable_by_others(mode)?;
+    // Never advise to chmod a shared folder such as /tmp.
+    let fix = if mode & 0o1000 != 0 {
+        "keep the key in a folder only you can write to (firstboot.key_file names it; the default is <profile>.secrets/ beside the profile)".to_string()
+    } else {
+        format!(
+            "fix: chmod go-w {}, or keep the key elsewhere (firstboot.key_file)",
+            files::shell_word(folder)
+        )
+    };
+    Some(format!(
+        "{}, a folder that {who} can write to (mode {mode:04o}): they could replace the key both nodes trust; {fix}",
+        folder.display()
+    ))
+}
+
+/// Makes the missing first-boot key: 32 random bytes, hex, in a new file
+/// of mode 0600. Folders it has to create are created 0700; no existing
+/// folder's mode is changed.
+pub fn make_key(k: &NewKey) -> Result<MadeKey, Diagnostic> {
+    let words = key_words(&k.path, k.named);
+    let fail = |message: String| Diagnostic {
+        severity: Severity::Error,
+        file: k.profile.clone(),
+        line: k.line,
+        column: k.column,
+        key: KEY_KEY.into(),
+        message: format!("cannot make the key {words}: {message}"),
+    };
+    let folder = match k.path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let (existing, to_make) = files::existing_ancestor(&folder)
+        .map_err(|(at, e)| fail(format!("{}: {e}", at.display())))?;
+    if let Some(why) = others_may_write(&existing) {
+        return Err(fail(format!("it would be in {why}")));
     }
+    for dir in &to_make {
+        let made = fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir)
+            .and_then(|()| fs::set_permissions(dir, fs::Permissions::from_mode(0o700)));
+        match made {
+            Ok(()) => {}
+            // Made meanwhile by someone else: used only if no one else
+            // can write to it, and left as it is.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if let Some(why) = others_may_write(dir) {
+                    return Err(fail(format!("it would be in {why}")));
+                }
+            }
+            Err(e) => return Err(fail(format!("creating {}: {e}", dir.display()))),
+        }
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| fail(format!("no random bytes: {e}")))?;
+    let key = hex::encode(bytes);
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    f.write_all(format!("{key}\n").as_bytes())?;
-    f.sync_all()?;
-    Ok(key)
+        .open(&k.path)
+        .map_err(|e| fail(e.to_string()))?;
+    if let Err(e) = f
+        .write_all(format!("{key}\n").as_bytes())
+        .and_then(|()| f.sync_all())
+    {
+        // The file is this run's own: a half-written key is removed.
+        drop(f);
+        let _ = fs::remove_file(&k.path);
+        return Err(fail(format!("writing: {e}")));
+    }
+    Ok(MadeKey {
+        note: format!(
+            "note: made a new first-boot key in {} (keep it: the nodes of this cluster share it)",
+            crate::diag::one_line(&k.path.to_string_lossy(), 1000)
+        ),
+        key,
+    })
+}
+
+/// A key [`make_key`] made.
+pub struct MadeKey {
+    pub key: String,
+    /// For the user: where it is, and to keep it.
+    pub note: String,
 }

@@ -1,0 +1,252 @@
+//! Placeholders: values that stand for a real one and must be replaced
+//! before a real install. `check` and `build` warn, naming the key, for
+//! every one; a real value in its place removes the warning, and there is
+//! no marker to delete.
+//!
+//! A value is a placeholder when it comes from a range reserved for
+//! documentation, which no real network uses:
+//! - a MAC address in 00:00:5E:00:53:00-FF (RFC 7042, section 2.1.2);
+//! - an IPv4 address or subnet in 192.0.2.0/24, 198.51.100.0/24 or
+//!   203.0.113.0/24 (RFC 5737), alone or as a URL's host;
+//! - a domain or host name under example.com, example.net, example.org or
+//!   the `.example` top-level domain (RFC 2606), alone or as a URL's host;
+//!
+//! or when it is one of the example's published secrets: the root
+//! password hash of `changeme` the example profile uses, a fence password
+//! `secret` (the seed's) or `changeme`, and the example's first-boot key.
+//! Every string value of the profile is looked at, in every table
+//! (a platform's own tables too).
+
+use crate::check::parse_mac;
+use crate::diag::{Diagnostics, Severity};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+use toml_edit::{Item, Table, Value};
+
+/// The address blocks RFC 5737 reserves for documentation.
+const DOC_NETS: [&str; 3] = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"];
+
+/// The domains RFC 2606 reserves for documentation (and their subdomains).
+const DOC_DOMAINS: [&str; 3] = ["example.com", "example.net", "example.org"];
+
+/// Root password hashes of known placeholder passwords: the example's.
+const KNOWN_HASHES: [(&str, &str); 1] = [("$1$clusterk$WQVv5GfLpTu5h7o68qMw6/", "changeme")];
+
+/// The first-boot key committed with the example profile
+/// (profiles/an-cluster.secrets/firstboot.key): anyone can read it.
+const EXAMPLE_FIRSTBOOT_KEY: &str =
+    "f779037c80349cf834b9ee6d7024daa488ecd8268210013000dd9cb3f661412e";
+
+/// Warns for every string value in the profile that is a placeholder.
+pub fn scan(root: &Table, d: &mut Diagnostics) {
+    for (k, item) in root.iter() {
+        item_values(k, item, d);
+    }
+}
+
+fn item_values(key: &str, item: &Item, d: &mut Diagnostics) {
+    match item {
+        Item::Value(v) => values(key, v, d),
+        Item::Table(t) => {
+            for (k, i) in t.iter() {
+                item_values(&format!("{key}.{k}"), i, d);
+            }
+        }
+        Item::ArrayOfTables(a) => {
+            for (n, t) in a.iter().enumerate() {
+                for (k, i) in t.iter() {
+                    item_values(&format!("{key}[{n}].{k}"), i, d);
+                }
+            }
+        }
+        Item::None => {}
+    }
+}
+
+fn values(key: &str, v: &Value, d: &mut Diagnostics) {
+    match v {
+        Value::String(s) => {
+            if let Some(why) = why(s.value()) {
+                d.push(
+                    Severity::Warning,
+                    v.span(),
+                    key,
+                    format!(
+                        "{:?} is {why}: a placeholder; put the real value here before you install",
+                        s.value()
+                    ),
+                );
+            }
+        }
+        Value::Array(a) => {
+            for (n, x) in a.iter().enumerate() {
+                values(&format!("{key}[{n}]"), x, d);
+            }
+        }
+        Value::InlineTable(t) => {
+            for (k, x) in t.iter() {
+                values(&format!("{key}.{k}"), x, d);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Why `s` is a placeholder, if it is one.
+pub fn why(s: &str) -> Option<String> {
+    if let Some((_, pw)) = KNOWN_HASHES.iter().find(|(h, _)| *h == s) {
+        return Some(format!("the hash of {pw:?}, the example's root password"));
+    }
+    if let Some(mac) = parse_mac(s) {
+        return mac.starts_with("00:00:5E:00:53:").then(|| {
+            "a MAC address reserved for documentation (00:00:5E:00:53:00-FF, RFC 7042)".into()
+        });
+    }
+    if let Some(host) = url_host(s) {
+        return host_why(host).map(|w| format!("a URL whose host is {w}"));
+    }
+    host_why(s)
+}
+
+/// Why a host (an address, a subnet or a name) is a placeholder.
+fn host_why(s: &str) -> Option<String> {
+    let doc_net = |net: &Ipv4Net| {
+        DOC_NETS
+            .iter()
+            .filter_map(|n| Ipv4Net::from_str(n).ok())
+            .find(|doc| doc.contains(net) || net.contains(doc))
+    };
+    if let Ok(ip) = Ipv4Addr::from_str(s) {
+        return doc_net(&Ipv4Net::from(ip))
+            .map(|n| format!("an address reserved for documentation ({n}, RFC 5737)"));
+    }
+    if let Ok(net) = Ipv4Net::from_str(s) {
+        return doc_net(&net)
+            .map(|n| format!("a subnet reserved for documentation ({n}, RFC 5737)"));
+    }
+    let name = s.trim_end_matches('.').to_ascii_lowercase();
+    let labels_ok = !name.is_empty()
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !labels_ok || !name.contains('.') {
+        return None;
+    }
+    if let Some(doc) = DOC_DOMAINS
+        .iter()
+        .find(|dom| name == **dom || name.ends_with(&format!(".{dom}")))
+    {
+        return Some(format!(
+            "a name under {doc}, a domain reserved for documentation (RFC 2606)"
+        ));
+    }
+    name.ends_with(".example").then(|| {
+        "a name under .example, a top-level domain reserved for documentation (RFC 2606)".into()
+    })
+}
+
+/// The host of an http, https or ftp URL.
+fn url_host(s: &str) -> Option<&str> {
+    let rest = ["http://", "https://", "ftp://"]
+        .iter()
+        .find_map(|scheme| s.strip_prefix(scheme))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host = host_port.split(':').next().unwrap_or(host_port);
+    Some(host)
+}
+
+/// Why a fence password is a placeholder, if it is one.
+pub fn password(pw: &str) -> Option<&'static str> {
+    match pw {
+        "secret" => Some("\"secret\", the seed's example password"),
+        "changeme" => Some("\"changeme\""),
+        _ => None,
+    }
+}
+
+/// Whether `hex` (lower case) is the example's published first-boot key.
+pub fn is_example_key(hex: &str) -> bool {
+    hex == EXAMPLE_FIRSTBOOT_KEY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documentation_ranges_are_placeholders_and_their_neighbours_are_not() {
+        for p in [
+            "00:00:5E:00:53:00",
+            "00:00:5e:00:53:ff",
+            "00-00-5E-00-53-2A",
+            "192.0.2.1",
+            "198.51.100.254",
+            "203.0.113.0/24",
+            "203.0.113.128/25",
+            "example.com",
+            "motoko.example.org",
+            "Node1.Example.NET.",
+            "fence.lab.example",
+            "http://192.0.2.10/centos/5.4/os/x86_64",
+            "https://user@mirror.example.com:8443/x",
+            "$1$clusterk$WQVv5GfLpTu5h7o68qMw6/",
+        ] {
+            assert!(why(p).is_some(), "{p} is a placeholder");
+        }
+        for real in [
+            "00:00:5E:00:54:00",
+            "00:00:5E:00:52:FF",
+            "90:E6:BA:71:82:D8",
+            "192.0.3.1",
+            "192.168.1.1",
+            "198.51.101.1",
+            "10.0.0.0/8",
+            "203.0.112.0/24",
+            "alteeve.com",
+            "myexample.com",
+            "example.com.au",
+            "example",
+            "http://10.0.1.1/centos/5.4/os/x86_64",
+            "http://example.community/x",
+            "$1$clusterk$otherhashxxxxxxxxxxxxx",
+            "America/Toronto",
+        ] {
+            assert_eq!(why(real), None, "{real} is a real value");
+        }
+        // A larger subnet that holds a documentation block is one too.
+        assert!(why("192.0.0.0/16").is_some());
+    }
+
+    #[test]
+    fn the_known_secrets_are_the_examples() {
+        assert!(password("secret").is_some() && password("changeme").is_some());
+        assert_eq!(password("Secret1"), None);
+        let committed = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("profiles/an-cluster.secrets/firstboot.key"),
+        )
+        .unwrap();
+        assert!(is_example_key(committed.trim()));
+        let pw = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("profiles/an-cluster.secrets/motoko.passwd"),
+        )
+        .unwrap();
+        assert!(password(pw.trim_end()).is_some());
+    }
+
+    /// The example's root password hash is the hash of "changeme", as the
+    /// example's header says: checked with OpenSSL, not taken on trust.
+    #[test]
+    fn the_examples_root_hash_is_that_of_changeme() {
+        let (hash, pw) = KNOWN_HASHES[0];
+        let salt = hash.split('$').nth(2).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["passwd", "-1", "-salt", salt, pw])
+            .output()
+            .expect("openssl is required (scripts/test-deps.sh installs it)");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), hash);
+    }
+}
