@@ -42,7 +42,7 @@ fn test_build_matches_golden_files() {
     for f in [
         "tftpboot/pxelinux.cfg/default",
         "tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-78",
-        "tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-79",
+        "tftpboot/pxelinux.cfg/01-00-00-5e-00-53-22",
         "nginx-clusterkick.conf",
     ] {
         golden(

@@ -360,20 +360,20 @@ fn test_a_user_file_where_the_build_now_writes_is_refused() {
     ok(&build(&ws, &[&ws.profile()], &out, &[]));
     let tree = out.join("an-cluster");
     // The user's own pxelinux file for a MAC the profile does not know yet.
-    let mine = tree.join("tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-7a");
+    let mine = tree.join("tftpboot/pxelinux.cfg/01-00-00-5e-00-53-2a");
     std::fs::write(&mine, b"default local\n").unwrap();
     let before = snapshot(&tree);
     let moved = ws.variant("an-cluster-newmac", |s| {
         s.replace(
-            "eth2 = \"00:0E:0C:59:45:79\"",
-            "eth2 = \"00:0E:0C:59:45:7A\"",
+            "eth2 = \"00:00:5E:00:53:22\"",
+            "eth2 = \"00:00:5E:00:53:2A\"",
         )
     });
     let o = build(&ws, &[&moved], &out, &[]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("pxelinux.cfg/01-00-0e-0c-59-45-7a: it is a file of yours, and the build now writes a file there"),
+        err.contains("pxelinux.cfg/01-00-00-5e-00-53-2a: it is a file of yours, and the build now writes a file there"),
         "{err}"
     );
     assert_eq!(snapshot(&tree), before);
@@ -410,12 +410,12 @@ fn test_multi_profile_build_is_all_or_nothing() {
             "timezone = \"Europe/Berlin\"",
         )
         .replace(
-            "eth2 = \"00:0E:0C:59:45:79\"",
-            "eth2 = \"00:0E:0C:59:45:7A\"",
+            "eth2 = \"00:00:5E:00:53:22\"",
+            "eth2 = \"00:00:5E:00:53:2A\"",
         )
     });
     std::fs::write(
-        out.join("fleet-02/tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-7a"),
+        out.join("fleet-02/tftpboot/pxelinux.cfg/01-00-00-5e-00-53-2a"),
         b"mine\n",
     )
     .unwrap();
@@ -427,7 +427,7 @@ fn test_multi_profile_build_is_all_or_nothing() {
     let o = build(&ws, &refs, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("fleet-02/tftpboot/pxelinux.cfg/01-00-0e-0c-59-45-7a"),
+        stderr(&o).contains("fleet-02/tftpboot/pxelinux.cfg/01-00-00-5e-00-53-2a"),
         "{}",
         stderr(&o)
     );

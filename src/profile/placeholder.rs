@@ -157,11 +157,12 @@ fn url_host(s: &str) -> Option<&str> {
     Some(host)
 }
 
-/// Why a fence password is a placeholder, if it is one.
+/// Why a fence password is a placeholder, if it is one; the words never
+/// hold the password itself (a secret is never printed).
 pub fn password(pw: &str) -> Option<&'static str> {
     match pw {
-        "secret" => Some("\"secret\", the seed's example password"),
-        "changeme" => Some("\"changeme\""),
+        "secret" => Some("the seed's example password"),
+        "changeme" => Some("the example's well-known default password"),
         _ => None,
     }
 }
