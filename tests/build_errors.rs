@@ -572,27 +572,57 @@ fn test_valid_example_checks_clean() {
 #[test]
 fn test_no_input_makes_the_loader_panic() {
     // Every truncation and a spread of single-byte corruptions of the
-    // example: the loader answers Ok or a diagnostic, never a panic.
-    let text = std::fs::read_to_string(repo().join("profiles/an-cluster.toml")).unwrap();
+    // example, as bytes (so also text that is not UTF-8, NUL, control
+    // characters): the loader answers Ok or diagnostics, never a panic, and
+    // every diagnostic is one line with a position.
     let path = repo().join("profiles/an-cluster.toml");
-    let bytes = text.as_bytes();
-    let mut inputs: Vec<String> = (0..bytes.len())
+    let bytes = std::fs::read(&path).unwrap();
+    let mut inputs: Vec<Vec<u8>> = (0..bytes.len())
         .step_by(7)
-        .map(|i| String::from_utf8_lossy(&bytes[..i]).into_owned())
+        .map(|i| bytes[..i].to_vec())
         .collect();
-    for (i, repl) in (0..bytes.len()).step_by(5).zip(
-        [b'"', b'\n', b'=', b'[', b']', b'0', b'x', b'\\', b'{', b'#']
-            .iter()
-            .cycle(),
-    ) {
-        let mut b = bytes.to_vec();
-        b[i] = *repl;
-        inputs.push(String::from_utf8_lossy(&b).into_owned());
+    let corruptions: &[&[u8]] = &[
+        b"\"",
+        b"\n",
+        b"=",
+        b"[",
+        b"]",
+        b"0",
+        b"x",
+        b"\\",
+        b"{",
+        b"#",
+        b"\0",
+        b"\xff",
+        b"\x1b",
+        b"\t",
+        b"\r",
+        "\u{202e}".as_bytes(),
+        b"\xc3",
+        b"\"\"\"",
+        b"'",
+    ];
+    for (i, repl) in (0..bytes.len()).step_by(3).zip(corruptions.iter().cycle()) {
+        let mut b = bytes.clone();
+        b.splice(i..i + 1, repl.iter().copied());
+        inputs.push(b);
     }
     for input in inputs {
         let r = std::panic::catch_unwind(|| {
-            clusterkick::profile::load_str(&path, &input, clusterkick::profile::Mode::Check).is_ok()
+            clusterkick::profile::load_bytes(&path, &input, clusterkick::profile::Mode::Check)
+                .err()
+                .map(|e| e.0)
         });
-        assert!(r.is_ok(), "the loader panicked on:\n{input}");
+        let shown = String::from_utf8_lossy(&input);
+        let Ok(diagnostics) = r else {
+            panic!("the loader panicked on:\n{shown}");
+        };
+        for d in diagnostics.into_iter().flatten() {
+            let line = d.to_string();
+            assert!(
+                d.line >= 1 && d.column >= 1 && line.lines().count() == 1,
+                "not one positioned line: {line:?}\non:\n{shown}"
+            );
+        }
     }
 }
