@@ -123,8 +123,8 @@ pub fn render(c: &RenderConfig) -> Result<(), CliError> {
         .ok_or_else(no_such_node)?;
     let text: Vec<u8> = match c.path.as_str() {
         "ks" | "post" => {
-            if l.secrets.firstboot_key.is_empty() {
-                return Err(CliError::NoKey(profile::default_key_file(&c.profile)));
+            if let Some(k) = &l.new_key {
+                return Err(CliError::NoKey(k.path.clone()));
             }
             let blob = helper(l.flavor.platform(), &c.helper)?;
             let text = if c.path == "ks" {
@@ -158,8 +158,14 @@ pub fn render(c: &RenderConfig) -> Result<(), CliError> {
 }
 
 pub fn iso(c: &IsoConfig) -> Result<(), CliError> {
-    let l = load(&c.profile, Mode::Build)?;
+    // As in build: the key is made only once the profile and the helper
+    // have passed.
+    let mut l = load(&c.profile, Mode::Check)?;
     let blob = helper(l.flavor.platform(), &c.helper)?;
+    l.make_key()?;
+    for n in l.notes.drain(..) {
+        say(n);
+    }
     crate::iso::write_iso(&l.cluster, &l.flavor, &l.secrets, &blob, &c.base, &c.out)?;
     say(format_args!(
         "wrote {} ({} with {} node entries for {})",
