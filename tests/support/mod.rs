@@ -126,6 +126,10 @@ pub fn copy_dir(from: &Path, to: &Path) {
         let dest = to.join(rel);
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&dest).expect("mkdir");
+            // 0755 whatever the umask: under umask 002 a group-writable
+            // secrets folder would be refused (rightly) for its key.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         } else {
             std::fs::copy(e.path(), &dest).expect("copy");
         }
