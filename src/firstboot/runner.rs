@@ -490,7 +490,9 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
     };
     let shown = cfg.state_file.display();
     out.push(match &state {
-        Ok(s) if s.done => format!("# state: {shown}: done; a run does nothing"),
+        Ok(s) if s.done => format!(
+            "# state: {shown}: done; a run is the boot sequence: meet the peer, then the steps re-checked on every run"
+        ),
         Ok(s) if s.completed.is_empty() => format!("# state: {shown}: not started"),
         Ok(s) => format!(
             "# state: {shown}: {} of {} items done",
@@ -515,9 +517,16 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
         }
         match item {
             Item::Barrier(b) => out.push(format!(
-                "# barrier {}: wait up to {} s for {} ({}): {}{}",
+                "# barrier {}: wait {} for {} ({}): {}{}",
                 b.name,
-                (b.timeout)(cfg),
+                match (b.every_start, done) {
+                    (true, true) => "as long as it takes".to_string(),
+                    (true, false) => format!(
+                        "up to {} s (at every boot once set up: as long as it takes)",
+                        (b.timeout)(cfg)
+                    ),
+                    _ => format!("up to {} s", (b.timeout)(cfg)),
+                },
                 cfg.peer.name,
                 cfg.peer_addr,
                 b.meaning,

@@ -258,6 +258,19 @@ pub fn destructive_lines(w: &World, short: &str) -> Vec<String> {
         .collect()
 }
 
+/// The node ran nothing but the read-only check of xend's start position
+/// (which every start makes before meeting the peer).
+pub fn assert_only_the_xend_check(pair: &Pair, short: &str) {
+    let cmds = pair.world().commands(short, "");
+    assert!(
+        !cmds.is_empty()
+            && cmds
+                .iter()
+                .all(|l| l == "read /etc/rc.d/init.d/xend" || l.starts_with("list /etc/rc.d/rc")),
+        "{short} ran more than the xend check: {cmds:#?}"
+    );
+}
+
 /// Position of the first line starting with `prefix`.
 pub fn pos(lines: &[String], prefix: &str) -> usize {
     lines
