@@ -31,7 +31,7 @@ impl World {
 
     /// What happens on its own as time passes, run before every command:
     /// fenced's startup fencing.
-    pub(super) fn tick(&mut self) {
+    pub fn tick(&mut self) {
         let shorts: Vec<String> = self.nodes.keys().cloned().collect();
         for me in shorts {
             let Some(since) = self.node(&me).fenced_watch_ms else {

@@ -183,6 +183,11 @@ impl NodeWorld {
 }
 
 impl World {
+    /// The rc links of a node in runlevel `level`, sorted.
+    pub fn list_rc(&self, short: &str, level: u8) -> Vec<String> {
+        self.node(short).links_at(level)
+    }
+
     /// The names in a directory the helper lists: the rc link folders.
     pub(super) fn list_dir(&self, me: &str, path: &str) -> io::Result<Vec<String>> {
         let level = path

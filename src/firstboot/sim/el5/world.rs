@@ -462,7 +462,7 @@ impl NodeWorld {
             .unwrap_or(0)
     }
 
-    pub(super) fn is_running(&self, svc: &str) -> bool {
+    pub fn is_running(&self, svc: &str) -> bool {
         self.running.get(svc).copied().unwrap_or(false)
     }
 
