@@ -37,7 +37,9 @@ const FAST: u64 = 3600;
 /// A pair after its first boot, both nodes powered off and on again
 /// (nothing of the cluster runs). `tweak` changes the configs, e.g. waits
 /// long enough for a clock 3600 times faster.
-fn set_up_and_rebooted(tweak: impl Fn(usize, &mut clusterkick::firstboot::config::FirstbootConfig)) -> Pair {
+fn set_up_and_rebooted(
+    tweak: impl Fn(usize, &mut clusterkick::firstboot::config::FirstbootConfig),
+) -> Pair {
     let pair = Pair::new(tweak);
     assert_eq!(pair.run_both(), [0, 0], "{}", pair.dump());
     assert_finished(&pair);
@@ -162,7 +164,12 @@ fn boot_a_lone_node_waits_for_its_peer_then_both_come_up() {
         .find(|e| e.line == "/etc/init.d/cman start")
         .map(|e| e.seq)
         .expect("cman started");
-    let peer_first = w.node(N2).log.iter().rev().find(|e| e.line == "read /etc/rc.d/init.d/xend");
+    let peer_first = w
+        .node(N2)
+        .log
+        .iter()
+        .rev()
+        .find(|e| e.line == "read /etc/rc.d/init.d/xend");
     assert!(peer_first.is_some_and(|e| e.seq < first_cman));
 }
 
@@ -181,11 +188,17 @@ fn boot_start_alone_fences_the_peer_only_when_asked() {
         .expect("start-alone");
     let err = String::from_utf8_lossy(&busy.stderr);
     assert_eq!(busy.status.code(), Some(exit::FAILED), "{err}");
-    assert!(err.contains("Stop it first (service clusterkick-firstboot stop)"), "{err}");
+    assert!(
+        err.contains("Stop it first (service clusterkick-firstboot stop)"),
+        "{err}"
+    );
     terminate(&mut lone);
 
     // Without the confirmation: says what it would do, does nothing.
-    let ask = pair.command(0, &["start-alone"]).output().expect("start-alone");
+    let ask = pair
+        .command(0, &["start-alone"])
+        .output()
+        .expect("start-alone");
     let err = String::from_utf8_lossy(&ask.stderr);
     assert_eq!(ask.status.code(), Some(exit::USAGE), "{err}");
     for want in [
@@ -226,7 +239,10 @@ fn boot_start_alone_fences_the_peer_only_when_asked() {
     // The peer was fenced once, by the handler, after start-alone began.
     assert_eq!(w.fences.len(), 1, "{:?}", w.fences);
     let f = &w.fences[0];
-    assert_eq!((f.by.as_str(), f.victim.as_str(), f.how.as_str()), (N1, N2, "fence_node"));
+    assert_eq!(
+        (f.by.as_str(), f.victim.as_str(), f.how.as_str()),
+        (N1, N2, "fence_node")
+    );
     assert!(f.seq > seq_of(&w, N1, "/etc/init.d/cman start"));
     assert!(w.fences.iter().all(|f| f.seq > w.node(N1).log[from].seq));
     assert!(!w.node(N2).powered);
@@ -300,8 +316,15 @@ fn boot_order_survives_package_updates() {
         let header = &w.node(s).files["/etc/rc.d/init.d/xend"];
         assert!(header.contains("# chkconfig: 2345 11 89"), "{s}: {header}");
         for level in 0..=6u8 {
-            let want = if (2..=5).contains(&level) { "S11xend" } else { "K89xend" };
-            assert!(w.list_rc(s, level).contains(&want.to_string()), "{s} rc{level}.d");
+            let want = if (2..=5).contains(&level) {
+                "S11xend"
+            } else {
+                "K89xend"
+            };
+            assert!(
+                w.list_rc(s, level).contains(&want.to_string()),
+                "{s} rc{level}.d"
+            );
         }
     }
     let c1 = changes_since(&w, N1, from[0]);
@@ -334,6 +357,11 @@ fn boot_order_survives_package_updates() {
         assert!(!w.node(s).subsys.contains("drbd"));
         let stops = w.shutdown_order(s);
         let at = |name: &str| stops.iter().position(|l| l.ends_with(name)).expect(name);
-        assert!(at("gfs2") < at("clvmd") && at("clvmd") < at("clusterkick-drbd") && at("clusterkick-drbd") < at("cman"), "{stops:?}");
+        assert!(
+            at("gfs2") < at("clvmd")
+                && at("clvmd") < at("clusterkick-drbd")
+                && at("clusterkick-drbd") < at("cman"),
+            "{stops:?}"
+        );
     }
 }

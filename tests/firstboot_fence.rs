@@ -107,8 +107,14 @@ exec "$@"
     let mut c = Command::new("unshare");
     c.args(["--mount", "sh", "-c", script, "sh"])
         .args(argv)
-        .env("NS_SBIN", sbin.map(|p| p.display().to_string()).unwrap_or_default())
-        .env("NS_LOG", log.map(|p| p.display().to_string()).unwrap_or_default())
+        .env(
+            "NS_SBIN",
+            sbin.map(|p| p.display().to_string()).unwrap_or_default(),
+        )
+        .env(
+            "NS_LOG",
+            log.map(|p| p.display().to_string()).unwrap_or_default(),
+        )
         .env("NS_DEV", scratch.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -164,7 +170,10 @@ fn wrap(sb: &Sbin, helper_argv: &[&str], input: &str, mode: &str) -> (Output, Du
         Some(&sb.dir.path().join("sbin")),
         None,
         helper_argv,
-        &[("FAKE_MODE", mode), ("FAKE_DIR", rec.to_str().expect("utf-8"))],
+        &[
+            ("FAKE_MODE", mode),
+            ("FAKE_DIR", rec.to_str().expect("utf-8")),
+        ],
         input,
     )
 }
@@ -178,15 +187,25 @@ fn assert_no_password(o: &Output) {
 fn fence_wrap_strips_its_keys_waits_the_delay_and_passes_the_rest() {
     let sb = Sbin::new(Path::new(HELPER));
     // As fenced runs it: /sbin/fence_clusterkick, the name picks the mode.
-    let (o, took) = wrap(&sb, &["/sbin/fence_clusterkick"], &fenced_stdin("off", 2, "fence_fake"), "ok");
+    let (o, took) = wrap(
+        &sb,
+        &["/sbin/fence_clusterkick"],
+        &fenced_stdin("off", 2, "fence_fake"),
+        "ok",
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(took >= Duration::from_secs(2), "no delay: {took:?}");
     assert_eq!(
         std::fs::read_to_string(sb.rec("stdin")).expect("the agent ran"),
-        format!("port=2\naction=off\nipaddr=10.20.1.72\nlogin=admin\npasswd={PASSWORD}\nlanplus=1\n")
+        format!(
+            "port=2\naction=off\nipaddr=10.20.1.72\nlogin=admin\npasswd={PASSWORD}\nlanplus=1\n"
+        )
     );
     let out = text(&o.stdout);
-    assert!(out.contains("logged in with password XXXX") && out.contains("Success: Powered OFF"), "{out}");
+    assert!(
+        out.contains("logged in with password XXXX") && out.contains("Success: Powered OFF"),
+        "{out}"
+    );
     assert_no_password(&o);
 
     // The agent's exit code is the wrapper's, whatever it is.
@@ -207,9 +226,17 @@ fn fence_wrap_strips_its_keys_waits_the_delay_and_passes_the_rest() {
 fn fence_wrap_never_waits_before_a_status() {
     let sb = Sbin::new(Path::new(HELPER));
     // delay=600 would be ten minutes: a status returns long before.
-    let (o, took) = wrap(&sb, &["/sbin/fence_clusterkick"], &fenced_stdin("status", 600, "fence_fake"), "ok");
+    let (o, took) = wrap(
+        &sb,
+        &["/sbin/fence_clusterkick"],
+        &fenced_stdin("status", 600, "fence_fake"),
+        "ok",
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(took < Duration::from_secs(300), "a status waited for the delay: {took:?}");
+    assert!(
+        took < Duration::from_secs(300),
+        "a status waited for the delay: {took:?}"
+    );
 }
 
 #[test]
@@ -220,11 +247,22 @@ fn fence_wrap_refuses_a_bad_wrap_agent_at_once() {
         ("../../bin/sh", "`wrap_agent` must start with `fence_`"),
         ("fence_../x", "must be a plain agent name"),
         ("fence_clusterkick", "which would run itself"),
-        ("fence_missing", "/sbin/fence_missing is not an executable file"),
-        ("fence_noexec", "/sbin/fence_noexec is not an executable file"),
+        (
+            "fence_missing",
+            "/sbin/fence_missing is not an executable file",
+        ),
+        (
+            "fence_noexec",
+            "/sbin/fence_noexec is not an executable file",
+        ),
     ] {
         // delay=600: a refusal must not wait for it.
-        let (o, took) = wrap(&sb, &["/sbin/fence_clusterkick"], &fenced_stdin("off", 600, agent), "ok");
+        let (o, took) = wrap(
+            &sb,
+            &["/sbin/fence_clusterkick"],
+            &fenced_stdin("off", 600, agent),
+            "ok",
+        );
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{agent}: {err}");
         assert!(err.contains(want), "{agent}: {err}");
@@ -232,7 +270,12 @@ fn fence_wrap_refuses_a_bad_wrap_agent_at_once() {
         assert!(!sb.rec("stdin").exists(), "{agent}: an agent ran");
         assert_no_password(&o);
     }
-    let (o, _) = wrap(&sb, &["/sbin/fence_clusterkick"], "action=off\nport=2\n", "ok");
+    let (o, _) = wrap(
+        &sb,
+        &["/sbin/fence_clusterkick"],
+        "action=off\nport=2\n",
+        "ok",
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("no `wrap_agent=` line"));
 }
@@ -240,7 +283,12 @@ fn fence_wrap_refuses_a_bad_wrap_agent_at_once() {
 #[test]
 fn fence_wrap_kills_an_agent_that_hangs_with_its_children() {
     let sb = Sbin::new(Path::new(HELPER));
-    let (o, took) = wrap(&sb, &["/sbin/fence_clusterkick"], &fenced_stdin("off", 0, "fence_fake"), "hang");
+    let (o, took) = wrap(
+        &sb,
+        &["/sbin/fence_clusterkick"],
+        &fenced_stdin("off", 0, "fence_fake"),
+        "hang",
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
@@ -268,7 +316,12 @@ fn handler_config(dir: &Path) -> PathBuf {
 /// Runs `helper drbd-fence-peer` as drbdadm does (DRBD_* set, PATH with the
 /// fake fence_node first), in a namespace whose /dev/log is a socket the
 /// test reads; returns the output, the time, and the syslog lines.
-fn handler(helper: &Path, mode: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, Duration, String, String, Vec<String>) {
+fn handler(
+    helper: &Path,
+    mode: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Output, Duration, String, String, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).expect("mkdir");
@@ -299,7 +352,8 @@ fn handler(helper: &Path, mode: &str, extra: &[&str], env: &[(&str, &str)]) -> (
         lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
     let calls = std::fs::read_to_string(dir.path().join("fence_node.calls")).unwrap_or_default();
-    let log = std::fs::read_to_string(dir.path().join("clusterkick-firstboot.log")).unwrap_or_default();
+    let log =
+        std::fs::read_to_string(dir.path().join("clusterkick-firstboot.log")).unwrap_or_default();
     if let Ok(pid) = std::fs::read_to_string(dir.path().join("child")) {
         assert_dies(pid.trim());
     }
@@ -318,7 +372,10 @@ fn drbd_fence_peer_exits_7_only_when_fence_node_fenced() {
     let (o, _, calls, log, syslog) = handler(Path::new(HELPER), "ok", &[], DRBD_ENV);
     assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
     assert_eq!(calls, "an-node02.alteeve.com\n");
-    assert!(log.contains("drbd-fence-peer: an-node02.alteeve.com was fenced"), "{log}");
+    assert!(
+        log.contains("drbd-fence-peer: an-node02.alteeve.com was fenced"),
+        "{log}"
+    );
     assert!(
         syslog.iter().any(|l| l.starts_with("<30>")
             && l.contains(" clusterkick-firstboot[")
@@ -331,34 +388,53 @@ fn drbd_fence_peer_exits_7_only_when_fence_node_fenced() {
 fn drbd_fence_peer_exits_1_when_fence_node_fails() {
     // Fails at once, every time: tried again every 5 s while the limit
     // allows, then 1.
-    let (o, took, calls, log, _) = handler(Path::new(HELPER), "fail", &["--timeout", "12"], DRBD_ENV);
+    let (o, took, calls, log, _) =
+        handler(Path::new(HELPER), "fail", &["--timeout", "12"], DRBD_ENV);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert_eq!(calls.lines().count(), 3, "{calls}");
     assert!(took >= Duration::from_secs(10), "{took:?}");
-    assert!(log.contains("`fence_node an-node02.alteeve.com` failed (exit 1)"), "{log}");
-    assert!(log.contains("could not fence an-node02.alteeve.com within 12 s: DRBD keeps r0's I/O frozen"), "{log}");
+    assert!(
+        log.contains("`fence_node an-node02.alteeve.com` failed (exit 1)"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "could not fence an-node02.alteeve.com within 12 s: DRBD keeps r0's I/O frozen"
+        ),
+        "{log}"
+    );
 }
 
 #[test]
 fn drbd_fence_peer_exits_1_when_fence_node_hangs() {
     // Without a quorate cluster fence_node waits for ever: killed at the
     // limit, with its children.
-    let (o, took, calls, log, _) = handler(Path::new(HELPER), "hang", &["--timeout", "3"], DRBD_ENV);
+    let (o, took, calls, log, _) =
+        handler(Path::new(HELPER), "hang", &["--timeout", "3"], DRBD_ENV);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert_eq!(calls.lines().count(), 1);
     assert!(took >= Duration::from_secs(3), "{took:?}");
     assert!(took < Duration::from_secs(120), "{took:?}");
-    assert!(log.contains("did not finish within the limit and was killed"), "{log}");
+    assert!(
+        log.contains("did not finish within the limit and was killed"),
+        "{log}"
+    );
 }
 
 #[test]
 fn drbd_fence_peer_refuses_what_does_not_add_up() {
     // DRBD names another peer than the helper's config: fence nobody.
-    let env = [("DRBD_RESOURCE", "r0"), ("DRBD_PEER", "an-node09.alteeve.com")];
+    let env = [
+        ("DRBD_RESOURCE", "r0"),
+        ("DRBD_PEER", "an-node09.alteeve.com"),
+    ];
     let (o, _, calls, log, _) = handler(Path::new(HELPER), "ok", &[], &env);
     assert_eq!(o.status.code(), Some(1));
     assert!(calls.is_empty(), "{calls}");
-    assert!(log.contains("REFUSED: DRBD names the peer an-node09.alteeve.com"), "{log}");
+    assert!(
+        log.contains("REFUSED: DRBD names the peer an-node09.alteeve.com"),
+        "{log}"
+    );
     // A config that cannot be read: 1, not the helper's 3 (which DRBD
     // would read as "peer is inconsistent" and resume I/O).
     let o = Command::new(HELPER)
@@ -381,7 +457,10 @@ fn el5(helper: &Path) -> Vec<String> {
         .args(["-c", "import seccomp"])
         .status()
         .expect("python3");
-    assert!(ok.success(), "python3-seccomp is missing: run scripts/test-deps.sh");
+    assert!(
+        ok.success(),
+        "python3-seccomp is missing: run scripts/test-deps.sh"
+    );
     vec![
         py.display().to_string(),
         repo().join("scripts/el5-syscalls.py").display().to_string(),
@@ -414,8 +493,11 @@ fn fencing_modes_of_the_shipped_helper_under_2_6_18_syscalls() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).expect("mkdir");
-    std::os::unix::fs::symlink(require("/usr/bin/true", "coreutils"), bin.join("fence_node"))
-        .expect("symlink");
+    std::os::unix::fs::symlink(
+        require("/usr/bin/true", "coreutils"),
+        bin.join("fence_node"),
+    )
+    .expect("symlink");
     let cfg = handler_config(dir.path());
     let o = Command::new(&pre[0])
         .args(&pre[1..])
@@ -429,5 +511,8 @@ fn fencing_modes_of_the_shipped_helper_under_2_6_18_syscalls() {
         .expect("run under el5-syscalls");
     assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
     let log = std::fs::read_to_string(dir.path().join("clusterkick-firstboot.log")).expect("log");
-    assert!(log.contains("drbd-fence-peer: an-node02.alteeve.com was fenced"), "{log}");
+    assert!(
+        log.contains("drbd-fence-peer: an-node02.alteeve.com was fenced"),
+        "{log}"
+    );
 }

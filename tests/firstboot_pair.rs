@@ -214,7 +214,9 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         text.push('\n');
         golden(&format!("firstboot/boot-{short}.txt"), text.as_bytes());
         assert!(
-            !boot.iter().any(|l| DESTRUCTIVE.iter().any(|d| l.starts_with(d))),
+            !boot
+                .iter()
+                .any(|l| DESTRUCTIVE.iter().any(|d| l.starts_with(d))),
             "{short} ran a destructive command at boot: {boot:#?}"
         );
         assert!(pair

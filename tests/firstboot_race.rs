@@ -142,12 +142,21 @@ fn assert_node01_survives(r: &Report, what: &str) {
     assert!(!r.fences.is_empty(), "{what}: nobody fenced\n{story}");
     let loser_off = r.nodes[N2].off_at.expect("an-node02 lost its power");
     for f in &r.fences {
-        assert!(f.at >= loser_off, "{what}: a fence reported before the power went: {f:?}");
+        assert!(
+            f.at >= loser_off,
+            "{what}: a fence reported before the power went: {f:?}"
+        );
     }
     if let Some(resumed) = r.nodes[N1].resumed_at {
-        assert!(resumed >= loser_off, "{what}: I/O resumed before the peer was off\n{story}");
+        assert!(
+            resumed >= loser_off,
+            "{what}: I/O resumed before the peer was off\n{story}"
+        );
     }
-    assert_eq!(r.nodes[N2].resumed_at, None, "{what}: the loser resumed I/O");
+    assert_eq!(
+        r.nodes[N2].resumed_at, None,
+        "{what}: the loser resumed I/O"
+    );
 }
 
 fn assert_paths(r: &Report, want: &[&str], what: &str) {
@@ -164,7 +173,11 @@ fn race_fence_na_delay_decides_through_both_paths() {
     assert_node01_survives(&r, "fence_na, both links cut");
     // DRBD notices first (10.5 s): the handler fences; fenced (14.8 s)
     // then finds the port already off.
-    assert_paths(&r, &["drbd-fence-peer", "fenced"], "fence_na, both links cut");
+    assert_paths(
+        &r,
+        &["drbd-fence-peer", "fenced"],
+        "fence_na, both links cut",
+    );
     let n1 = &r.nodes[N1];
     assert!(n1.frozen_at.is_some() && n1.resumed_at.is_some(), "{n1:?}");
     // The loser was already waiting out its delay when it lost its power:
@@ -232,7 +245,11 @@ fn race_control_without_delay_both_nodes_die() {
     let conf = rendered_cluster_conf().replace(r#" delay="15""#, "");
     let r = play(&conf, Cut::Both, [0, 0]);
     assert!(r.survivors().is_empty(), "{}", r.log.join("\n"));
-    let r = play(&wrapped_cluster_conf("", "fence_clusterkick"), Cut::Drbd, [0, 0]);
+    let r = play(
+        &wrapped_cluster_conf("", "fence_clusterkick"),
+        Cut::Drbd,
+        [0, 0],
+    );
     assert!(r.survivors().is_empty(), "{}", r.log.join("\n"));
 }
 
@@ -252,6 +269,10 @@ fn race_control_delay_on_a_shipped_agent_breaks_every_fence_of_that_node() {
         story.contains("exited 2: fence_ilo: Parse error: Ignoring unknown option 'delay=15'"),
         "{story}"
     );
-    let r = play(&wrapped_cluster_conf(r#" delay="15""#, "fence_clusterkick"), Cut::Both, [20, 0]);
+    let r = play(
+        &wrapped_cluster_conf(r#" delay="15""#, "fence_clusterkick"),
+        Cut::Both,
+        [20, 0],
+    );
     assert_eq!(r.survivors(), [N2], "{}", r.log.join("\n"));
 }

@@ -126,8 +126,8 @@ pub fn parse(bytes: &[u8]) -> Result<Request, InputError> {
             "stdin: more than {MAX_STDIN_BYTES} bytes; fenced passes a few key=value lines"
         )));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| InputError("stdin: not UTF-8 text".into()))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| InputError("stdin: not UTF-8 text".into()))?;
     let mut agent: Option<(usize, String)> = None;
     let mut delay: Option<(usize, String)> = None;
     let mut action: Option<String> = None;
@@ -295,8 +295,8 @@ pub fn wrap(stdin: &[u8], env: &mut dyn Env) -> Outcome {
         }
         Err(why) => {
             stdout.clear();
-            stderr = format!("{PROGRAM}: error: cannot run {}: {why}\n", path.display())
-                .into_bytes();
+            stderr =
+                format!("{PROGRAM}: error: cannot run {}: {why}\n", path.display()).into_bytes();
             EXIT_FAILED
         }
     };
@@ -369,10 +369,7 @@ impl Env for RealEnv {
 /// Runs the wrapper as fenced starts it; returns the exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
     if args.len() > 1 {
-        let want_help = args
-            .iter()
-            .skip(1)
-            .any(|a| a == "-h" || a == "--help");
+        let want_help = args.iter().skip(1).any(|a| a == "-h" || a == "--help");
         let usage = format!(
             "usage: {PROGRAM} < key=value lines (as fenced and fence_node write them)\n\
              Runs /sbin/<wrap_agent> with the lines but delay=, wrap_agent= and agent=, after \
@@ -387,9 +384,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!(
-            "{PROGRAM}: error: stdin is a terminal: pipe key=value lines as fenced does"
-        );
+        eprintln!("{PROGRAM}: error: stdin is a terminal: pipe key=value lines as fenced does");
         return EXIT_FAILED;
     }
     let mut bytes = Vec::new();
@@ -451,7 +446,10 @@ wrap_agent=fence_ipmilan\nipaddr=10.20.0.2\nlogin=admin\npasswd=Zq7-pass\nlanplu
     #[test]
     fn defaults_and_last_key_wins() {
         let r = parse(b"wrap_agent=fence_apc\nwrap_agent=fence_wti\noption=Status\n").unwrap();
-        assert_eq!((r.agent.as_str(), r.action.as_str()), ("fence_wti", "status"));
+        assert_eq!(
+            (r.agent.as_str(), r.action.as_str()),
+            ("fence_wti", "status")
+        );
         assert!(!r.fences());
         assert_eq!(r.delay, Duration::ZERO);
         let r = parse(b"wrap_agent=fence_apc\n").unwrap();
@@ -463,15 +461,30 @@ wrap_agent=fence_ipmilan\nipaddr=10.20.0.2\nlogin=admin\npasswd=Zq7-pass\nlanplu
     fn refuses_bad_names_and_delays_without_showing_values() {
         for (input, want) in [
             ("action=off\n", "no `wrap_agent=` line"),
-            ("wrap_agent=/sbin/fence_apc\n", "line 1: `wrap_agent` must start with `fence_`"),
-            ("wrap_agent=fence_../../bin/sh\n", "line 1: `wrap_agent` must be a plain agent name"),
+            (
+                "wrap_agent=/sbin/fence_apc\n",
+                "line 1: `wrap_agent` must start with `fence_`",
+            ),
+            (
+                "wrap_agent=fence_../../bin/sh\n",
+                "line 1: `wrap_agent` must be a plain agent name",
+            ),
             ("wrap_agent=fence_APC\n", "must be a plain agent name"),
             ("wrap_agent=fence_\n", "must be a plain agent name"),
             ("wrap_agent=fence_a b\n", "must be a plain agent name"),
             ("wrap_agent=fence_clusterkick\n", "which would run itself"),
-            ("wrap_agent=fence_apc\ndelay=secret99\n", "line 2: `delay` must be whole seconds"),
-            ("wrap_agent=fence_apc\ndelay=601\n", "`delay` must be whole seconds from 0 to 600"),
-            ("wrap_agent=fence_apc\ndelay=-1\n", "`delay` must be whole seconds"),
+            (
+                "wrap_agent=fence_apc\ndelay=secret99\n",
+                "line 2: `delay` must be whole seconds",
+            ),
+            (
+                "wrap_agent=fence_apc\ndelay=601\n",
+                "`delay` must be whole seconds from 0 to 600",
+            ),
+            (
+                "wrap_agent=fence_apc\ndelay=-1\n",
+                "`delay` must be whole seconds",
+            ),
         ] {
             let e = parse(input.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(want), "{input:?}: {e}");
@@ -534,12 +547,19 @@ wrap_agent=fence_ipmilan\nipaddr=10.20.0.2\nlogin=admin\npasswd=Zq7-pass\nlanplu
             let input = format!("action={action}\ndelay=15\nwrap_agent=fence_apc\npasswd=p\n");
             let out = wrap(input.as_bytes(), &mut env);
             assert_eq!(out.code, 3, "{action}");
-            assert_eq!((out.stdout.as_slice(), out.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+            assert_eq!(
+                (out.stdout.as_slice(), out.stderr.as_slice()),
+                (&b"out\n"[..], &b"err\n"[..])
+            );
             let slept = env.log.iter().any(|l| l == "sleep 15");
             assert_eq!(slept, sleeps, "{action}: {:?}", env.log);
             // The check comes first, the sleep before the run.
             assert_eq!(env.log[0], "exists /sbin/fence_apc");
-            assert!(env.log.last().unwrap().starts_with("run /sbin/fence_apc limit 120"));
+            assert!(env
+                .log
+                .last()
+                .unwrap()
+                .starts_with("run /sbin/fence_apc limit 120"));
         }
     }
 
@@ -551,7 +571,10 @@ wrap_agent=fence_ipmilan\nipaddr=10.20.0.2\nlogin=admin\npasswd=Zq7-pass\nlanplu
         assert_eq!(out.code, EXIT_FAILED);
         assert_eq!(env.log, vec!["exists /sbin/fence_nope"]);
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains("/sbin/fence_nope is not an executable file"), "{err}");
+        assert!(
+            err.contains("/sbin/fence_nope is not an executable file"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -559,7 +582,10 @@ wrap_agent=fence_ipmilan\nipaddr=10.20.0.2\nlogin=admin\npasswd=Zq7-pass\nlanplu
         for (ended, want) in [
             (Ok(Ended::TimedOut), "did not finish within 120 s"),
             (Ok(Ended::Signaled(9)), "killed by signal 9"),
-            (Err("Permission denied".to_string()), "cannot run /sbin/fence_apc: Permission denied"),
+            (
+                Err("Permission denied".to_string()),
+                "cannot run /sbin/fence_apc: Permission denied",
+            ),
         ] {
             let mut env = fake(ended, "", "");
             let out = wrap(b"wrap_agent=fence_apc\naction=off\n", &mut env);
@@ -576,7 +602,10 @@ wrap_agent=fence_ipmilan\nipaddr=10.20.0.2\nlogin=admin\npasswd=Zq7-pass\nlanplu
             "login with Zq7-pass failed\n",
             "debug: passwd=Zq7-pass\n",
         );
-        let out = wrap(b"wrap_agent=fence_apc\npasswd=Zq7-pass\nbogus=Zq7-pass\n", &mut env);
+        let out = wrap(
+            b"wrap_agent=fence_apc\npasswd=Zq7-pass\nbogus=Zq7-pass\n",
+            &mut env,
+        );
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

@@ -334,9 +334,7 @@ impl<'a> Ctx<'a> {
         let addr = link.peer_addr().to_string();
         self.log.info(match secs {
             Some(s) => format!("waiting up to {s} s at barrier {name} for {peer} ({addr})"),
-            None => format!(
-                "waiting at barrier {name} for {peer} ({addr}) as long as it takes"
-            ),
+            None => format!("waiting at barrier {name} for {peer} ({addr}) as long as it takes"),
         });
         let mut last_log = self.now();
         loop {

@@ -57,7 +57,10 @@ impl Deadline {
 
     /// No deadline.
     pub fn never(now: Instant) -> Self {
-        Deadline { start: now, limit: None }
+        Deadline {
+            start: now,
+            limit: None,
+        }
     }
 
     /// `secs` seconds, or no deadline.
@@ -108,7 +111,10 @@ mod tests {
         let d = Deadline::after_secs(t, 60);
         assert!(!d.expired(t + Duration::from_secs(59)));
         assert!(d.expired(t + Duration::from_secs(60)));
-        assert_eq!(d.remaining(t + Duration::from_secs(20)), Duration::from_secs(40));
+        assert_eq!(
+            d.remaining(t + Duration::from_secs(20)),
+            Duration::from_secs(40)
+        );
         let n = Deadline::never(t);
         assert!(!n.expired(t + Duration::from_secs(86_400 * 365)));
         assert_eq!(n.remaining(t), Duration::MAX);

@@ -224,7 +224,11 @@ pub fn terminate(child: &mut Child) {
         );
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert_eq!(st.signal(), Some(15), "the helper did not die of SIGTERM: {st:?}");
+    assert_eq!(
+        st.signal(),
+        Some(15),
+        "the helper did not die of SIGTERM: {st:?}"
+    );
 }
 
 /// Waits for a child, killing it (and failing the test) after `timeout`.
@@ -317,10 +321,16 @@ pub fn assert_finished(pair: &Pair) {
             .contains("/dev/drbd_vg0/iso_store\t/shared/iso_store\tgfs2\tdefaults,noatime\t0 0"));
         for svc in ["cman", "clvmd", "drbd", "clusterkick-drbd", "gfs2"] {
             for level in 2..=5 {
-                assert!(!n.is_on(svc, level), "{short}: {svc} on in runlevel {level}");
+                assert!(
+                    !n.is_on(svc, level),
+                    "{short}: {svc} on in runlevel {level}"
+                );
             }
         }
-        assert!(n.is_on("clusterkick-firstboot", 3), "{short}: helper off at boot");
+        assert!(
+            n.is_on("clusterkick-firstboot", 3),
+            "{short}: helper off at boot"
+        );
         let cluster = |name: &str| CLUSTER_SERVICES.contains(&name);
         let locks: Vec<&str> = n
             .subsys
@@ -344,7 +354,9 @@ pub fn assert_finished(pair: &Pair) {
             "{short}: what rc stops at shutdown, in order"
         );
         assert!(
-            !w.commands(short, "").iter().any(|l| l.starts_with("/etc/init.d/drbd ")),
+            !w.commands(short, "")
+                .iter()
+                .any(|l| l.starts_with("/etc/init.d/drbd ")),
             "{short} ran the package's drbd init script"
         );
         let state = std::fs::read_to_string(&pair.cfgs[i].state_file).expect("state file");

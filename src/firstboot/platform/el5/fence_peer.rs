@@ -25,7 +25,9 @@ pub fn fence_peer(ctx: &mut Ctx, req: &FencePeerRequest, limit: Duration) -> boo
         "drbd-fence-peer: DRBD {} lost {} while it may be Primary (I/O is frozen); fencing \
          {peer} with fence_node, for at most {} s",
         req.resource.as_deref().unwrap_or("(DRBD_RESOURCE not set)"),
-        req.peer.as_deref().unwrap_or("its peer (DRBD_PEER not set)"),
+        req.peer
+            .as_deref()
+            .unwrap_or("its peer (DRBD_PEER not set)"),
         limit.as_secs()
     ));
     if let Some(p) = &req.peer {
@@ -56,7 +58,8 @@ pub fn fence_peer(ctx: &mut Ctx, req: &FencePeerRequest, limit: Duration) -> boo
     let mut attempt = 1u32;
     loop {
         let left = deadline.remaining(ctx.now());
-        ctx.log.info(format!("drbd-fence-peer: run: {cmd} (attempt {attempt})"));
+        ctx.log
+            .info(format!("drbd-fence-peer: run: {cmd} (attempt {attempt})"));
         let r = ctx.host.run_for(&cmd, left);
         let took = deadline.elapsed(ctx.now()).as_secs();
         if r.success() {

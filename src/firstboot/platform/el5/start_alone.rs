@@ -45,25 +45,21 @@ pub fn start_alone(ctx: &mut Ctx) -> Result<()> {
     } else {
         ctx.change(&argv::init("cman", "start"))?;
     }
-    ctx.wait(
-        "cman to be quorate",
-        ctx.cfg.timeouts.cman_secs,
-        |ctx| {
-            let st = ctx.query(&argv::cman_tool_status());
-            if !st.success() {
-                return Ok(Poll::Pending(format!(
-                    "cman_tool status: {}",
-                    st.last_line()
-                )));
-            }
-            let status = cman_tool::parse_cman_status(&st.stdout)?;
-            Ok(if status.quorate {
-                Poll::Ready(())
-            } else {
-                Poll::Pending("not quorate".into())
-            })
-        },
-    )?;
+    ctx.wait("cman to be quorate", ctx.cfg.timeouts.cman_secs, |ctx| {
+        let st = ctx.query(&argv::cman_tool_status());
+        if !st.success() {
+            return Ok(Poll::Pending(format!(
+                "cman_tool status: {}",
+                st.last_line()
+            )));
+        }
+        let status = cman_tool::parse_cman_status(&st.stdout)?;
+        Ok(if status.quorate {
+            Poll::Ready(())
+        } else {
+            Poll::Pending("not quorate".into())
+        })
+    })?;
     ctx.change(&argv::init(argv::DRBD_SERVICE, "start"))?;
     let dev = ctx.wait(
         &format!("DRBD {res} to attach its disk"),

@@ -478,8 +478,9 @@ impl World {
                 "primary",
             );
         }
-        self.events
-            .push(format!("{me}: fence-peer helper returned 7 (peer was stonithed)"));
+        self.events.push(format!(
+            "{me}: fence-peer helper returned 7 (peer was stonithed)"
+        ));
         self.node_mut(me).drbd.role = "Primary".into();
         res(0, "", "")
     }

@@ -136,7 +136,11 @@ impl World {
             }
         }
         if failed.is_empty() {
-            res(0, "Mounting GFS2 filesystems:                                 [  OK  ]\n", "")
+            res(
+                0,
+                "Mounting GFS2 filesystems:                                 [  OK  ]\n",
+                "",
+            )
         } else {
             res(
                 0,

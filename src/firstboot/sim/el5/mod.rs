@@ -224,7 +224,14 @@ impl SimHost {
         };
         let limit = Duration::from_secs(crate::firstboot::fence_peer::DEFAULT_LIMIT_SECS);
         let fence = crate::firstboot::platform::for_id(cfg.platform).fence_peer;
-        let mut ctx = Ctx::new(&cfg, self, log, State::new(&cfg.node.name), false, Vec::new());
+        let mut ctx = Ctx::new(
+            &cfg,
+            self,
+            log,
+            State::new(&cfg.node.name),
+            false,
+            Vec::new(),
+        );
         if fence(&mut ctx, &req, limit) {
             crate::firstboot::fence_peer::FENCED
         } else {
@@ -249,12 +256,17 @@ impl Host for SimHost {
             }
             ["fence_node", _] if self.peek(|w, me| w.fence_node_blocks(me)) => {
                 // Waits for a quorate cluster for ever: killed at the limit.
-                self.act(format!("{line} (waits for a quorate cluster)"), |_, _| ((), true));
+                self.act(format!("{line} (waits for a quorate cluster)"), |_, _| {
+                    ((), true)
+                });
                 self.sleep(limit);
                 CmdResult {
                     code: 124,
                     stdout: String::new(),
-                    stderr: format!("clusterkick-firstboot: killed after {} s\n", limit.as_secs()),
+                    stderr: format!(
+                        "clusterkick-firstboot: killed after {} s\n",
+                        limit.as_secs()
+                    ),
                 }
             }
             _ => self.act(line, |w, me| w.exec(me, &words)),
@@ -283,7 +295,9 @@ impl Host for SimHost {
 
     fn list_dir(&mut self, path: &str) -> io::Result<Vec<String>> {
         let path = path.to_string();
-        self.act(format!("list {path}"), |w, me| (w.list_dir(me, &path), false))
+        self.act(format!("list {path}"), |w, me| {
+            (w.list_dir(me, &path), false)
+        })
     }
 
     fn now(&self) -> Instant {

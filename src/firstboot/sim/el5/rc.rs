@@ -219,13 +219,7 @@ impl World {
                 self.events.push(format!("{me}: service {svc} started"));
                 res(0, format!("Starting {svc}: [  OK  ]\n"), "")
             }
-            other => {
-                return res(
-                    127,
-                    "",
-                    format!("sim: no init script {other} simulated\n"),
-                )
-            }
+            other => return res(127, "", format!("sim: no init script {other} simulated\n")),
         };
         if r.success() {
             self.node_mut(me).subsys.insert(svc.to_string());
@@ -265,8 +259,7 @@ impl World {
     /// services off; ours added; the helper on).
     pub(super) fn install_rc(n: &mut NodeWorld) {
         for (name, header) in INIT_SCRIPTS {
-            n.files
-                .insert(init_script(name), script_text(name, header));
+            n.files.insert(init_script(name), script_text(name, header));
         }
         for (name, _) in INIT_SCRIPTS {
             let _ = n.chkconfig(&["--add", name]);
@@ -290,10 +283,8 @@ impl World {
     /// which changes no link that exists.
     pub fn update_xen_package(&mut self, me: &str) {
         let n = self.node_mut(me);
-        n.files.insert(
-            init_script("xend"),
-            script_text("xend", XEND_STOCK_HEADER),
-        );
+        n.files
+            .insert(init_script("xend"), script_text("xend", XEND_STOCK_HEADER));
         let _ = n.chkconfig(&["--add", "xend"]);
         self.events.push(format!("{me}: xen updated"));
     }
@@ -359,7 +350,10 @@ mod tests {
         // The next `on` rewrites them from the header.
         n.chkconfig(&["xend", "on"]);
         assert!(n.links_at(3).contains(&"S98xend".to_string()));
-        assert!(n.links_at(0).contains(&"K89xend".to_string()), "0 untouched by on");
+        assert!(
+            n.links_at(0).contains(&"K89xend".to_string()),
+            "0 untouched by on"
+        );
         // resetpriorities rewrites every level, keeping on/off.
         n.chkconfig(&["xend", "resetpriorities"]);
         assert!(n.links_at(0).contains(&"K01xend".to_string()));

@@ -274,51 +274,51 @@ impl World {
                 .map(|s| s.to_string())
                 .collect();
             let mut node = NodeWorld {
-                    name: cfg.node.name.clone(),
-                    id: cfg.node.id,
-                    address: cfg
-                        .listen
-                        .rsplit_once(':')
-                        .map(|x| x.0.to_string())
-                        .unwrap_or_default(),
-                    drbd_version: "8.3.2".into(),
-                    resource: cfg.drbd.resource.clone(),
-                    minor: cfg.drbd.minor().unwrap_or(0),
-                    backing_vg: cfg.drbd.backing_vg.clone(),
-                    backing_lv: cfg.drbd.backing_lv.clone(),
-                    cluster_vg: cfg.clvm.vg.clone(),
-                    changes: 0,
-                    cman_started_ms: None,
-                    powered: true,
-                    post_join_delay_secs: cfg.post_join_delay_secs,
-                    fenced_watch_ms: None,
-                    drbd: DrbdNode {
-                        net: "StandAlone".into(),
-                        role: "Secondary".into(),
-                        disk: "Diskless".into(),
-                        ..Default::default()
+                name: cfg.node.name.clone(),
+                id: cfg.node.id,
+                address: cfg
+                    .listen
+                    .rsplit_once(':')
+                    .map(|x| x.0.to_string())
+                    .unwrap_or_default(),
+                drbd_version: "8.3.2".into(),
+                resource: cfg.drbd.resource.clone(),
+                minor: cfg.drbd.minor().unwrap_or(0),
+                backing_vg: cfg.drbd.backing_vg.clone(),
+                backing_lv: cfg.drbd.backing_lv.clone(),
+                cluster_vg: cfg.clvm.vg.clone(),
+                changes: 0,
+                cman_started_ms: None,
+                powered: true,
+                post_join_delay_secs: cfg.post_join_delay_secs,
+                fenced_watch_ms: None,
+                drbd: DrbdNode {
+                    net: "StandAlone".into(),
+                    role: "Secondary".into(),
+                    disk: "Diskless".into(),
+                    ..Default::default()
+                },
+                data: DrbdData::default(),
+                faults: Faults::default(),
+                local_lvs: vec![
+                    LocalLv {
+                        name: "lv00".into(),
+                        size_m: 2048,
                     },
-                    data: DrbdData::default(),
-                    faults: Faults::default(),
-                    local_lvs: vec![
-                        LocalLv {
-                            name: "lv00".into(),
-                            size_m: 2048,
-                        },
-                        LocalLv {
-                            name: "lv01".into(),
-                            size_m: 20000,
-                        },
-                    ],
-                    running: BTreeMap::new(),
-                    rc: BTreeMap::new(),
-                    subsys: BTreeSet::new(),
-                    active: BTreeSet::new(),
-                    mounts: Vec::new(),
-                    dirs,
-                    files,
-                    log: Vec::new(),
-                };
+                    LocalLv {
+                        name: "lv01".into(),
+                        size_m: 20000,
+                    },
+                ],
+                running: BTreeMap::new(),
+                rc: BTreeMap::new(),
+                subsys: BTreeSet::new(),
+                active: BTreeSet::new(),
+                mounts: Vec::new(),
+                dirs,
+                files,
+                log: Vec::new(),
+            };
             World::install_rc(&mut node);
             nodes.insert(cfg.node.short.clone(), node);
         }

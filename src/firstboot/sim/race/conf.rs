@@ -86,7 +86,9 @@ pub fn parse(text: &str) -> Result<Element, String> {
         };
         let mut a = tag[name_end..].trim_start();
         while !a.is_empty() {
-            let eq = a.find('=').ok_or_else(|| format!("<{}>: an attribute without =", el.name))?;
+            let eq = a
+                .find('=')
+                .ok_or_else(|| format!("<{}>: an attribute without =", el.name))?;
             let key = a[..eq].trim().to_string();
             let v = a[eq + 1..].trim_start();
             let q = v.chars().next().ok_or("an attribute without a value")?;
@@ -111,7 +113,9 @@ pub fn parse(text: &str) -> Result<Element, String> {
     if !stack.is_empty() {
         return Err(format!("<{}> is not closed", top.name));
     }
-    top.children.pop().ok_or_else(|| "no root element".to_string())
+    top.children
+        .pop()
+        .ok_or_else(|| "no root element".to_string())
 }
 
 /// One device of a fence method: the `<device>` element's attributes.

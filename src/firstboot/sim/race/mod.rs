@@ -169,7 +169,8 @@ fn stamp(t: Duration) -> String {
 
 impl RaceWorld {
     fn note(&mut self, t: Duration, who: &str, what: impl AsRef<str>) {
-        self.log.push(format!("{} {who}: {}", stamp(t), what.as_ref()));
+        self.log
+            .push(format!("{} {who}: {}", stamp(t), what.as_ref()));
     }
 
     /// When `me` lost its peer on a link (the link cut, or the peer's power
@@ -428,11 +429,17 @@ fn fencing_py_agent(t: &mut Task<RaceWorld>, agent: &str, stdin: &str) -> (i32, 
         let (k, v) = line.split_once('=').unwrap_or((line, ""));
         let k = if k == "option" { "action" } else { k };
         if !FENCING_PY_KEYS.contains(&k) {
-            return (2, format!("{agent}: Parse error: Ignoring unknown option '{line}'"));
+            return (
+                2,
+                format!("{agent}: Parse error: Ignoring unknown option '{line}'"),
+            );
         }
         opts.insert(k.to_string(), v.to_string());
     }
-    let action = opts.get("action").cloned().unwrap_or_else(|| "reboot".into());
+    let action = opts
+        .get("action")
+        .cloned()
+        .unwrap_or_else(|| "reboot".into());
     let (Some(ip), Some(login), Some(passwd)) =
         (opts.get("ipaddr"), opts.get("login"), opts.get("passwd"))
     else {
@@ -447,11 +454,17 @@ fn fencing_py_agent(t: &mut Task<RaceWorld>, agent: &str, stdin: &str) -> (i32, 
             .map(|b| b.node.clone())
     });
     let Some(node) = target else {
-        return (1, format!("{agent}: Unable to connect/login to fencing device"));
+        return (
+            1,
+            format!("{agent}: Unable to connect/login to fencing device"),
+        );
     };
     if action == "status" {
         let on = t.with(|w| w.nodes[&node].powered);
-        return (if on { 0 } else { 2 }, format!("Status: {}", if on { "ON" } else { "OFF" }));
+        return (
+            if on { 0 } else { 2 },
+            format!("Status: {}", if on { "ON" } else { "OFF" }),
+        );
     }
     if action != "off" && action != "reboot" {
         return (1, format!("{agent}: action {action} not modelled"));
@@ -564,7 +577,9 @@ impl Host for RaceHost<'_> {
     }
 
     fn read_head(&mut self, path: &str, _len: usize) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::other(format!("race model: no device {path}")))
+        Err(std::io::Error::other(format!(
+            "race model: no device {path}"
+        )))
     }
 
     fn write_file(&mut self, path: &str, _contents: &str) -> std::io::Result<()> {
@@ -572,7 +587,9 @@ impl Host for RaceHost<'_> {
     }
 
     fn list_dir(&mut self, path: &str) -> std::io::Result<Vec<String>> {
-        Err(std::io::Error::other(format!("race model: no folder {path}")))
+        Err(std::io::Error::other(format!(
+            "race model: no folder {path}"
+        )))
     }
 
     fn now(&self) -> Instant {
@@ -586,7 +603,12 @@ impl Host for RaceHost<'_> {
 
 /// Waits (polling on the shared grid) until `me` notices its peer gone on
 /// a link: `cut` for that link, `after` how long noticing takes.
-fn notice(t: &mut Task<RaceWorld>, me: &str, link_cut: impl Fn(&RaceWorld) -> bool, after: Duration) {
+fn notice(
+    t: &mut Task<RaceWorld>,
+    me: &str,
+    link_cut: impl Fn(&RaceWorld) -> bool,
+    after: Duration,
+) {
     loop {
         t.sleep(POLL);
         let now = t.now();
@@ -716,7 +738,9 @@ pub fn run(s: &Scenario) -> Result<Report, String> {
                 w.note(
                     now,
                     &me_f,
-                    format!("cman: {victim_f} left the cluster; fenced fences it after post_fail_delay"),
+                    format!(
+                        "cman: {victim_f} left the cluster; fenced fences it after post_fail_delay"
+                    ),
                 )
             });
             t.sleep(post_fail);
@@ -734,7 +758,9 @@ pub fn run(s: &Scenario) -> Result<Report, String> {
             notice(t, &me, |w| w.drbd_cut, DRBD_DETECT + later);
             let now = t.now();
             t.with(|w| {
-                w.nodes.get_mut(&me).map(|n| n.frozen_at = Some(now));
+                if let Some(n) = w.nodes.get_mut(&me) {
+                    n.frozen_at = Some(now);
+                }
                 w.note(
                     now,
                     &me,
@@ -781,7 +807,9 @@ pub fn run(s: &Scenario) -> Result<Report, String> {
                     if peer_on {
                         w.split_brain = true;
                     }
-                    w.nodes.get_mut(&me).map(|n| n.resumed_at = Some(now));
+                    if let Some(n) = w.nodes.get_mut(&me) {
+                        n.resumed_at = Some(now);
+                    }
                     w.note(now, &me, "DRBD: handler exited 7 (peer stonithed): I/O resumes");
                 } else {
                     w.note(now, &me, "DRBD: handler exited 1: I/O stays frozen");

@@ -385,10 +385,8 @@ mod tests {
             log: Vec::new(),
         });
         s.spawn("a", "a", Duration::ZERO, |t| {
-            let r = t.limited(Duration::from_secs(7), |t| {
-                loop {
-                    t.sleep(Duration::from_secs(2));
-                }
+            let r = t.limited(Duration::from_secs(7), |t| loop {
+                t.sleep(Duration::from_secs(2));
             });
             let now = t.now().as_secs();
             let inner = t.limited(Duration::from_secs(5), |t| {
@@ -398,9 +396,6 @@ mod tests {
             t.with(|w| w.log.push(format!("{r:?} at {now}, then {inner:?}")));
         });
         s.run(Duration::from_secs(100));
-        assert_eq!(
-            s.with_world(|w| w.log.clone()),
-            ["None at 7, then Some(1)"]
-        );
+        assert_eq!(s.with_world(|w| w.log.clone()), ["None at 7, then Some(1)"]);
     }
 }

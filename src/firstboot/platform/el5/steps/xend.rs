@@ -46,7 +46,10 @@ fn rc_dir(level: u8) -> String {
 
 /// `# chkconfig: <levels> <start> <stop>`.
 fn parse_header(line: &str) -> Option<(String, u32, u32)> {
-    let rest = line.strip_prefix('#')?.trim_start().strip_prefix("chkconfig:")?;
+    let rest = line
+        .strip_prefix('#')?
+        .trim_start()
+        .strip_prefix("chkconfig:")?;
     let mut w = rest.split_whitespace();
     let levels = w.next()?.to_string();
     let start = w.next()?.parse().ok()?;
@@ -276,9 +279,15 @@ mod tests {
         assert_eq!(wrong(&moved).as_deref(), Some("runlevel 3 has S98xend"));
         let mut missing = good.clone();
         missing.remove(0);
-        assert_eq!(wrong(&missing).as_deref(), Some("runlevel 0 has no xend link"));
+        assert_eq!(
+            wrong(&missing).as_deref(),
+            Some("runlevel 0 has no xend link")
+        );
         let mut two = good;
         two.push((3, "K01xend".into()));
-        assert_eq!(wrong(&two).as_deref(), Some("runlevel 3 has S11xend, K01xend"));
+        assert_eq!(
+            wrong(&two).as_deref(),
+            Some("runlevel 3 has S11xend, K01xend")
+        );
     }
 }
