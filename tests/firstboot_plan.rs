@@ -192,6 +192,7 @@ fn firstboot_exit_codes_are_documented_once_and_agree() {
         code::USAGE,
         code::CONFIG,
         code::LOCKED,
+        code::PEER_FENCED,
         code::REFUSED,
         code::TIMEOUT,
         code::PEER_STOPPED,
