@@ -16,6 +16,7 @@ pub mod commands;
 pub mod diag;
 pub mod elf;
 pub mod fence_na;
+pub mod fence_wrap;
 pub mod firstboot;
 pub mod helper_blob;
 pub mod helper_config;

@@ -138,7 +138,7 @@ fn firstboot_barrier_refuses_forged_replayed_and_unauthenticated() {
 
     // Node 2's helper never answers on its own address: node 1 times out,
     // naming what it waited for.
-    let code = code(wait(child, RUN_TIMEOUT));
+    let code = pair.finish(0, child);
     assert_eq!(code, exit::TIMEOUT, "{}", pair.dump());
     let log = pair.log(0);
     for want in [
@@ -156,8 +156,8 @@ fn firstboot_barrier_refuses_forged_replayed_and_unauthenticated() {
         assert!(log.contains(want), "log lacks {want:?}:\n{log}");
     }
     assert!(!log.contains(&example_key_hex()));
-    // Nothing ran on the node.
-    assert!(pair.world().commands("an-node01", "").is_empty());
+    // Nothing ran on the node but the read-only check of xend's order.
+    assert_only_the_xend_check(&pair, "an-node01");
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn firstboot_barrier_peer_never_arrives() {
         c.timeouts.retry_max_ms = 500;
     });
     let start = Instant::now();
-    let code = code(wait(pair.spawn(1, &[]), RUN_TIMEOUT));
+    let code = pair.finish(1, pair.spawn(1, &[]));
     assert_eq!(code, exit::TIMEOUT, "{}", pair.dump());
     assert!(start.elapsed() < Duration::from_secs(20));
     let log = pair.log(1);
@@ -177,7 +177,7 @@ fn firstboot_barrier_peer_never_arrives() {
     );
     assert!(log.contains(&want), "log lacks {want:?}:\n{log}");
     assert!(log.contains("waiting up to 2 s at barrier meet for an-node01.alteeve.com"));
-    assert!(pair.world().commands("an-node02", "").is_empty());
+    assert_only_the_xend_check(&pair, "an-node02");
 }
 
 #[test]
@@ -190,8 +190,8 @@ fn firstboot_barrier_peer_stops_coming_later() {
     pair.update_world(|w| w.node_mut("an-node02").faults.crash_after_change = Some(1));
     let a = pair.spawn(0, &[]);
     let b = pair.spawn(1, &[]);
-    assert_eq!(code(wait(b, RUN_TIMEOUT)), exit::SIM_CRASH);
-    assert_eq!(code(wait(a, RUN_TIMEOUT)), exit::TIMEOUT, "{}", pair.dump());
+    assert_eq!(pair.finish(1, b), exit::SIM_CRASH);
+    assert_eq!(pair.finish(0, a), exit::TIMEOUT, "{}", pair.dump());
     let log = pair.log(0);
     assert!(
         log.contains("timed out after 3 s waiting for an-node02.alteeve.com")
@@ -261,7 +261,7 @@ fn firstboot_barrier_a_connection_flood_during_a_run() {
         .stderr(out);
     let a = limited.spawn().expect("spawn node01 with 40 files");
     let b = pair.spawn(1, &[]);
-    let codes = [code(wait(a, RUN_TIMEOUT)), code(wait(b, RUN_TIMEOUT))];
+    let codes = [pair.finish(0, a), pair.finish(1, b)];
     let secs = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let sent: u64 = flooders.into_iter().map(|h| h.join().expect("flood")).sum();

@@ -54,7 +54,7 @@ fn crash_everywhere(node: usize) {
         pair.update_world(|w| w.node_mut(SHORTS[node]).faults.crash_after_change = Some(k));
         let a = pair.spawn(node, &[]);
         let b = pair.spawn(other, &[]);
-        let first = code(wait(a, RUN_TIMEOUT));
+        let first = pair.finish(node, a);
         assert_eq!(
             first,
             exit::SIM_CRASH,
@@ -62,8 +62,8 @@ fn crash_everywhere(node: usize) {
             pair.dump()
         );
         let again = pair.spawn(node, &[]);
-        let ca = code(wait(again, RUN_TIMEOUT));
-        let cb = code(wait(b, RUN_TIMEOUT));
+        let ca = pair.finish(node, again);
+        let cb = pair.finish(other, b);
         assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
         assert_finished(&pair);
         assert_no_destructive_twice(&pair, &what);
@@ -128,8 +128,8 @@ fn firstboot_crash_sigkill_and_restart() {
         a.kill().expect("SIGKILL");
         let _ = a.wait();
         let again = pair.spawn(node, &[]);
-        let ca = code(wait(again, RUN_TIMEOUT));
-        let cb = code(wait(b, RUN_TIMEOUT));
+        let ca = pair.finish(node, again);
+        let cb = pair.finish(1 - node, b);
         assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
         assert_finished(&pair);
         assert_no_destructive_twice(&pair, &what);
@@ -144,9 +144,9 @@ fn firstboot_crash_power_loss_and_reboot() {
         (0, "drbdadm -- --overwrite-data-of-peer"),
         (0, "pvcreate"),
         (0, "mkfs.gfs2"),
-        (1, "/etc/init.d/drbd start"),
+        (1, "/etc/init.d/clusterkick-drbd start"),
         (1, "drbdadm primary r0"),
-        (1, "mount /shared/iso_store"),
+        (1, "/etc/init.d/gfs2 start"),
     ];
     for (node, prefix) in points {
         let k = change_no(&changes[node], prefix);
@@ -156,14 +156,14 @@ fn firstboot_crash_power_loss_and_reboot() {
         let a = pair.spawn(node, &[]);
         let b = pair.spawn(1 - node, &[]);
         assert_eq!(
-            code(wait(a, RUN_TIMEOUT)),
+            pair.finish(node, a),
             exit::SIM_CRASH,
             "{what}\n{}",
             pair.dump()
         );
         let again = pair.spawn(node, &[]);
-        let ca = code(wait(again, RUN_TIMEOUT));
-        let cb = code(wait(b, RUN_TIMEOUT));
+        let ca = pair.finish(node, again);
+        let cb = pair.finish(1 - node, b);
         assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
         assert_finished(&pair);
         assert_no_destructive_twice(&pair, &what);

@@ -128,7 +128,8 @@ fn firstboot_initscript_start_returns_at_once_status_stop() {
     assert_eq!(st.status.code(), Some(3));
     let text = String::from_utf8_lossy(&st.stdout);
     assert!(
-        text.contains("clusterkick-firstboot is stopped") && text.contains("status: not started"),
+        text.contains("clusterkick-firstboot is stopped")
+            && text.contains("status: in progress, 1 of 26 items done, next: step:inspect"),
         "{text}"
     );
     assert_eq!(init(&pair, &dir, "bogus").status.code(), Some(2));

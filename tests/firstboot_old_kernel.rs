@@ -48,7 +48,7 @@ fn test_static_helper_finishes_a_pair_under_2_6_18_syscalls() {
             .unwrap()
     };
     let (a, b) = (spawn(0), spawn(1));
-    let codes = [code(wait(a, RUN_TIMEOUT)), code(wait(b, RUN_TIMEOUT))];
+    let codes = [pair.finish(0, a), pair.finish(1, b)];
     assert_eq!(codes, [0, 0], "{}", pair.dump());
     assert_finished(&pair);
     let w = pair.world();

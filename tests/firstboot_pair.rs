@@ -69,17 +69,16 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
     let p = w.commands("an-node01", "");
     let order = [
         "/etc/init.d/cman start",
-        "chkconfig cman on",
         "lvcreate -L 400G -n lv02 an-lvm01",
         "drbdadm -- --force create-md r0",
-        "/etc/init.d/drbd start",
+        "/etc/init.d/clusterkick-drbd start",
         "drbdadm -- --overwrite-data-of-peer primary r0",
         "/etc/init.d/clvmd start",
         "pvcreate /dev/drbd0",
         "vgcreate -c y drbd_vg0 /dev/drbd0",
         "lvcreate -L 20G -n iso_store drbd_vg0",
         "mkfs.gfs2 ",
-        "mount /shared/iso_store",
+        "/etc/init.d/gfs2 start",
     ];
     let idx: Vec<usize> = order.iter().map(|o| pos(&p, o)).collect();
     assert!(
@@ -113,7 +112,7 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         seq_of(&w, "an-node01", "drbdadm -- --overwrite") < seq_of(&w, s, "drbdadm primary r0")
     );
     assert!(seq_of(&w, s, "/etc/init.d/clvmd start") < seq_of(&w, "an-node01", "vgcreate"));
-    assert!(seq_of(&w, "an-node01", "mkfs.gfs2") < seq_of(&w, s, "mount /shared/iso_store"));
+    assert!(seq_of(&w, "an-node01", "mkfs.gfs2") < seq_of(&w, s, "/etc/init.d/gfs2 start"));
     assert!(
         seq_of(
             &w,
@@ -168,6 +167,7 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         "DRBD resync (SyncSource): ",
         "DRBD resync finished",
         "first-boot setup is done on this node",
+        "the cluster stack is up on this node; staying to answer an-node02.alteeve.com",
     ] {
         assert!(log.contains(want), "log lacks {want:?}:\n{log}");
     }
@@ -181,20 +181,49 @@ fn firstboot_pair_runs_to_completion_in_the_seeds_order() {
         "{log2}"
     );
 
-    // Later boots do nothing.
-    let before = w.commands("an-node01", "").len();
-    let again = pair.spawn(0, &[]);
-    assert_eq!(code(wait(again, RUN_TIMEOUT)), 0);
-    assert_eq!(
-        pair.world().commands("an-node01", "").len(),
-        before,
-        "a done helper ran commands"
-    );
-    assert!(pair
-        .log(0)
-        .contains("already done on this node; nothing to do"));
     let st = pair.command(0, &["status"]).output().expect("status");
     assert!(String::from_utf8_lossy(&st.stdout).contains("status: done"));
+
+    // A later boot of both nodes: the boot sequence. Nothing of the cluster
+    // starts at boot (rc), each helper meets the other, then starts the
+    // stack through the init scripts; nothing is created again.
+    let before: Vec<usize> = SHORTS.iter().map(|s| w.commands(s, "").len()).collect();
+    pair.update_world(|w| {
+        for s in SHORTS {
+            w.reboot(s);
+        }
+    });
+    for s in SHORTS {
+        let started: Vec<String> = pair.world().node(s).subsys.iter().cloned().collect();
+        assert_eq!(
+            started,
+            ["clusterkick-firstboot", "xend"],
+            "{s}: rc started more than xend and the helper"
+        );
+    }
+    assert_eq!(pair.run_both(), [0, 0], "{}", pair.dump());
+    assert_finished(&pair);
+    let w = pair.world();
+    for (i, short) in SHORTS.iter().enumerate() {
+        let boot: Vec<String> = w.commands(short, "")[before[i]..]
+            .iter()
+            .filter(|l| !POLLS.contains(&l.as_str()))
+            .cloned()
+            .collect();
+        let mut text = boot.join("\n");
+        text.push('\n');
+        golden(&format!("firstboot/boot-{short}.txt"), text.as_bytes());
+        assert!(
+            !boot
+                .iter()
+                .any(|l| DESTRUCTIVE.iter().any(|d| l.starts_with(d))),
+            "{short} ran a destructive command at boot: {boot:#?}"
+        );
+        assert!(pair
+            .log(i)
+            .contains("first-boot setup was done before: this is the boot sequence"));
+    }
+    assert!(w.fences.is_empty(), "nobody is fenced: {:?}", w.fences);
 }
 
 #[test]

@@ -57,10 +57,7 @@ fn firstboot_plan_prints_the_commands_in_order() {
     for (i, short) in SHORTS.iter().enumerate() {
         let text = plan(&pair, i);
         golden(&format!("firstboot/plan-{short}.txt"), text.as_bytes());
-        assert!(
-            text.contains("# at: step:inspect (next)") || text.contains("# at: barrier:meet"),
-            "{text}"
-        );
+        assert!(text.contains("# at: step:xend-order (next)"), "{text}");
     }
     // Nothing written: no state, no lock, no log.
     assert_eq!(files_under(pair.dir.path()), before);
@@ -72,13 +69,11 @@ fn firstboot_plan_prints_the_commands_in_order() {
         cmds,
         vec![
             "/etc/init.d/cman start",
-            "chkconfig cman on",
             "lvcreate -L 400G -n lv02 an-lvm01",
             "drbdadm -- --force create-md r0",
-            "/etc/init.d/drbd start",
+            "/etc/init.d/clusterkick-drbd start",
             "drbdadm -- --overwrite-data-of-peer primary r0",
             "/etc/init.d/clvmd start",
-            "chkconfig clvmd on",
             "pvcreate /dev/drbd0",
             "vgcreate -c y drbd_vg0 /dev/drbd0",
             "lvcreate -L 20G -n iso_store drbd_vg0",
@@ -88,13 +83,16 @@ fn firstboot_plan_prints_the_commands_in_order() {
             "lvchange -a y /dev/drbd_vg0/vm01",
             "mkfs.gfs2 -O -p lock_dlm -j 2 -t an-cluster:iso_store /dev/drbd_vg0/iso_store",
             "mkdir -p /shared/iso_store",
-            "mount /shared/iso_store",
-            "chkconfig gfs2 on",
+            "/etc/init.d/gfs2 start",
             "rm -f /shared/iso_store/.clusterkick-firstboot.an-node01",
-            "chkconfig drbd on",
-            "chkconfig clusterkick-firstboot off",
         ]
     );
+    // Nothing turns a cluster service on (or the helper off) at boot, and
+    // the package's DRBD script is never used.
+    for l in &cmds {
+        assert!(!l.starts_with("chkconfig"), "{l}");
+        assert!(!l.starts_with("/etc/init.d/drbd "), "{l}");
+    }
 }
 
 #[test]
@@ -125,9 +123,11 @@ fn firstboot_plan_shows_where_a_node_is_and_is_fast() {
         text.contains("#   done: drbdadm -- --force create-md r0"),
         "{text}"
     );
-    assert!(text.contains("# step cman: start cman, wait for both members and quorum, enable at boot [done; re-checked on every run]"), "{text}");
+    assert!(text.contains("# step cman: start cman, wait for both members and quorum [done; re-checked on every run]"), "{text}");
     let next = text.find("# >>> next").expect("next marker");
-    let drbd_start = text.find("\n/etc/init.d/drbd start").expect("drbd start");
+    let drbd_start = text
+        .find("\n/etc/init.d/clusterkick-drbd start")
+        .expect("drbd start");
     assert!(next < drbd_start);
     assert!(!text[..next]
         .lines()
@@ -192,6 +192,7 @@ fn firstboot_exit_codes_are_documented_once_and_agree() {
         code::USAGE,
         code::CONFIG,
         code::LOCKED,
+        code::PEER_FENCED,
         code::REFUSED,
         code::TIMEOUT,
         code::PEER_STOPPED,

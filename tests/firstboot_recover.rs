@@ -64,7 +64,7 @@ fn firstboot_recover_split_brain_with_the_named_survivor() {
         "vgscan",
         "lvscan",
         "lvchange -a y /dev/drbd_vg0/iso_store",
-        "mount /shared/iso_store",
+        "/etc/init.d/gfs2 start",
     ];
     let idx: Vec<usize> = order.iter().map(|o| pos(&victim, o)).collect();
     assert!(idx.windows(2).all(|w| w[0] < w[1]), "{victim:#?}");

@@ -121,8 +121,57 @@ fn run(args: Vec<OsString>) -> Result<i32, Error> {
         );
     }
     let cfg = config::load(&cli.config)?;
+    let mut warn = |w: String| eprintln!("{PROGRAM}: {w}");
+    let deadline = started + cfg.timeouts.total();
+    let (code, lines) = respond(
+        &req,
+        || password(&req, deadline),
+        &cfg,
+        &cli.config,
+        &mut actions::RealClock,
+        |dev, deadline| {
+            device::Connection::open(
+                dev.label(),
+                &dev.ipaddr,
+                dev.tcp_port,
+                cfg.timeouts.connect(),
+                cfg.timeouts.read(),
+                deadline,
+                verbose,
+            )
+        },
+        &mut warn,
+    )?;
+    // fenced reads the agent's output only after it exits, through a pipe:
+    // a few short lines, never enough to fill it.
+    if !req.quiet || req.action == input::Action::List {
+        let mut out = std::io::stdout().lock();
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    Ok(code)
+}
+
+/// What the agent does with one request: finds the device by `ipaddr`,
+/// checks the port, gets the password (`passwd`, which may run
+/// `passwd_script`) and checks the credentials (before anything is sent,
+/// and before `delay`), runs the action against the
+/// device `connect` opens, and returns the exit status and the lines for
+/// stdout. The agent's `main` runs it with the real clock and a TCP
+/// connection; the simulator runs this same code with its own.
+#[allow(clippy::too_many_arguments)]
+pub fn respond<D: device::Device, C: actions::Clock>(
+    req: &Request,
+    passwd: impl FnOnce() -> Result<Secret, Error>,
+    cfg: &config::Config,
+    config_path: &Path,
+    clock: &mut C,
+    connect: impl FnOnce(&config::DeviceConfig, Instant) -> Result<D, Error>,
+    warn: &mut dyn FnMut(String),
+) -> Result<(i32, Vec<String>), Error> {
     let dev = cfg.device(&req.ipaddr).ok_or_else(|| Error::Config {
-        path: cli.config.clone(),
+        path: config_path.to_path_buf(),
         message: format!(
             "no [[device]] has ipaddr `{}` (it has: {}); cluster.conf's fencedevice ipaddr \
              must be written the same way here",
@@ -150,19 +199,17 @@ fn run(args: Vec<OsString>) -> Result<i32, Error> {
                 "port {p:02} is beyond device `{}`: it has max_nodes = {} in {}",
                 dev.label(),
                 dev.max_nodes,
-                cli.config.display()
+                config_path.display()
             )));
         }
     }
-    // Credentials are checked before anything is sent, and before `delay`.
-    let passwd = password(&req, started + cfg.timeouts.total())?;
+    let passwd = passwd()?;
     if req.login != dev.login || !passwd.matches(&dev.passwd) {
         return Err(Error::Credentials {
             device: dev.label().to_string(),
-            path: cli.config.clone(),
+            path: config_path.to_path_buf(),
         });
     }
-    let mut warn = |w: String| eprintln!("{PROGRAM}: {w}");
     let job = actions::Job {
         action: req.action,
         port: req.port,
@@ -172,34 +219,15 @@ fn run(args: Vec<OsString>) -> Result<i32, Error> {
         job,
         dev,
         &cfg.timeouts,
-        &mut actions::RealClock,
-        |deadline| {
-            device::Connection::open(
-                dev.label(),
-                &dev.ipaddr,
-                dev.tcp_port,
-                cfg.timeouts.connect(),
-                cfg.timeouts.read(),
-                deadline,
-                verbose,
-            )
-        },
-        &mut warn,
+        clock,
+        |deadline| connect(dev, deadline),
+        warn,
     )?;
-    let (code, lines) = match outcome {
+    Ok(match outcome {
         actions::Outcome::Done(lines) => (EXIT_OK, lines),
         actions::Outcome::PowerOn => (EXIT_OK, vec!["Status: ON".to_string()]),
         actions::Outcome::PowerOff => (EXIT_STATUS_OFF, vec!["Status: OFF".to_string()]),
-    };
-    // fenced reads the agent's output only after it exits, through a pipe:
-    // a few short lines, never enough to fill it.
-    if !req.quiet || req.action == input::Action::List {
-        let mut out = std::io::stdout().lock();
-        for l in lines {
-            let _ = writeln!(out, "{l}");
-        }
-    }
-    Ok(code)
+    })
 }
 
 /// The password given, or the first line `passwd_script` prints (run by

@@ -34,6 +34,16 @@ impl Secret {
     pub fn appears_in(&self, text: &str) -> bool {
         !self.0.is_empty() && text.contains(&self.0)
     }
+
+    /// `text` with every occurrence of this secret replaced by `with` (for
+    /// output passed on from a program that was given it).
+    pub fn replace_in(&self, text: &str, with: &str) -> String {
+        if self.0.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(&self.0, with)
+        }
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -3,6 +3,7 @@
 //! [`OpenHost`] they pass to [`main`]. See docs/firstboot.md.
 
 use crate::firstboot::config::DEFAULT_CONFIG_PATH;
+use crate::firstboot::fence_peer;
 use crate::firstboot::recover::{self, Trust};
 use crate::firstboot::runner::{self, Options};
 use crate::firstboot::OpenHost;
@@ -33,14 +34,37 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Walk this node through the steps (what the init script starts).
+    /// Walk this node through the steps; once set up, the boot sequence:
+    /// meet the peer, then start the cluster stack (what the init script
+    /// starts at every boot).
     Run,
+    /// Start this node's cluster stack without its peer: the peer is
+    /// fenced (the operator's decision, when the peer is down for good).
+    StartAlone(StartAloneArgs),
+    /// DRBD's fence-peer handler: fence the peer with fence_node; exit 7
+    /// when it is fenced, else 1.
+    DrbdFencePeer(FencePeerArgs),
     /// Print the commands this node would run, in order, and where it is.
     Plan,
     /// Print the state file.
     Status,
     /// Bring DRBD, clvmd and GFS2 back after a crash (seed 7.3).
     Recover(RecoverArgs),
+}
+
+#[derive(Args)]
+struct StartAloneArgs {
+    /// Confirms that the peer will be fenced (powered off by its fence
+    /// device) and this node will run alone.
+    #[arg(long)]
+    yes_fence_the_peer: bool,
+}
+
+#[derive(Args)]
+struct FencePeerArgs {
+    /// Give up (exit 1: DRBD keeps I/O frozen) after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = fence_peer::DEFAULT_LIMIT_SECS, value_parser = fence_peer::parse_limit)]
+    timeout: u64,
 }
 
 #[derive(Args)]
@@ -66,6 +90,8 @@ pub fn main(open: OpenHost) -> i32 {
     };
     match cli.cmd {
         Cmd::Run => runner::run(&opts),
+        Cmd::StartAlone(a) => runner::start_alone(&opts, a.yes_fence_the_peer),
+        Cmd::DrbdFencePeer(a) => fence_peer::main(&opts, a.timeout),
         Cmd::Plan => runner::plan(&opts),
         Cmd::Status => runner::status(&opts),
         Cmd::Recover(r) => recover::recover(

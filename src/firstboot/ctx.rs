@@ -197,7 +197,7 @@ impl<'a> Ctx<'a> {
     /// Answers the back channel for up to `d`, in short slices, stopping as
     /// soon as `until` holds. False when there is no back channel.
     fn serve_for(&mut self, d: Duration, until: impl Fn(&Link) -> bool) -> bool {
-        let start = Instant::now();
+        let start = self.host.now();
         loop {
             let Some(link) = self.link.as_mut() else {
                 return false;
@@ -206,12 +206,17 @@ impl<'a> Ctx<'a> {
             if until(link) {
                 return true;
             }
-            let left = d.saturating_sub(start.elapsed());
+            let left = d.saturating_sub(self.host.now().saturating_duration_since(start));
             if left.is_zero() {
                 return true;
             }
-            std::thread::sleep(left.min(IDLE_SLICE));
+            self.host.sleep(left.min(IDLE_SLICE));
         }
+    }
+
+    /// Now, on the host's clock (which every wait and deadline reads).
+    pub fn now(&self) -> Instant {
+        self.host.now()
     }
 
     fn backoff(&self) -> Backoff {
@@ -243,10 +248,10 @@ impl<'a> Ctx<'a> {
                 Poll::Pending(detail) => Err(Error::DryRunWait(format!("{what} ({detail})"))),
             };
         }
-        let deadline = Deadline::after_secs(secs);
+        let deadline = Deadline::after_secs(self.now(), secs);
         let mut backoff = self.backoff();
         let mut last = String::new();
-        let mut last_log = Instant::now();
+        let mut last_log = self.now();
         let mut first = true;
         loop {
             match poll(self)? {
@@ -254,19 +259,22 @@ impl<'a> Ctx<'a> {
                     if !first {
                         self.log.info(format!(
                             "{what}: ok after {} s",
-                            deadline.elapsed().as_secs()
+                            deadline.elapsed(self.now()).as_secs()
                         ));
                     }
                     return Ok(v);
                 }
                 Poll::Pending(detail) => {
+                    let now = self.now();
                     if first {
                         self.log
                             .info(format!("waiting up to {secs} s for {what}: {detail}"));
-                        last_log = Instant::now();
-                    } else if detail != last || last_log.elapsed() >= STILL_WAITING_EVERY {
+                        last_log = now;
+                    } else if detail != last
+                        || now.saturating_duration_since(last_log) >= STILL_WAITING_EVERY
+                    {
                         self.log.info(format!("still waiting for {what}: {detail}"));
-                        last_log = Instant::now();
+                        last_log = now;
                     }
                     if detail != last {
                         backoff.reset();
@@ -278,14 +286,14 @@ impl<'a> Ctx<'a> {
             if let Some(e) = self.peer_stopped() {
                 return Err(e);
             }
-            if deadline.expired() {
+            if deadline.expired(self.now()) {
                 return Err(Error::Timeout {
                     what: what.to_string(),
                     secs,
                     last,
                 });
             }
-            let d = backoff.next_delay().min(deadline.remaining());
+            let d = backoff.next_delay().min(deadline.remaining(self.now()));
             self.idle(d);
         }
     }
@@ -304,8 +312,10 @@ impl<'a> Ctx<'a> {
         self.link.as_ref()?.peer_info.get(key).cloned()
     }
 
-    /// Meets the peer at barrier `index` (`name` for logs).
-    pub fn barrier(&mut self, index: u32, name: &str, secs: u64) -> Result<()> {
+    /// Meets the peer at barrier `index` (`name` for logs), waiting at most
+    /// `secs` seconds (None: as long as it takes). While it waits it logs,
+    /// once a minute, whom it waits for and what it last saw.
+    pub fn barrier(&mut self, index: u32, name: &str, secs: Option<u64>) -> Result<()> {
         let peer = self.cfg.peer.name.clone();
         if self.dry_run {
             self.log
@@ -313,7 +323,7 @@ impl<'a> Ctx<'a> {
             return Ok(());
         }
         let mut backoff = self.backoff();
-        let deadline = Deadline::after_secs(secs);
+        let deadline = Deadline::within(self.now(), secs);
         let Some(link) = self.link.as_mut() else {
             return Err(Error::Unexpected("no back channel".into()));
         };
@@ -322,9 +332,11 @@ impl<'a> Ctx<'a> {
             link.announce.barrier = name.to_string();
         }
         let addr = link.peer_addr().to_string();
-        self.log.info(format!(
-            "waiting up to {secs} s at barrier {name} for {peer} ({addr})"
-        ));
+        self.log.info(match secs {
+            Some(s) => format!("waiting up to {s} s at barrier {name} for {peer} ({addr})"),
+            None => format!("waiting at barrier {name} for {peer} ({addr}) as long as it takes"),
+        });
+        let mut last_log = self.now();
         loop {
             let Some(link) = self.link.as_mut() else {
                 return Err(Error::Unexpected("no back channel".into()));
@@ -336,33 +348,52 @@ impl<'a> Ctx<'a> {
             if link.passed(index) {
                 self.log.info(format!(
                     "passed barrier {name} with {peer} after {} s",
-                    deadline.elapsed().as_secs()
+                    deadline.elapsed(self.now()).as_secs()
                 ));
                 return Ok(());
             }
             if let Some(e) = self.peer_stopped() {
                 return Err(e);
             }
-            if deadline.expired() {
-                let Some(link) = self.link.as_ref() else {
-                    return Err(Error::Unexpected("no back channel".into()));
-                };
-                let last = match (&link.last_error, link.peer_at) {
-                    (Some(e), _) => e.clone(),
-                    (None, Some(at)) => format!("peer is at barrier {at}"),
-                    (None, None) => "peer never answered".into(),
-                };
+            let now = self.now();
+            if deadline.expired(now) {
+                let last = self.last_seen();
                 return Err(Error::Timeout {
                     what: format!("{peer} ({addr}) to reach barrier {name}"),
-                    secs,
+                    secs: secs.unwrap_or_default(),
                     last,
                 });
+            }
+            if now.saturating_duration_since(last_log) >= STILL_WAITING_EVERY {
+                let waited = deadline.elapsed(now).as_secs();
+                let last = self.last_seen();
+                self.log.info(format!(
+                    "still waiting at barrier {name} for {peer} ({addr}) after {} min {:02} s: {last}",
+                    waited / 60,
+                    waited % 60
+                ));
+                last_log = now;
             }
             // Sleep in slices, stopping as soon as the barrier is passed, so
             // that both sides leave it within a few milliseconds of each
             // other (cman must start on both at about the same moment).
-            let d = backoff.next_delay().min(deadline.remaining());
+            let d = backoff
+                .next_delay()
+                .min(deadline.remaining(now))
+                .min(STILL_WAITING_EVERY);
             self.serve_for(d, |link| link.passed(index) || link.peer_halt.is_some());
+        }
+    }
+
+    /// What the back channel last saw of the peer, for logs.
+    fn last_seen(&self) -> String {
+        match self.link.as_ref() {
+            None => "no back channel".into(),
+            Some(link) => match (&link.last_error, link.peer_at) {
+                (Some(e), _) => e.clone(),
+                (None, Some(at)) => format!("peer is at barrier {at}"),
+                (None, None) => "peer never answered".into(),
+            },
         }
     }
 
@@ -372,7 +403,7 @@ impl<'a> Ctx<'a> {
         if self.dry_run {
             return;
         }
-        let deadline = Deadline::after_secs(secs);
+        let deadline = Deadline::after_secs(self.now(), secs);
         let mut backoff = self.backoff();
         if let Some(link) = self.link.as_mut() {
             link.announce.halt = Some(reason.to_string());
@@ -396,7 +427,7 @@ impl<'a> Ctx<'a> {
                 ));
                 return;
             }
-            if deadline.expired() {
+            if deadline.expired(self.now()) {
                 self.log.info(format!(
                     "could not tell {} that this helper stopped",
                     self.cfg.peer.name
@@ -405,7 +436,7 @@ impl<'a> Ctx<'a> {
             }
             // Idle in slices, stopping as soon as the peer got the news
             // through our listener.
-            let d = backoff.next_delay().min(deadline.remaining());
+            let d = backoff.next_delay().min(deadline.remaining(self.now()));
             if !self.serve_for(d, |link| link.halt_delivered) {
                 return;
             }

@@ -17,6 +17,9 @@ pub mod exit {
     pub const CONFIG: i32 = 3;
     /// Another helper holds the lock on this node.
     pub const LOCKED: i32 = 4;
+    /// `drbd-fence-peer` only: the peer was fenced (DRBD 8.3 reads 7 as
+    /// "peer was stonithed"; the handler's only other code is 1).
+    pub const PEER_FENCED: i32 = 7;
     /// A guard found data that may be in use; nothing destructive ran.
     pub const REFUSED: i32 = 10;
     /// A wait ran out of time (the message names what it waited for).
@@ -35,6 +38,10 @@ pub enum Error {
     State(#[from] StateError),
     #[error("another clusterkick-firstboot holds {0}")]
     Locked(PathBuf),
+    /// A command line that cannot be run as given (e.g. a confirmation
+    /// flag missing).
+    #[error("{0}")]
+    Usage(String),
     #[error("REFUSED: {0}")]
     Refused(String),
     #[error("timed out after {secs} s waiting for {what} (last seen: {last})")]
@@ -73,6 +80,7 @@ impl Error {
             Error::Config(_) => exit::CONFIG,
             Error::Barrier(BarrierError::Key { .. }) => exit::CONFIG,
             Error::Locked(_) => exit::LOCKED,
+            Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
             Error::Timeout { .. } => exit::TIMEOUT,
             Error::PeerStopped { .. } => exit::PEER_STOPPED,

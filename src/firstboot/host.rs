@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One command: the program and its arguments, run without a shell. Shown
 /// (in logs, plans, errors) as the line one would type in a shell.
@@ -90,15 +90,24 @@ impl CmdResult {
 
 /// The machine, as the steps see it.
 pub trait Host {
-    /// Runs a command with stdin closed.
+    /// Runs a command with stdin closed (killed, exit 124, after the
+    /// helper's longest wait).
     fn run(&mut self, argv: &Argv) -> CmdResult;
+    /// Runs a command with stdin closed, killing it (with its process
+    /// group; exit 124) after `limit`.
+    fn run_for(&mut self, argv: &Argv, limit: Duration) -> CmdResult;
     /// Reads a whole (small) file, e.g. /proc/drbd or /etc/fstab.
     fn read_file(&mut self, path: &str) -> io::Result<String>;
     /// Reads at most `len` bytes from the start of a file or block device.
     fn read_head(&mut self, path: &str, len: usize) -> io::Result<Vec<u8>>;
     /// Replaces a file's contents (atomically where the file system allows).
     fn write_file(&mut self, path: &str, contents: &str) -> io::Result<()>;
-    /// Waits; the simulator may shorten it.
+    /// The names in a directory (e.g. the rc links in /etc/rc.d/rc3.d).
+    fn list_dir(&mut self, path: &str) -> io::Result<Vec<String>>;
+    /// Now, on the clock every wait and deadline of the helper reads.
+    fn now(&self) -> Instant;
+    /// Waits. The simulator's clock may run faster than the wall clock
+    /// (what `now` says after a sleep is what counts).
     fn sleep(&mut self, duration: Duration);
 }
 

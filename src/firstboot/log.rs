@@ -14,11 +14,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const PROGRAM: &str = "clusterkick-firstboot";
 
+/// Where syslog listens on EL5 (sysklogd) and on every Linux since.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
+
 pub struct Logger {
     host: String,
     pid: u32,
     file: Option<File>,
     stderr: bool,
+    /// syslog's socket, when lines also go to syslog.
+    syslog: Option<std::os::unix::net::UnixDatagram>,
     /// Every line logged so far (used by `plan`-style callers and tests).
     lines: Vec<String>,
     utc_offset: Option<i64>,
@@ -54,9 +59,24 @@ impl Logger {
             pid: std::process::id(),
             file,
             stderr,
+            syslog: None,
             lines: Vec::new(),
             utc_offset: None,
         }
+    }
+
+    /// Also sends every line to syslog (`/dev/log`, facility daemon), as a
+    /// DRBD handler's messages belong there. Best effort: without a syslog
+    /// daemon the lines still go to the log file; a full socket drops them
+    /// rather than wait.
+    pub fn with_syslog(mut self) -> Self {
+        let sock = std::os::unix::net::UnixDatagram::unbound().and_then(|s| {
+            s.connect(SYSLOG_SOCKET)?;
+            s.set_nonblocking(true)?;
+            Ok(s)
+        });
+        self.syslog = sock.ok();
+        self
     }
 
     /// A logger that only keeps lines in memory.
@@ -85,6 +105,20 @@ impl Logger {
         }
         if let Some(f) = self.file.as_mut() {
             let _ = writeln!(f, "{line}");
+        }
+        if let Some(s) = self.syslog.as_ref() {
+            // <30>: facility daemon (3), severity info (6). syslogd adds the
+            // host name itself.
+            let _ = s.send(
+                format!(
+                    "<30>{} {}[{}]: {}",
+                    syslog_time(now + offset),
+                    PROGRAM,
+                    self.pid,
+                    msg.as_ref()
+                )
+                .as_bytes(),
+            );
         }
         self.lines.push(line);
     }

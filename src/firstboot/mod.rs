@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod ctx;
 pub mod error;
+pub mod fence_peer;
 pub mod file;
 pub mod host;
 pub mod log;
@@ -42,7 +43,17 @@ use host::Host;
 
 /// Opens the machine the steps act on: [`real::open`] in the helper that
 /// ships; the simulator in the test-only `clusterkick-firstboot-sim`.
-pub type OpenHost = fn(&FirstbootConfig) -> Result<Box<dyn Host>>;
+pub type OpenHost = fn(&FirstbootConfig, Purpose) -> Result<Box<dyn Host>>;
+
+/// What a host is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `run`, `recover`, `start-alone`: commands get EL5's system PATH.
+    Steps,
+    /// `drbd-fence-peer`: commands get the PATH DRBD gives its handlers
+    /// (drbdadm passes the kernel's `/sbin:/usr/sbin:/bin:/usr/bin`).
+    Handler,
+}
 
 /// The longest any single command may run (e.g. `/etc/init.d/drbd start`,
 /// which waits for the peer): the longest configured wait.

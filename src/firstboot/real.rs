@@ -1,26 +1,29 @@
-//! The real node: runs commands with `std::process::Command`, reads and
-//! writes real files. No threads: the child's output goes to unlinked temp
-//! files and the child is polled, so a command that hangs (e.g. `drbd start`
-//! waiting for a peer that died) is killed, with its process group, after
-//! the timeout.
+//! The real node: runs commands with `std::process::Command`
+//! ([`run_child`]), reads and writes real files. No threads: the child's
+//! output goes to unlinked temp files and the child is polled, so a command
+//! that hangs (e.g. `fence_node` without a quorate cluster) is killed, with
+//! its process group, after its limit.
 
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::Result;
 use crate::firstboot::file::write_atomic;
 use crate::firstboot::host::{Argv, CmdResult, Host};
+use crate::firstboot::Purpose;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// EL5 keeps the cluster tools in /sbin and /usr/sbin; init scripts at boot
-/// run with a minimal PATH.
-const PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
+/// run with a minimal PATH. (Also what DRBD gives its handlers.)
+pub const PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
 
 pub struct RealHost {
     timeout: Duration,
+    /// The PATH commands get (and are looked up in).
+    path: String,
 }
 
 /// Numbers the scratch files of every command this process runs (one
@@ -29,106 +32,209 @@ pub struct RealHost {
 static SCRATCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The [`crate::firstboot::OpenHost`] of the helper that ships: this machine.
-pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Host>> {
-    Ok(Box::new(RealHost::new(crate::firstboot::command_timeout(
-        cfg,
-    ))))
+pub fn open(cfg: &FirstbootConfig, purpose: Purpose) -> Result<Box<dyn Host>> {
+    let timeout = crate::firstboot::command_timeout(cfg);
+    Ok(Box::new(match purpose {
+        Purpose::Steps => RealHost::new(timeout),
+        Purpose::Handler => {
+            let inherited = std::env::var("PATH").ok().filter(|p| !p.is_empty());
+            RealHost::with_path(timeout, inherited.as_deref().unwrap_or(PATH))
+        }
+    }))
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal killed it.
+    Signaled(i32),
+    /// It ran past its limit and was killed, with its process group.
+    TimedOut,
+}
+
+/// A child that ran: how it ended and what it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub ended: Ended,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Finished {
+    /// The exit code as a shell reports it: 128 + signal when killed by a
+    /// signal, 124 when it ran too long.
+    pub fn code(&self) -> i32 {
+        match self.ended {
+            Ended::Exited(c) => c,
+            Ended::Signaled(s) => 128 + s,
+            Ended::TimedOut => 124,
+        }
+    }
+}
+
+/// One command to run as a child (no shell).
+pub struct Child<'a> {
+    pub program: &'a str,
+    pub args: &'a [String],
+    /// Written to its stdin, which is then closed; None: stdin is /dev/null.
+    pub stdin: Option<&'a [u8]>,
+    /// Its PATH (the program is looked up in it); None: inherited.
+    pub path: Option<&'a str>,
+    /// Run with LANG=C (for output the helper parses).
+    pub c_locale: bool,
+    /// Killed, with its process group, after this long.
+    pub limit: Duration,
+}
+
+/// Runs a child in its own process group and waits for it, at most
+/// `limit`; then kills the whole group (init scripts and fence agents start
+/// children of their own). No threads: the child's output goes to unlinked
+/// temp files (a child that writes more than a pipe holds cannot block),
+/// and the child is polled. Its stdin (at most a pipe's worth, written at
+/// once) is closed after the bytes are written.
+pub fn run_child(c: &Child) -> io::Result<Finished> {
+    let mut out = scratch()?;
+    let mut err = scratch()?;
+    let mut cmd = Command::new(c.program);
+    cmd.args(c.args)
+        .stdin(if c.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::from(out.try_clone()?))
+        .stderr(Stdio::from(err.try_clone()?))
+        .process_group(0);
+    if let Some(p) = c.path {
+        cmd.env("PATH", p);
+    }
+    if c.c_locale {
+        cmd.env("LANG", "C").env("LC_ALL", "C");
+    }
+    let mut child = cmd.spawn()?;
+    if let (Some(bytes), Some(mut input)) = (c.stdin, child.stdin.take()) {
+        // A child that exits without reading makes this fail (EPIPE): it
+        // is judged by its exit status, like any other.
+        let _ = input.write_all(bytes);
+    }
+    let start = Instant::now();
+    let mut sleep = Duration::from_millis(5);
+    let ended = loop {
+        if let Some(st) = child.try_wait()? {
+            use std::os::unix::process::ExitStatusExt;
+            break match (st.code(), st.signal()) {
+                (Some(code), _) => Ended::Exited(code),
+                (None, sig) => Ended::Signaled(sig.unwrap_or(0)),
+            };
+        }
+        if start.elapsed() >= c.limit {
+            kill_group(&mut child);
+            break Ended::TimedOut;
+        }
+        std::thread::sleep(sleep.min(c.limit.saturating_sub(start.elapsed())));
+        sleep = (sleep * 2).min(Duration::from_millis(200));
+    };
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    out.seek(SeekFrom::Start(0))?;
+    out.read_to_end(&mut stdout)?;
+    err.seek(SeekFrom::Start(0))?;
+    err.read_to_end(&mut stderr)?;
+    Ok(Finished {
+        ended,
+        stdout,
+        stderr,
+    })
+}
+
+/// SIGKILL to the child's process group, then reaps the child.
+fn kill_group(child: &mut std::process::Child) {
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// An anonymous temp file for a child's output (created, then unlinked).
+fn scratch() -> io::Result<File> {
+    let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::var_os("TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    let path = dir.join(format!(
+        ".clusterkick-firstboot.{}.{}",
+        std::process::id(),
+        n
+    ));
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let _ = std::fs::remove_file(&path);
+    Ok(f)
 }
 
 impl RealHost {
+    /// Commands run with EL5's system PATH.
     pub fn new(timeout: Duration) -> Self {
-        RealHost { timeout }
+        RealHost {
+            timeout,
+            path: PATH.to_string(),
+        }
     }
 
-    /// An anonymous temp file for a child's output (created, then unlinked).
-    fn scratch(&self) -> io::Result<File> {
-        let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::var_os("TMPDIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/tmp"));
-        let path = dir.join(format!(
-            ".clusterkick-firstboot.{}.{}",
-            std::process::id(),
-            n
-        ));
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        let _ = std::fs::remove_file(&path);
-        Ok(f)
+    /// Commands run with (and are looked up in) this PATH, e.g. the one a
+    /// DRBD handler is given.
+    pub fn with_path(timeout: Duration, path: &str) -> Self {
+        RealHost {
+            timeout,
+            path: path.to_string(),
+        }
     }
 
-    fn spawn_and_wait(&mut self, argv: &Argv) -> io::Result<CmdResult> {
+    fn spawn_and_wait(&mut self, argv: &Argv, limit: Duration) -> io::Result<CmdResult> {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
-        let mut out = self.scratch()?;
-        let mut err = self.scratch()?;
-        let mut child = Command::new(program)
-            .args(args)
-            .env("PATH", PATH)
-            .env("LANG", "C")
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out.try_clone()?))
-            .stderr(Stdio::from(err.try_clone()?))
-            .process_group(0)
-            .spawn()?;
-        let start = Instant::now();
-        let mut sleep = Duration::from_millis(5);
-        let status = loop {
-            if let Some(st) = child.try_wait()? {
-                break Some(st);
-            }
-            if start.elapsed() >= self.timeout {
-                // Kill the whole group (init scripts start children).
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{}", child.id())])
-                    .env("PATH", PATH)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(sleep);
-            sleep = (sleep * 2).min(Duration::from_millis(200));
-        };
-        let mut stdout = String::new();
-        let mut stderr = String::new();
-        out.seek(SeekFrom::Start(0))?;
-        out.read_to_string(&mut stdout)?;
-        err.seek(SeekFrom::Start(0))?;
-        err.read_to_string(&mut stderr)?;
-        Ok(match status {
-            Some(st) => CmdResult {
-                // Killed by a signal: 128 + signal, as a shell reports it.
-                code: st.code().unwrap_or_else(|| {
-                    use std::os::unix::process::ExitStatusExt;
-                    128 + st.signal().unwrap_or(0)
-                }),
-                stdout,
-                stderr,
-            },
-            None => CmdResult {
-                code: 124,
-                stdout,
-                stderr: format!(
-                    "{stderr}clusterkick-firstboot: killed after {} s\n",
-                    self.timeout.as_secs()
-                ),
-            },
+        let f = run_child(&Child {
+            program,
+            args,
+            stdin: None,
+            path: Some(&self.path),
+            c_locale: true,
+            limit,
+        })?;
+        let code = f.code();
+        let stdout = String::from_utf8_lossy(&f.stdout).into_owned();
+        let mut stderr = String::from_utf8_lossy(&f.stderr).into_owned();
+        if f.ended == Ended::TimedOut {
+            stderr.push_str(&format!(
+                "clusterkick-firstboot: killed after {} s\n",
+                limit.as_secs()
+            ));
+        }
+        Ok(CmdResult {
+            code,
+            stdout,
+            stderr,
         })
     }
 }
 
 impl Host for RealHost {
     fn run(&mut self, argv: &Argv) -> CmdResult {
-        match self.spawn_and_wait(argv) {
+        self.run_for(argv, self.timeout)
+    }
+
+    fn run_for(&mut self, argv: &Argv, limit: Duration) -> CmdResult {
+        match self.spawn_and_wait(argv, limit) {
             Ok(r) => r,
             Err(e) => CmdResult {
                 code: 127,
@@ -166,6 +272,19 @@ impl Host for RealHost {
             std::fs::set_permissions(path, p)?;
         }
         Ok(())
+    }
+
+    fn list_dir(&mut self, path: &str) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for e in std::fs::read_dir(path)? {
+            names.push(e?.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 
     fn sleep(&mut self, duration: Duration) {

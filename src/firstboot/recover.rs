@@ -17,7 +17,7 @@ pub use crate::firstboot::step::Trust;
 /// never ran, or long after it finished).
 pub fn recover(opts: &Options, trust: Trust) -> i32 {
     session(opts, "recover stopped", true, |cfg, log| {
-        let mut host = (opts.open)(cfg)?;
+        let mut host = (opts.open)(cfg, crate::firstboot::Purpose::Steps)?;
         let key = barrier::load_key(&cfg.key_file).unwrap_or_default();
         let log_taken =
             std::mem::replace(log, crate::firstboot::log::Logger::silent(&cfg.node.short));

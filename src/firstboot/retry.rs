@@ -38,35 +38,54 @@ impl Backoff {
     }
 }
 
-/// A point in time by which a wait must be over.
+/// A point in time by which a wait must be over, or none (a wait as long
+/// as it takes). It reads no clock itself: callers pass `now` from the
+/// clock they wait on (the host's, which the simulator may speed up).
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     start: Instant,
-    limit: Duration,
+    limit: Option<Duration>,
 }
 
 impl Deadline {
-    pub fn after_secs(secs: u64) -> Self {
+    pub fn after_secs(now: Instant, secs: u64) -> Self {
         Deadline {
-            start: Instant::now(),
-            limit: Duration::from_secs(secs),
+            start: now,
+            limit: Some(Duration::from_secs(secs)),
         }
     }
 
-    pub fn expired(&self) -> bool {
-        self.start.elapsed() >= self.limit
+    /// No deadline.
+    pub fn never(now: Instant) -> Self {
+        Deadline {
+            start: now,
+            limit: None,
+        }
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
+    /// `secs` seconds, or no deadline.
+    pub fn within(now: Instant, secs: Option<u64>) -> Self {
+        match secs {
+            Some(s) => Deadline::after_secs(now, s),
+            None => Deadline::never(now),
+        }
     }
 
-    pub fn remaining(&self) -> Duration {
-        self.limit.saturating_sub(self.start.elapsed())
+    pub fn expired(&self, now: Instant) -> bool {
+        self.limit
+            .is_some_and(|l| now.saturating_duration_since(self.start) >= l)
     }
 
-    pub fn secs(&self) -> u64 {
-        self.limit.as_secs()
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.start)
+    }
+
+    /// What is left (`Duration::MAX` without a deadline).
+    pub fn remaining(&self, now: Instant) -> Duration {
+        match self.limit {
+            Some(l) => l.saturating_sub(self.elapsed(now)),
+            None => Duration::MAX,
+        }
     }
 }
 
@@ -85,9 +104,19 @@ mod tests {
 
     #[test]
     fn deadline() {
-        let d = Deadline::after_secs(0);
-        assert!(d.expired());
-        assert_eq!(d.remaining(), Duration::ZERO);
-        assert!(!Deadline::after_secs(60).expired());
+        let t = Instant::now();
+        let d = Deadline::after_secs(t, 0);
+        assert!(d.expired(t));
+        assert_eq!(d.remaining(t), Duration::ZERO);
+        let d = Deadline::after_secs(t, 60);
+        assert!(!d.expired(t + Duration::from_secs(59)));
+        assert!(d.expired(t + Duration::from_secs(60)));
+        assert_eq!(
+            d.remaining(t + Duration::from_secs(20)),
+            Duration::from_secs(40)
+        );
+        let n = Deadline::never(t);
+        assert!(!n.expired(t + Duration::from_secs(86_400 * 365)));
+        assert_eq!(n.remaining(t), Duration::MAX);
     }
 }

@@ -1,6 +1,15 @@
-//! The subcommands: `run` (what the init script starts), `plan`, `status`;
-//! and [`session`], the frame `run` and `recover` share. They walk the
-//! plan of the platform the config names and know none of its steps.
+//! The subcommands: `run` (what the init script starts at every boot),
+//! `start-alone`, `plan`, `status`; and [`session`], the frame `run`,
+//! `start-alone` and `recover` share. They walk the plan of the platform
+//! the config names and know none of its steps.
+//!
+//! `run` on a node whose first boot is not done walks the whole plan,
+//! meeting the peer at each barrier. On a node whose state says `done` it
+//! is the boot sequence: meet the peer, as long as it takes (nothing of the
+//! cluster starts before), then the steps that run at every start
+//! ([`Runs::EveryRun`]: the services, in order). Either way it then stays,
+//! answering the peer on the back channel, so that the peer, when it boots
+//! later, meets it.
 
 use crate::firstboot::barrier::link::MAX_PENDING;
 use crate::firstboot::barrier::{self, Link};
@@ -13,9 +22,10 @@ use crate::firstboot::platform;
 use crate::firstboot::retry::{Backoff, Deadline};
 use crate::firstboot::state::{OpStatus, State, StateError};
 use crate::firstboot::step::{final_barrier, Item, PlanLine, Platform, Runs, Step};
-use crate::firstboot::OpenHost;
+use crate::firstboot::{OpenHost, Purpose};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Options shared by the subcommands.
 #[derive(Debug, Clone)]
@@ -99,7 +109,7 @@ fn lock(cfg: &FirstbootConfig) -> Result<File> {
 /// Binds the back channel, retrying while the address is not up yet (the
 /// network may still be coming up at boot).
 fn bind(cfg: &FirstbootConfig, key: Vec<u8>, log: &mut Logger) -> Result<Link> {
-    let deadline = Deadline::after_secs(cfg.timeouts.peer_secs);
+    let deadline = Deadline::after_secs(Instant::now(), cfg.timeouts.peer_secs);
     let mut backoff = Backoff::new(cfg.timeouts.retry_initial_ms, cfg.timeouts.retry_max_ms);
     let mut logged = false;
     loop {
@@ -119,7 +129,7 @@ fn bind(cfg: &FirstbootConfig, key: Vec<u8>, log: &mut Logger) -> Result<Link> {
                 }
                 return Ok(l);
             }
-            Err(e) if deadline.expired() => return Err(e.into()),
+            Err(e) if deadline.expired(Instant::now()) => return Err(e.into()),
             Err(e) => {
                 if !logged {
                     log.info(format!(
@@ -128,7 +138,7 @@ fn bind(cfg: &FirstbootConfig, key: Vec<u8>, log: &mut Logger) -> Result<Link> {
                     ));
                     logged = true;
                 }
-                std::thread::sleep(backoff.next_delay().min(deadline.remaining()));
+                std::thread::sleep(backoff.next_delay().min(deadline.remaining(Instant::now())));
             }
         }
     }
@@ -159,7 +169,7 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
     })?;
     let _lock = if opts.dry_run { None } else { Some(lock(cfg)?) };
     let state = State::load(&cfg.state_file, &cfg.node.name)?;
-    let mut host = (opts.open)(cfg)?;
+    let mut host = (opts.open)(cfg, Purpose::Steps)?;
     let key = match barrier::load_key(&cfg.key_file) {
         Ok(k) => k,
         Err(e) if opts.dry_run => {
@@ -186,7 +196,7 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
             cfg.timeouts.retry_max_ms, cfg.post_join_delay_secs
         ));
     }
-    let link = if opts.dry_run || state.done {
+    let link = if opts.dry_run {
         None
     } else {
         let mut link = bind(cfg, key.clone(), log)?;
@@ -226,10 +236,18 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
 }
 
 /// Runs the platform's items in order (see [`crate::firstboot::step`]).
+/// On a node whose first boot is done: the boot sequence (the meeting, as
+/// long as it takes, then the [`Runs::EveryRun`] steps). Then, unless in a
+/// dry run, stays to answer the peer ([`stay`]): it returns only on error.
 pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
     let items = platform.items;
-    if ctx.state.done {
-        return run_when_done(ctx, items);
+    let booting = ctx.state.done;
+    if booting {
+        ctx.log.info(format!(
+            "first-boot setup was done before: this is the boot sequence. Nothing of the \
+             cluster starts before {} is met; `{PROGRAM} start-alone` starts it without the peer",
+            ctx.cfg.peer.name
+        ));
     }
     let final_passed =
         final_barrier(items).is_some_and(|b| ctx.state.is_completed(&Item::Barrier(b).id()));
@@ -242,17 +260,20 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
                 let at = index;
                 index += 1;
                 if b.every_start {
-                    // Not recorded: a restarted helper meets the peer again
-                    // (unless nothing after the final barrier needs the peer).
-                    if !final_passed {
-                        ctx.barrier(at, b.name, (b.timeout)(ctx.cfg))?;
+                    // Not recorded: a restarted helper meets the peer again.
+                    // At boot it waits as long as it takes; during the first
+                    // boot, unless nothing left needs the peer.
+                    if booting {
+                        ctx.barrier(at, b.name, None)?;
+                    } else if !final_passed {
+                        ctx.barrier(at, b.name, Some((b.timeout)(ctx.cfg)))?;
                     }
                     continue;
                 }
                 if done {
                     continue;
                 }
-                ctx.barrier(at, b.name, (b.timeout)(ctx.cfg))?;
+                ctx.barrier(at, b.name, Some((b.timeout)(ctx.cfg)))?;
                 ctx.state.complete(&id);
                 ctx.save()?;
             }
@@ -278,20 +299,57 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
             }
         }
     }
-    if !ctx.dry_run {
-        // Keeps logging the background work (a resync) until it is over,
-        // without holding anything up: the helper runs in the background.
-        let mut backoff = Backoff::new(
-            ctx.cfg.timeouts.retry_initial_ms,
-            ctx.cfg.timeouts.retry_max_ms,
-        );
-        while (platform.progress)(ctx)? {
-            let d = backoff.next_delay();
-            ctx.idle(d);
-        }
+    if ctx.dry_run {
+        return Ok(());
+    }
+    if ctx.state.done {
+        stay(ctx, platform)
+    } else {
+        // Only a node stopped between the final barrier and the step that
+        // marks it done gets here; the rest of its plan needs no peer.
+        log_progress(ctx, platform)
+    }
+}
+
+/// Logs the background work (a resync) until it is over, answering the
+/// back channel meanwhile.
+fn log_progress(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
+    let mut backoff = Backoff::new(
+        ctx.cfg.timeouts.retry_initial_ms,
+        ctx.cfg.timeouts.retry_max_ms,
+    );
+    while (platform.progress)(ctx)? {
+        let d = backoff.next_delay();
+        ctx.idle(d);
     }
     Ok(())
 }
+
+/// What the helper does once the cluster stack is up on this node: logs the
+/// background work (a resync) until it is over, and answers the peer on the
+/// back channel for as long as it runs (until the init script stops it at
+/// shutdown), so that the peer, booting later, meets it. Never returns Ok.
+fn stay(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
+    if let Some(link) = ctx.link.as_mut() {
+        link.flush_refusals(&mut ctx.log);
+    }
+    ctx.log.info(format!(
+        "{STACK_UP}; staying to answer {} on the back channel when it starts",
+        ctx.cfg.peer.name
+    ));
+    log_progress(ctx, platform)?;
+    loop {
+        ctx.idle(STAY_SLICE);
+    }
+}
+
+/// What `run` logs once everything this node starts is up (tests wait for
+/// it).
+pub const STACK_UP: &str = "the cluster stack is up on this node";
+
+/// How long the staying helper idles between looks at the back channel's
+/// refusal counters (the back channel is answered all the time).
+const STAY_SLICE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Runs one step, logging it. False when a dry run stops inside it (the
 /// step is then not recorded).
@@ -313,22 +371,96 @@ fn run_step(ctx: &mut Ctx, s: &Step, done: bool) -> Result<bool> {
     }
 }
 
-/// A node whose state says `done`: only the steps that run even then and
-/// have not yet.
-fn run_when_done(ctx: &mut Ctx, items: &[Item]) -> Result<()> {
-    for &item in items {
-        let Item::Step(s) = item else { continue };
-        if s.runs != Runs::EvenWhenDone || ctx.state.is_completed(&item.id()) {
-            continue;
+/// `start-alone`: the operator's decision to bring this node's cluster
+/// stack up without its peer. Says what it will do (the peer is fenced),
+/// runs only with the confirmation, only on a node that was set up, only
+/// when no other helper runs here and the peer's helper does not answer;
+/// then the platform's `start_alone`, and the helper's own service again,
+/// so that the peer is met when it comes back.
+pub fn start_alone(opts: &Options, confirmed: bool) -> i32 {
+    session(opts, "start-alone stopped", true, |cfg, log| {
+        let platform = platform::for_id(cfg.platform);
+        for line in (platform.start_alone_warning)(cfg) {
+            log.info(line);
         }
-        (s.run)(ctx)?;
-        ctx.state.complete(&item.id());
-        ctx.save()?;
-    }
-    ctx.log
-        .info("first-boot setup was already done on this node; nothing to do");
-    Ok(())
+        if !confirmed && !opts.dry_run {
+            return Err(Error::Usage(format!(
+                "nothing was done: run `{PROGRAM} start-alone --yes-fence-the-peer` to go ahead"
+            )));
+        }
+        file::regular_or_absent(&cfg.state_file).map_err(|source| StateError::Read {
+            path: cfg.state_file.clone(),
+            source,
+        })?;
+        let lock = if opts.dry_run {
+            None
+        } else {
+            Some(lock(cfg).map_err(|e| match e {
+                Error::Locked(path) => Error::Unexpected(format!(
+                    "another {PROGRAM} runs on this node (it holds {}): the boot helper, waiting \
+                     for {}. Stop it first (service clusterkick-firstboot stop), then run \
+                     start-alone again",
+                    path.display(),
+                    cfg.peer.name
+                )),
+                e => e,
+            })?)
+        };
+        let state = State::load(&cfg.state_file, &cfg.node.name)?;
+        if !state.done {
+            return Err(Error::Unexpected(format!(
+                "the first-boot setup is not done on this node (state file {}): start-alone \
+                 only starts a cluster that was set up; the first boot needs both nodes",
+                cfg.state_file.display()
+            )));
+        }
+        if let Some(how) = peer_answers(cfg) {
+            return Err(Error::Unexpected(format!(
+                "{}'s helper answers on {} ({how}): the peer is up. Start this node's boot \
+                 helper instead (service clusterkick-firstboot start): the two meet and start \
+                 the cluster together. Nothing was done",
+                cfg.peer.name, cfg.peer_addr
+            )));
+        }
+        let mut host = (opts.open)(cfg, Purpose::Steps)?;
+        let key = barrier::load_key(&cfg.key_file).unwrap_or_default();
+        let log_taken = std::mem::replace(log, Logger::silent(&cfg.node.short));
+        let mut ctx = Ctx::new(cfg, host.as_mut(), log_taken, state, opts.dry_run, key);
+        let result = (platform.start_alone)(&mut ctx);
+        // The lock goes first: the helper the service starts takes it.
+        drop(lock);
+        if result.is_ok() {
+            ctx.log.info(format!(
+                "start-alone: done; starting the boot helper again so that it meets {} when it comes back",
+                cfg.peer.name
+            ));
+            let restart = ctx.change(&(platform.helper_service_start)());
+            if let Err(e) = restart {
+                ctx.log.info(format!(
+                    "start-alone: could not start the boot helper ({e}): start it by hand \
+                     (service clusterkick-firstboot start)"
+                ));
+            }
+        }
+        *log = ctx.log;
+        result
+    })
 }
+
+/// Whether something accepts connections on the peer's back-channel
+/// address (its helper, up and waiting): how, or None.
+fn peer_answers(cfg: &FirstbootConfig) -> Option<String> {
+    use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+    let addrs: Vec<SocketAddr> = cfg.peer_addr.to_socket_addrs().ok()?.collect();
+    addrs.iter().find_map(|a| {
+        TcpStream::connect_timeout(a, PEER_PROBE)
+            .ok()
+            .map(|_| format!("a connection to {a} was accepted"))
+    })
+}
+
+/// How long `start-alone` tries to reach the peer's helper.
+const PEER_PROBE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The first item not done yet, the meeting aside (it is met at every
 /// start): where a node is.
@@ -358,7 +490,9 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
     };
     let shown = cfg.state_file.display();
     out.push(match &state {
-        Ok(s) if s.done => format!("# state: {shown}: done; a run does nothing"),
+        Ok(s) if s.done => format!(
+            "# state: {shown}: done; a run is the boot sequence: meet the peer, then the steps re-checked on every run"
+        ),
         Ok(s) if s.completed.is_empty() => format!("# state: {shown}: not started"),
         Ok(s) => format!(
             "# state: {shown}: {} of {} items done",
@@ -383,9 +517,16 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
         }
         match item {
             Item::Barrier(b) => out.push(format!(
-                "# barrier {}: wait up to {} s for {} ({}): {}{}",
+                "# barrier {}: wait {} for {} ({}): {}{}",
                 b.name,
-                (b.timeout)(cfg),
+                match (b.every_start, done) {
+                    (true, true) => "as long as it takes".to_string(),
+                    (true, false) => format!(
+                        "up to {} s (at every boot once set up: as long as it takes)",
+                        (b.timeout)(cfg)
+                    ),
+                    _ => format!("up to {} s", (b.timeout)(cfg)),
+                },
                 cfg.peer.name,
                 cfg.peer_addr,
                 b.meaning,

@@ -48,13 +48,10 @@ impl Role {
 pub enum Runs {
     /// Once: skipped on later runs once the state file records it.
     Once,
-    /// On every run, even when recorded: it starts or activates something,
-    /// and a resumed helper first makes sure that still holds (a "service"
-    /// step).
+    /// On every run, even when recorded, and at every boot once the first
+    /// boot is done: it starts or activates something, or checks what must
+    /// hold at every boot (a "service" step).
     EveryRun,
-    /// Once, even on a node whose state file already says `done` (a step
-    /// after the one that marks it: a run stopped between the two).
-    EvenWhenDone,
 }
 
 /// One first-boot step.
@@ -133,19 +130,36 @@ pub fn final_barrier(items: &[Item]) -> Option<&'static Barrier> {
     })
 }
 
-/// What every plan must be: it opens with [`MEET`] (the only barrier met at
-/// every start), and its ids are unique (they are what the state file
-/// records).
+/// What every plan must be: its first barrier is [`MEET`] (the only
+/// barrier met at every start), and only steps that run at every start on
+/// both nodes come before it (local checks that need no peer); its ids are
+/// unique (they are what the state file records).
 pub fn check_items(items: &[Item]) -> std::result::Result<(), String> {
-    match items.first() {
+    match items.iter().find(|i| matches!(i, Item::Barrier(_))) {
         Some(Item::Barrier(b)) if std::ptr::eq(*b, &MEET) => {}
-        _ => return Err("the first item must be the meet barrier".into()),
+        _ => return Err("the first barrier must be the meet barrier".into()),
+    }
+    for item in items {
+        match item {
+            Item::Barrier(_) => break,
+            Item::Step(s) if s.runs != Runs::EveryRun || s.role != Role::Both => {
+                return Err(format!(
+                    "step {}: only steps that run at every start on both nodes may come before meet",
+                    s.name
+                ))
+            }
+            Item::Step(_) => {}
+        }
     }
     let mut ids: Vec<String> = items.iter().map(|i| i.id()).collect();
-    let again = items.iter().skip(1).find_map(|i| match i {
-        Item::Barrier(b) if b.every_start => Some(b.name),
-        _ => None,
-    });
+    let again = items
+        .iter()
+        .filter(|i| matches!(i, Item::Barrier(_)))
+        .skip(1)
+        .find_map(|i| match i {
+            Item::Barrier(b) if b.every_start => Some(b.name),
+            _ => None,
+        });
     if let Some(name) = again {
         return Err(format!("barrier {name}: only meet is met at every start"));
     }
@@ -187,6 +201,16 @@ impl PlanLine {
     }
 }
 
+/// What DRBD tells its fence-peer handler, from the environment drbdadm
+/// sets (DRBD 8.3: `DRBD_RESOURCE`, `DRBD_PEER`, and from 8.3.8
+/// `DRBD_MINOR`); absent when not set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FencePeerRequest {
+    pub resource: Option<String>,
+    pub peer: Option<String>,
+    pub minor: Option<String>,
+}
+
 /// Everything the engine needs from a platform.
 pub struct Platform {
     pub id: PlatformId,
@@ -200,6 +224,18 @@ pub struct Platform {
     /// `recover`: brings storage back after a split brain, keeping the data
     /// of the node the operator trusts.
     pub recover: fn(&mut Ctx, Trust) -> Result<()>,
+    /// `start-alone`: brings this node's cluster stack up without its peer
+    /// (the operator's explicit decision; the peer gets fenced).
+    pub start_alone: fn(&mut Ctx) -> Result<()>,
+    /// What `start-alone` says it will do, before anything runs.
+    pub start_alone_warning: fn(&FirstbootConfig) -> Vec<String>,
+    /// The command that starts the helper's own service (in the background),
+    /// run once `start-alone` is done so that the peer is met when it comes
+    /// back.
+    pub helper_service_start: fn() -> Argv,
+    /// `drbd-fence-peer`: fences the peer for DRBD's fence-peer handler,
+    /// within the limit; true only when the peer is known to be fenced.
+    pub fence_peer: fn(&mut Ctx, &FencePeerRequest, std::time::Duration) -> bool,
 }
 
 /// Who holds the good data, as the operator says for `recover`.

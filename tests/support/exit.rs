@@ -9,17 +9,20 @@ pub const FAILED: i32 = 1;
 pub const USAGE: i32 = 2;
 pub const CONFIG: i32 = 3;
 pub const LOCKED: i32 = 4;
+/// `drbd-fence-peer` only: the peer was fenced.
+pub const PEER_FENCED: i32 = 7;
 pub const REFUSED: i32 = 10;
 pub const TIMEOUT: i32 = 11;
 pub const PEER_STOPPED: i32 = 12;
 
 /// Every documented code, in the table's order.
-pub const ALL: [i32; 8] = [
+pub const ALL: [i32; 9] = [
     OK,
     FAILED,
     USAGE,
     CONFIG,
     LOCKED,
+    PEER_FENCED,
     REFUSED,
     TIMEOUT,
     PEER_STOPPED,

@@ -27,6 +27,9 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// so golden files leave them out.
 pub const POLLS: &[&str] = &["read /proc/drbd", "cman_tool status", "cman_tool nodes"];
 
+/// The cluster's services (off in every runlevel; the helper starts them).
+pub const CLUSTER_SERVICES: &[&str] = &["cman", "clusterkick-drbd", "drbd", "clvmd", "gfs2"];
+
 /// Destructive command lines (the ones that must never run twice).
 pub const DESTRUCTIVE: &[&str] = &[
     "lvcreate ",
@@ -147,13 +150,45 @@ impl Pair {
         std::fs::read_to_string(&self.cfgs[i].log_file).unwrap_or_default()
     }
 
-    /// Runs both helpers to the end; returns their exit codes.
+    /// Runs both helpers to the end; returns their exit codes (0 for one
+    /// that brought the stack up and stayed: see [`Pair::finish`]).
     pub fn run_both(&self) -> [i32; 2] {
         let a = self.spawn(0, &[]);
         let b = self.spawn(1, &[]);
-        let ca = wait(a, RUN_TIMEOUT);
-        let cb = wait(b, RUN_TIMEOUT);
-        [code(ca), code(cb)]
+        [self.finish(0, a), self.finish(1, b)]
+    }
+
+    /// Waits for node `i`'s helper `child`: its exit code when it exits;
+    /// 0 when it logged that the cluster stack is up on its node (it then
+    /// stays, answering its peer, until stopped): it is stopped with
+    /// SIGTERM, as the init script's `stop` does, and its exit checked.
+    /// Fails the test after [`RUN_TIMEOUT`].
+    pub fn finish(&self, i: usize, mut child: Child) -> i32 {
+        let marker = format!(
+            "[{}]: {}",
+            child.id(),
+            clusterkick::firstboot::runner::STACK_UP
+        );
+        let start = Instant::now();
+        loop {
+            if let Some(st) = child.try_wait().expect("try_wait") {
+                return code(st);
+            }
+            if self.log(i).contains(&marker) {
+                terminate(&mut child);
+                return 0;
+            }
+            if start.elapsed() > RUN_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "{}'s helper neither finished nor brought the stack up within {RUN_TIMEOUT:?}\n{}",
+                    SHORTS[i],
+                    self.dump()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Both helpers' combined logs, for failure messages.
@@ -170,6 +205,30 @@ impl Pair {
 
 pub fn code(s: ExitStatus) -> i32 {
     s.code().unwrap_or(-1)
+}
+
+/// SIGTERM (what `service clusterkick-firstboot stop` sends), then waits:
+/// the helper must die of it, at once.
+pub fn terminate(child: &mut Child) {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = rustix::process::Pid::from_child(child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    let start = Instant::now();
+    let st = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the helper outlived SIGTERM by 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(
+        st.signal(),
+        Some(15),
+        "the helper did not die of SIGTERM: {st:?}"
+    );
 }
 
 /// Waits for a child, killing it (and failing the test) after `timeout`.
@@ -203,6 +262,19 @@ pub fn destructive_lines(w: &World, short: &str) -> Vec<String> {
         .collect()
 }
 
+/// The node ran nothing but the read-only check of xend's start position
+/// (which every start makes before meeting the peer).
+pub fn assert_only_the_xend_check(pair: &Pair, short: &str) {
+    let cmds = pair.world().commands(short, "");
+    assert!(
+        !cmds.is_empty()
+            && cmds
+                .iter()
+                .all(|l| l == "read /etc/rc.d/init.d/xend" || l.starts_with("list /etc/rc.d/rc")),
+        "{short} ran more than the xend check: {cmds:#?}"
+    );
+}
+
 /// Position of the first line starting with `prefix`.
 pub fn pos(lines: &[String], prefix: &str) -> usize {
     lines
@@ -222,7 +294,10 @@ pub fn seq_of(w: &World, short: &str, prefix: &str) -> u64 {
 }
 
 /// Asserts both nodes ended set up: Primary/Primary UpToDate, VG and LVs,
-/// GFS2 mounted, services enabled, helper disabled, state done.
+/// GFS2 mounted; the cluster's services off in the runlevels but started
+/// through their init scripts (they hold their subsys locks, so rc stops
+/// them at shutdown, in order), DRBD through ours, never the package's;
+/// the helper on at boot; state done.
 pub fn assert_finished(pair: &Pair) {
     let w = pair.world();
     for (i, short) in SHORTS.iter().enumerate() {
@@ -244,12 +319,45 @@ pub fn assert_finished(pair: &Pair) {
         );
         assert!(n.files["/etc/fstab"]
             .contains("/dev/drbd_vg0/iso_store\t/shared/iso_store\tgfs2\tdefaults,noatime\t0 0"));
-        for svc in ["cman", "clvmd", "drbd", "gfs2"] {
-            assert!(n.chkconfig[svc], "{short}: chkconfig {svc} on");
+        for svc in ["cman", "clvmd", "drbd", "clusterkick-drbd", "gfs2"] {
+            for level in 2..=5 {
+                assert!(
+                    !n.is_on(svc, level),
+                    "{short}: {svc} on in runlevel {level}"
+                );
+            }
         }
         assert!(
-            !n.chkconfig["clusterkick-firstboot"],
-            "{short}: helper disabled"
+            n.is_on("clusterkick-firstboot", 3),
+            "{short}: helper off at boot"
+        );
+        let cluster = |name: &str| CLUSTER_SERVICES.contains(&name);
+        let locks: Vec<&str> = n
+            .subsys
+            .iter()
+            .map(String::as_str)
+            .filter(|s| cluster(s))
+            .collect();
+        assert_eq!(
+            locks,
+            ["clusterkick-drbd", "clvmd", "cman", "gfs2"],
+            "{short}: subsys locks"
+        );
+        let stops: Vec<String> = w
+            .shutdown_order(short)
+            .into_iter()
+            .filter(|l| cluster(&l[3..]))
+            .collect();
+        assert_eq!(
+            stops,
+            ["K74gfs2", "K76clvmd", "K78clusterkick-drbd", "K79cman"],
+            "{short}: what rc stops at shutdown, in order"
+        );
+        assert!(
+            !w.commands(short, "")
+                .iter()
+                .any(|l| l.starts_with("/etc/init.d/drbd ")),
+            "{short} ran the package's drbd init script"
         );
         let state = std::fs::read_to_string(&pair.cfgs[i].state_file).expect("state file");
         assert!(

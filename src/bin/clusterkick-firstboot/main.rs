@@ -1,7 +1,8 @@
 //! `clusterkick-firstboot`: the first-boot helper that ships to the nodes,
-//! and the Node Assassin fence agent. All logic lives in
-//! `clusterkick::firstboot` and `clusterkick::fence_na`; see
-//! docs/firstboot.md and docs/fence_na.md.
+//! the Node Assassin fence agent (`fence_na`) and the delay wrapper for the
+//! agents cman ships (`fence_clusterkick`). All logic lives in
+//! `clusterkick::firstboot`, `clusterkick::fence_na` and
+//! `clusterkick::fence_wrap`; see docs/firstboot.md and docs/fence_na.md.
 
 use clusterkick::firstboot::{cli, real};
 
@@ -9,6 +10,10 @@ fn main() {
     // Named fence_na (/sbin/fence_na links here) or `fence-na`: the agent.
     if let Some(args) = clusterkick::fence_na::invocation(std::env::args_os()) {
         std::process::exit(clusterkick::fence_na::main(args));
+    }
+    // Named fence_clusterkick (/sbin/fence_clusterkick) or `fence-wrap`.
+    if let Some(args) = clusterkick::fence_wrap::invocation(std::env::args_os()) {
+        std::process::exit(clusterkick::fence_wrap::main(args));
     }
     std::process::exit(cli::main(real::open));
 }

@@ -6,6 +6,7 @@
 //! that ships holds none of this.
 
 pub mod el5;
+pub mod race;
 
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::{Error, Result};
@@ -21,10 +22,14 @@ pub const WORLD_ENV: &str = "CLUSTERKICK_FIRSTBOOT_SIM";
 /// `reboot_after_change` faults) or of a world that cannot be read.
 pub const CRASH_EXIT: i32 = 99;
 
+/// Exit code of a helper whose simulated node lost its power (fenced): it
+/// stops at its next look at the node, as every process there would.
+pub const POWERED_OFF_EXIT: i32 = 98;
+
 /// The [`crate::firstboot::OpenHost`] of `clusterkick-firstboot-sim`: this
 /// node of the world in [`WORLD_ENV`] (which must be set), simulated for
 /// the config's platform.
-pub fn open(cfg: &FirstbootConfig) -> Result<Box<dyn Host>> {
+pub fn open(cfg: &FirstbootConfig, _purpose: crate::firstboot::Purpose) -> Result<Box<dyn Host>> {
     let dir = match std::env::var_os(WORLD_ENV) {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => {

@@ -10,12 +10,32 @@ use crate::firstboot::host::Argv;
 /// The helper's own init script, as chkconfig knows it.
 pub const FIRSTBOOT_SERVICE: &str = "clusterkick-firstboot";
 
+/// Our init script for DRBD (`drbdadm adjust all`, its own subsys lock, at
+/// 22/78 between cman and clvmd). The package's /etc/init.d/drbd is never
+/// run: its subsys lock would make rc run its K08 first at shutdown.
+pub const DRBD_SERVICE: &str = "clusterkick-drbd";
+
+/// Where the init scripts are (/etc/init.d is a link to it on EL5).
+pub const INIT_DIR: &str = "/etc/rc.d/init.d";
+
+/// `/etc/init.d/<service> <action>`. Started this way, a service holds its
+/// /var/lock/subsys lock, so that rc's K links stop it at shutdown, in
+/// their order, although it is off in every runlevel.
 pub fn init(service: &str, action: &str) -> Argv {
     Argv::new([format!("/etc/init.d/{service}").as_str(), action])
 }
 
-pub fn chkconfig(service: &str, on: bool) -> Argv {
-    Argv::new(["chkconfig", service, if on { "on" } else { "off" }])
+/// `chkconfig <cmd> <service>` (`--add`, `--del`) or `chkconfig <service>
+/// <state>` (`resetpriorities`, ...), as chkconfig 1.3.30 takes them.
+pub fn chkconfig(words: &[&str]) -> Argv {
+    Argv::new(std::iter::once("chkconfig").chain(words.iter().copied()))
+}
+
+/// `fence_node <node>`: cman fences a node with the devices cluster.conf
+/// gives it (the same agents, and the same `delay`, fenced uses). Looked up
+/// on PATH, as DRBD's handlers get it (/sbin first).
+pub fn fence_node(node: &str) -> Argv {
+    Argv::new(["fence_node", node])
 }
 
 pub fn cman_tool_status() -> Argv {
@@ -106,6 +126,13 @@ mod tests {
             "mkfs.gfs2 -O -p lock_dlm -j 2 -t an-cluster:iso_store /dev/drbd_vg0/iso_store"
         );
         assert_eq!(init("cman", "start").to_string(), "/etc/init.d/cman start");
-        assert_eq!(chkconfig("gfs2", true).to_string(), "chkconfig gfs2 on");
+        assert_eq!(
+            chkconfig(&["xend", "resetpriorities"]).to_string(),
+            "chkconfig xend resetpriorities"
+        );
+        assert_eq!(
+            fence_node("an-node02.alteeve.com").to_string(),
+            "fence_node an-node02.alteeve.com"
+        );
     }
 }

@@ -8,19 +8,25 @@
 //! - [`recover`]: the seed's section 7.3, done right.
 
 pub mod argv;
+pub mod fence_peer;
 pub mod parse;
 pub mod recover;
+pub mod start_alone;
 pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
 use crate::firstboot::step::{Barrier, Item, Platform, MEET};
-use steps::{clvm, cman, drbd, finish, gfs2, inspect};
+use steps::{clvm, cman, drbd, finish, gfs2, inspect, xend};
 
 pub static PLATFORM: Platform = Platform {
     id: PlatformId::El5Xen,
     items: ITEMS,
     progress: drbd::progress,
     recover: recover::recover,
+    start_alone: start_alone::start_alone,
+    start_alone_warning: start_alone::warning,
+    helper_service_start: start_alone::helper_service_start,
+    fence_peer: fence_peer::fence_peer,
 };
 
 /// The barriers after [`MEET`], each waited for up to `barrier_secs`.
@@ -49,8 +55,12 @@ static FS_MADE: Barrier = barrier("fs-made", "the GFS2 file systems exist");
 static FS_WRITTEN: Barrier = barrier("fs-written", "each node wrote its check file on GFS2");
 static FS_CHECKED: Barrier = barrier("fs-checked", "each node read the other's check file");
 
-/// The plan, in order.
+/// The plan, in order. On a node whose first boot is done, each start (each
+/// boot) runs the [`crate::firstboot::step::Runs::EveryRun`] items only:
+/// xend-order, meet (as long as it takes), cman, drbd-start, drbd-primary,
+/// clvmd, lv-activate, gfs2-mount.
 pub static ITEMS: &[Item] = &[
+    Item::Step(&xend::XEND_ORDER),
     Item::Barrier(&MEET),
     Item::Step(&inspect::INSPECT),
     Item::Barrier(&INSPECTED),
@@ -76,7 +86,6 @@ pub static ITEMS: &[Item] = &[
     Item::Step(&gfs2::FS_READ),
     Item::Barrier(&FS_CHECKED),
     Item::Step(&finish::FINISH),
-    Item::Step(&finish::DISABLE),
 ];
 
 #[cfg(test)]
@@ -93,9 +102,10 @@ mod tests {
         assert_eq!(barrier_index(ITEMS, &MEET), Some(0));
         assert_eq!(barrier_index(ITEMS, &FS_CHECKED), Some(9));
         // What the state files of earlier helpers recorded keeps its meaning.
-        assert_eq!(ids[3], "step:cman");
-        assert_eq!(ids[6], "barrier:drbd-md");
-        assert_eq!(ids[25], "step:disable");
+        assert_eq!(ids[0], "step:xend-order");
+        assert_eq!(ids[4], "step:cman");
+        assert_eq!(ids[7], "barrier:drbd-md");
+        assert_eq!(ids[25], "step:finish");
     }
 
     #[test]
@@ -123,9 +133,11 @@ mod tests {
             .filter(|s| s.runs == Runs::EveryRun)
             .map(|s| s.name)
             .collect();
+        // The boot sequence, in order.
         assert_eq!(
             every,
             [
+                "xend-order",
                 "cman",
                 "drbd-start",
                 "drbd-primary",
@@ -134,11 +146,5 @@ mod tests {
                 "gfs2-mount"
             ]
         );
-        let when_done: Vec<&str> = steps
-            .iter()
-            .filter(|s| s.runs == Runs::EvenWhenDone)
-            .map(|s| s.name)
-            .collect();
-        assert_eq!(when_done, ["disable"]);
     }
 }

@@ -4,6 +4,11 @@
 //! guessed. DRBD first (LVM on top of it needs a Primary DRBD), then the
 //! rescan and activation of the clustered LVs, then the GFS2 mounts.
 //!
+//! DRBD is started with our `clusterkick-drbd` init script and GFS2 is
+//! mounted with the `gfs2` init script (never `/etc/init.d/drbd`, never a
+//! bare `mount`): started that way they hold their subsys locks, and rc
+//! stops them at shutdown in order.
+//!
 //! - `--trust-this-node` (the survivor): `drbdadm connect r0` if StandAlone,
 //!   `drbdadm primary r0` if Secondary.
 //! - `--peer-is-trusted` (the split-brain victim): unmount its GFS2, deactivate
@@ -18,7 +23,7 @@ use super::steps::drbd::report_sync;
 use super::steps::drbd_device;
 use crate::firstboot::ctx::{Ctx, Poll};
 use crate::firstboot::error::{Error, Result};
-use crate::firstboot::platform::common::{lvm, mount, mounts, umount};
+use crate::firstboot::platform::common::{lvm, mounts, umount};
 use crate::firstboot::step::Trust;
 
 fn dev_or_err(ctx: &mut Ctx) -> Result<DrbdDevice> {
@@ -47,7 +52,7 @@ pub fn recover(ctx: &mut Ctx, trust: Trust) -> Result<()> {
 fn drbd(ctx: &mut Ctx, trust: Trust) -> Result<()> {
     let res = ctx.cfg.drbd.resource.clone();
     if !drbd_device(ctx)?.is_some_and(|d| d.is_configured()) {
-        ctx.change(&argv::init("drbd", "start"))?;
+        ctx.change(&argv::init(argv::DRBD_SERVICE, "start"))?;
     }
     let dev = if ctx.dry_run {
         drbd_device(ctx)?.unwrap_or_default()
@@ -110,15 +115,16 @@ fn lvm_and_gfs2(ctx: &mut Ctx) -> Result<()> {
     let mounted = ctx.read("/proc/mounts").unwrap_or_default();
     let fstab = mounts::parse_mounts(&fstab);
     let mounted = mounts::parse_mounts(&mounted);
-    for vol in &volumes {
-        let Some(g) = &vol.gfs2 else { continue };
-        let listed = fstab.iter().any(|e| e.dir == g.mountpoint);
-        let is_mounted = mounted
-            .iter()
-            .any(|m| m.dir == g.mountpoint && m.fstype == "gfs2");
-        if listed && !is_mounted {
-            ctx.change(&mount(&g.mountpoint))?;
-        }
+    let unmounted = volumes.iter().filter_map(|v| v.gfs2.as_ref()).any(|g| {
+        fstab.iter().any(|e| e.dir == g.mountpoint)
+            && !mounted
+                .iter()
+                .any(|m| m.dir == g.mountpoint && m.fstype == "gfs2")
+    });
+    if unmounted {
+        // Mounts what fstab lists, and takes gfs2's subsys lock (rc then
+        // unmounts at shutdown, in order).
+        ctx.change(&argv::init("gfs2", "start"))?;
     }
     Ok(())
 }

@@ -4,10 +4,16 @@ use super::*;
 
 impl World {
     pub(super) fn cman_start(&mut self, me: &str) -> CmdResult {
+        let peer_member = self.node(&self.peer_of(me)).is_running("cman");
         let n = self.node_mut(me);
         if !n.is_running("cman") {
             n.running.insert("cman".into(), true);
             n.cman_started_ms = Some(now_ms());
+            // fenced joins the fence domain: unless the peer is a member
+            // within post_join_delay, it is fenced (World::tick).
+            if !peer_member {
+                n.fenced_watch_ms = Some(now_ms());
+            }
         }
         res(
             0,

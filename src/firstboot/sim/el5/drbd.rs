@@ -424,6 +424,20 @@ impl World {
             return (res(0, "", ""), true);
         }
         let n = self.node(me);
+        if !connected && n.drbd.role != "Primary" {
+            // Peer unknown: DRBD 8.3 calls the fence-peer handler first
+            // (SimHost runs it: World::primary_after_handler); without it
+            // the promotion is refused.
+            return (
+                drbdsetup_fail(
+                    minor,
+                    11,
+                    "(-7) Refusing to be Primary while peer is not outdated",
+                    "primary",
+                ),
+                true,
+            );
+        }
         let peer_ok = connected && self.node(&peer).drbd.disk == "UpToDate";
         if n.drbd.disk != "UpToDate" && !peer_ok {
             return (
@@ -438,6 +452,37 @@ impl World {
         }
         self.node_mut(me).drbd.role = "Primary".into();
         (res(0, "", ""), true)
+    }
+
+    /// Whether `drbdadm primary` on `me` makes DRBD call its fence-peer
+    /// handler first: attached, not Primary, the peer unknown (not
+    /// connected) and this disk current enough to fence for (DRBD skips the
+    /// handler below Consistent).
+    pub fn primary_needs_fence_peer(&self, me: &str) -> bool {
+        let d = &self.node(me).drbd;
+        d.attached && d.role != "Primary" && d.net != "Connected" && d.disk == "UpToDate"
+    }
+
+    /// `drbdadm primary` after the fence-peer handler exited `code`: 7
+    /// (peer stonithed) marks the peer Outdated and the promotion goes
+    /// through; anything else leaves it unknown and DRBD refuses.
+    pub fn primary_after_handler(&mut self, me: &str, code: i32) -> CmdResult {
+        let minor = self.node(me).minor;
+        if code != 7 {
+            return drbdsetup_fail(
+                minor,
+                11,
+                &format!(
+                    "(-7) Refusing to be Primary while peer is not outdated (fence-peer helper returned {code})"
+                ),
+                "primary",
+            );
+        }
+        self.events.push(format!(
+            "{me}: fence-peer helper returned 7 (peer was stonithed)"
+        ));
+        self.node_mut(me).drbd.role = "Primary".into();
+        res(0, "", "")
     }
 
     /// `drbdadm secondary`: refused while the device is in use.

@@ -3,15 +3,6 @@
 
 use super::*;
 
-const KNOWN_SERVICES: &[&str] = &[
-    "cman",
-    "clvmd",
-    "drbd",
-    "gfs2",
-    "xend",
-    "clusterkick-firstboot",
-];
-
 impl World {
     /// Answers one command for node `me`: (result, whether it is a change).
     pub fn exec(&mut self, me: &str, argv: &[&str]) -> (CmdResult, bool) {
@@ -23,31 +14,29 @@ impl World {
             } else {
                 res(1, "ccsd is stopped\n", "")
             }),
-            ["/etc/init.d/cman", "start"] => c(self.cman_start(me)),
+            [script, "start"] if script.starts_with("/etc/init.d/") => {
+                let svc = script.trim_start_matches("/etc/init.d/").to_string();
+                c(self.service_start(me, &svc))
+            }
             ["/etc/init.d/cman", "stop"] => {
                 let n = self.node_mut(me);
                 n.running.insert("cman".into(), false);
                 n.running.insert("clvmd".into(), false);
+                n.subsys.remove("cman");
+                n.subsys.remove("clvmd");
                 c(res(0, "Stopping cluster: \n   Stopping fencing... done\n   Stopping cman... done\n   Stopping ccsd... done\n   Unmounting configfs... done\n                                                           [  OK  ]\n", ""))
             }
             ["cman_tool", "status"] => q(self.cman_status(me)),
             ["cman_tool", "nodes"] => q(self.cman_nodes(me)),
-            ["chkconfig", svc, onoff @ ("on" | "off")] => {
-                if !KNOWN_SERVICES.contains(svc) {
-                    return c(res(1, "", format!("error reading information on service {svc}: No such file or directory\n")));
-                }
-                self.node_mut(me)
-                    .chkconfig
-                    .insert(svc.to_string(), *onoff == "on");
-                c(res(0, "", ""))
+            ["chkconfig", svc] => {
+                let (code, err) = self.node_mut(me).chkconfig(&[svc]);
+                q(res(code, "", err))
             }
-            ["chkconfig", svc] => q(
-                if self.node(me).chkconfig.get(*svc).copied().unwrap_or(false) {
-                    res(0, "", "")
-                } else {
-                    res(1, "", "")
-                },
-            ),
+            ["chkconfig", args @ ..] => {
+                let (code, err) = self.node_mut(me).chkconfig(args);
+                c(res(code, "", err))
+            }
+            ["fence_node", name] => c(self.fence_node(me, name)),
             ["lvs", "--noheadings", "-o", "lv_name,vg_name,lv_attr,lv_size", "--units", "m", "--nosuffix", vg] => {
                 q(self.lvs(me, vg))
             }
@@ -61,7 +50,6 @@ impl World {
             ["lvscan"] => q(self.lvscan(me)),
             ["lvchange", "-a", "y", path] => c(self.lvchange(me, path, true)),
             ["lvchange", "-a", "ln", path] => c(self.lvchange(me, path, false)),
-            ["/etc/init.d/drbd", "start"] => c(self.drbd_start(me)),
             ["/etc/init.d/clvmd", "status"] => q(if self.node(me).is_running("clvmd") {
                 res(
                     0,
@@ -71,7 +59,6 @@ impl World {
             } else {
                 res(3, "clvmd is stopped\nactive volumes: lv00 lv01 lv02\n", "")
             }),
-            ["/etc/init.d/clvmd", "start"] => c(self.clvmd_start(me)),
             ["gfs2_tool", "sb", dev, field] => q(self.gfs2_sb(me, dev, field)),
             ["mkfs.gfs2", args @ ..] => c(self.mkfs(me, args)),
             ["mkdir", "-p", dir] => {

@@ -64,10 +64,9 @@ impl World {
             for svc in ["cman", "clvmd"] {
                 n.running.insert(svc.into(), true);
             }
-            for svc in ["cman", "clvmd", "drbd", "gfs2"] {
-                n.chkconfig.insert(svc.into(), true);
+            for svc in ["cman", "clusterkick-drbd", "clvmd", "gfs2"] {
+                n.subsys.insert(svc.into());
             }
-            n.chkconfig.insert("clusterkick-firstboot".into(), false);
             let vg = n.cluster_vg.clone();
             let mut lvs = Vec::new();
             for (i, vol) in cfg.clvm.volumes.iter().enumerate() {

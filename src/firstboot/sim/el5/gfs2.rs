@@ -109,6 +109,47 @@ impl World {
         )
     }
 
+    /// The gfs2 init script's `start`: `mount -a -t gfs2` (every gfs2 entry
+    /// of fstab without `noauto` that is not mounted); it exits 0 whatever
+    /// the mounts did, printing `[FAILED]` for a failed one.
+    pub(super) fn gfs2_start(&mut self, me: &str) -> CmdResult {
+        let fstab = self
+            .node(me)
+            .files
+            .get("/etc/fstab")
+            .cloned()
+            .unwrap_or_default();
+        let dirs: Vec<String> = crate::firstboot::platform::common::mounts::parse_mounts(&fstab)
+            .into_iter()
+            .filter(|e| e.fstype == "gfs2")
+            .map(|e| e.dir)
+            .filter(|d| !self.node(me).mounts.iter().any(|m| &m.dir == d))
+            .collect();
+        if dirs.is_empty() {
+            return res(0, "", "");
+        }
+        let mut failed = String::new();
+        for d in &dirs {
+            let r = self.mount(me, d);
+            if !r.success() {
+                failed.push_str(&r.stderr);
+            }
+        }
+        if failed.is_empty() {
+            res(
+                0,
+                "Mounting GFS2 filesystems:                                 [  OK  ]\n",
+                "",
+            )
+        } else {
+            res(
+                0,
+                "Mounting GFS2 filesystems:                                 [FAILED]\n",
+                failed,
+            )
+        }
+    }
+
     pub(super) fn mount(&mut self, me: &str, dir: &str) -> CmdResult {
         let n = self.node(me);
         let fstab = n.files.get("/etc/fstab").cloned().unwrap_or_default();

@@ -22,23 +22,31 @@ pub mod faults;
 mod files;
 mod gfs2;
 mod lvm;
+pub mod power;
+pub mod rc;
 pub mod world;
 
+pub use power::FenceEvent;
 pub use world::*;
 
-use super::CRASH_EXIT;
+use super::{CRASH_EXIT, POWERED_OFF_EXIT};
 use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::{Argv, CmdResult, Host};
+use crate::firstboot::log::Logger;
 use crate::firstboot::platform::el5::parse::drbdmeta::UUID_JUST_CREATED;
+use crate::firstboot::state::State;
+use crate::firstboot::step::FencePeerRequest;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The host of node `cfg.node.short` in the world in `dir`.
 pub fn open(dir: &Path, cfg: &FirstbootConfig) -> Result<Box<dyn Host>> {
-    let node = SimHost::open(dir, &cfg.node.short)
+    let node = SimHost::open(dir, cfg)
         .map_err(|e| Error::io(format!("opening simulated world {}", dir.display()), e))?;
     Ok(Box::new(node))
 }
@@ -93,14 +101,27 @@ pub fn size_to_m(size: &str) -> Option<u64> {
     (n > 0.0).then_some((n * mult) as u64)
 }
 
-/// A [`Node`] answering from the world in a directory.
+/// A node answering from the world in a directory, on a clock that runs
+/// `time_scale` times faster than the wall clock (read at open).
 pub struct SimHost {
     dir: PathBuf,
     me: String,
+    cfg: FirstbootConfig,
+    base: Instant,
+    scale: u32,
+}
+
+/// What happens to the process after a command.
+enum After {
+    Nothing,
+    Crash,
+    Hang,
+    PoweredOff,
 }
 
 impl SimHost {
-    pub fn open(dir: &Path, short: &str) -> io::Result<SimHost> {
+    pub fn open(dir: &Path, cfg: &FirstbootConfig) -> io::Result<SimHost> {
+        let short = &cfg.node.short;
         let w = World::load(dir)?;
         if !w.nodes.contains_key(short) {
             return Err(io::Error::new(
@@ -111,19 +132,23 @@ impl SimHost {
         Ok(SimHost {
             dir: dir.to_path_buf(),
             me: short.to_string(),
+            cfg: cfg.clone(),
+            base: Instant::now(),
+            scale: u32::try_from(w.time_scale.max(1)).unwrap_or(u32::MAX),
         })
     }
 
-    /// Runs `f` on the world under the lock, logs the entry, applies crash
-    /// faults after the world is stored.
+    /// Runs `f` on the world under the lock (after what time did on its
+    /// own: [`World::tick`]), logs the entry, applies crash faults after
+    /// the world is stored. A node without power runs nothing: its process
+    /// stops.
     fn act<R>(&mut self, line: String, f: impl FnOnce(&mut World, &str) -> (R, bool)) -> R {
-        enum After {
-            Nothing,
-            Crash,
-            Hang,
-        }
         let me = self.me.clone();
         let out = World::update(&self.dir, |w| {
+            w.tick();
+            if !w.node(&me).powered {
+                return (None, After::PoweredOff);
+            }
             let (r, change) = f(w, &me);
             w.seq += 1;
             let seq = w.seq;
@@ -149,11 +174,18 @@ impl SimHost {
                     after = After::Crash;
                 }
             }
-            (r, after)
+            if !w.node(&me).powered {
+                after = After::PoweredOff;
+            }
+            (Some(r), after)
         });
         match out {
-            Ok((r, After::Nothing)) => r,
-            Ok((_, After::Crash)) => std::process::exit(CRASH_EXIT),
+            Ok((Some(r), After::Nothing)) => r,
+            Ok((_, After::PoweredOff)) => {
+                eprintln!("simulated node {me} has no power: this process stops");
+                std::process::exit(POWERED_OFF_EXIT)
+            }
+            Ok((_, After::Crash)) | Ok((None, _)) => std::process::exit(CRASH_EXIT),
             Ok((_, After::Hang)) => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
@@ -163,13 +195,82 @@ impl SimHost {
             }
         }
     }
+
+    /// Reads the world under the lock without logging anything.
+    fn peek<R>(&mut self, f: impl FnOnce(&World, &str) -> R) -> R {
+        let me = self.me.clone();
+        match World::update(&self.dir, |w| {
+            w.tick();
+            f(w, &me)
+        }) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("simulated world {}: {e}", self.dir.display());
+                std::process::exit(CRASH_EXIT);
+            }
+        }
+    }
+
+    /// DRBD's fence-peer handler, as the kernel runs it during `drbdadm
+    /// primary`: the helper's own `drbd-fence-peer` code, acting on this
+    /// node; its exit code.
+    fn fence_peer_handler(&mut self) -> i32 {
+        let cfg = self.cfg.clone();
+        let log = Logger::new(&cfg.node.short, Some(&cfg.log_file), false).with_syslog();
+        let req = FencePeerRequest {
+            resource: Some(cfg.drbd.resource.clone()),
+            peer: Some(cfg.peer.name.clone()),
+            minor: cfg.drbd.minor().map(|m| m.to_string()),
+        };
+        let limit = Duration::from_secs(crate::firstboot::fence_peer::DEFAULT_LIMIT_SECS);
+        let fence = crate::firstboot::platform::for_id(cfg.platform).fence_peer;
+        let mut ctx = Ctx::new(
+            &cfg,
+            self,
+            log,
+            State::new(&cfg.node.name),
+            false,
+            Vec::new(),
+        );
+        if fence(&mut ctx, &req, limit) {
+            crate::firstboot::fence_peer::FENCED
+        } else {
+            crate::firstboot::fence_peer::NOT_FENCED
+        }
+    }
 }
 
 impl Host for SimHost {
     fn run(&mut self, argv: &Argv) -> CmdResult {
+        self.run_for(argv, crate::firstboot::command_timeout(&self.cfg))
+    }
+
+    fn run_for(&mut self, argv: &Argv, limit: Duration) -> CmdResult {
         let line = argv.to_string();
-        let parts: Vec<&str> = argv.iter().map(String::as_str).collect();
-        self.act(line, |w, me| w.exec(me, &parts))
+        let parts: Vec<String> = argv.to_vec();
+        let words: Vec<&str> = parts.iter().map(String::as_str).collect();
+        match words.as_slice() {
+            ["drbdadm", "primary", _] if self.peek(|w, me| w.primary_needs_fence_peer(me)) => {
+                let code = self.fence_peer_handler();
+                self.act(line, |w, me| (w.primary_after_handler(me, code), true))
+            }
+            ["fence_node", _] if self.peek(|w, me| w.fence_node_blocks(me)) => {
+                // Waits for a quorate cluster for ever: killed at the limit.
+                self.act(format!("{line} (waits for a quorate cluster)"), |_, _| {
+                    ((), true)
+                });
+                self.sleep(limit);
+                CmdResult {
+                    code: 124,
+                    stdout: String::new(),
+                    stderr: format!(
+                        "clusterkick-firstboot: killed after {} s\n",
+                        limit.as_secs()
+                    ),
+                }
+            }
+            _ => self.act(line, |w, me| w.exec(me, &words)),
+        }
     }
 
     fn read_file(&mut self, path: &str) -> io::Result<String> {
@@ -192,8 +293,23 @@ impl Host for SimHost {
         })
     }
 
+    fn list_dir(&mut self, path: &str) -> io::Result<Vec<String>> {
+        let path = path.to_string();
+        self.act(format!("list {path}"), |w, me| {
+            (w.list_dir(me, &path), false)
+        })
+    }
+
+    fn now(&self) -> Instant {
+        let real = self.base.elapsed();
+        self.base + real.saturating_mul(self.scale)
+    }
+
+    /// Sleeps a `time_scale`-th of `duration` (at least 2 ms, unless
+    /// shorter): what counts is what `now` says afterwards.
     fn sleep(&mut self, duration: Duration) {
-        std::thread::sleep(duration);
+        let real = (duration / self.scale).max(duration.min(Duration::from_millis(2)));
+        std::thread::sleep(real);
     }
 }
 

@@ -11,6 +11,14 @@ pub struct World {
     /// Global sequence number of log entries (orders commands across nodes).
     pub seq: u64,
     pub uuid_counter: u64,
+    /// How much faster than the wall clock the simulated time runs: the
+    /// helpers' clocks (read when they start) and fenced's timers. 1: real
+    /// time.
+    #[serde(default = "one")]
+    pub time_scale: u64,
+    /// Every fence, in order.
+    #[serde(default)]
+    pub fences: Vec<FenceEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncJob>,
     /// Kernel-log style events (split brain, ...).
@@ -28,6 +36,18 @@ pub struct SyncJob {
     pub left_kib: u64,
     /// How much each read of /proc/drbd (on either node) advances it.
     pub step_kib: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn sixty() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -48,6 +68,18 @@ pub struct NodeWorld {
     pub changes: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cman_started_ms: Option<u64>,
+    /// The node has power (a fence or a power loss takes it; every process
+    /// of a node without power stops).
+    #[serde(default = "yes")]
+    pub powered: bool,
+    /// cluster.conf's post_join_delay: how long fenced waits for the peer
+    /// after this node starts cman alone before it fences it.
+    #[serde(default = "sixty")]
+    pub post_join_delay_secs: u64,
+    /// Since when (wall-clock ms) fenced waits for the peer to join before
+    /// fencing it (cman started while the peer was not a member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fenced_watch_ms: Option<u64>,
     pub drbd: DrbdNode,
     /// What this node's DRBD backing device holds (its copy of /dev/drbd0).
     pub data: DrbdData,
@@ -57,8 +89,13 @@ pub struct NodeWorld {
     /// Services running (cman, clvmd).
     #[serde(default)]
     pub running: BTreeMap<String, bool>,
+    /// The rc links, by runlevel ("0".."6"): `S21cman`, `K79cman`, ...
     #[serde(default)]
-    pub chkconfig: BTreeMap<String, bool>,
+    pub rc: BTreeMap<String, BTreeSet<String>>,
+    /// /var/lock/subsys: the services started through their init script
+    /// since boot (rc stops exactly these at shutdown).
+    #[serde(default)]
+    pub subsys: BTreeSet<String>,
     /// Clustered LVs active on this node, as "vg/lv".
     #[serde(default)]
     pub active: BTreeSet<String>,
@@ -227,12 +264,6 @@ impl World {
     pub fn new_pair(a: &FirstbootConfig, b: &FirstbootConfig) -> World {
         let mut nodes = BTreeMap::new();
         for cfg in [a, b] {
-            let mut chk = BTreeMap::new();
-            for s in ["cman", "clvmd", "drbd", "gfs2"] {
-                chk.insert(s.to_string(), false);
-            }
-            chk.insert("xend".into(), true);
-            chk.insert("clusterkick-firstboot".into(), true);
             let mut files = BTreeMap::new();
             files.insert(
                 "/etc/fstab".to_string(),
@@ -242,56 +273,61 @@ impl World {
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
-            nodes.insert(
-                cfg.node.short.clone(),
-                NodeWorld {
-                    name: cfg.node.name.clone(),
-                    id: cfg.node.id,
-                    address: cfg
-                        .listen
-                        .rsplit_once(':')
-                        .map(|x| x.0.to_string())
-                        .unwrap_or_default(),
-                    drbd_version: "8.3.2".into(),
-                    resource: cfg.drbd.resource.clone(),
-                    minor: cfg.drbd.minor().unwrap_or(0),
-                    backing_vg: cfg.drbd.backing_vg.clone(),
-                    backing_lv: cfg.drbd.backing_lv.clone(),
-                    cluster_vg: cfg.clvm.vg.clone(),
-                    changes: 0,
-                    cman_started_ms: None,
-                    drbd: DrbdNode {
-                        net: "StandAlone".into(),
-                        role: "Secondary".into(),
-                        disk: "Diskless".into(),
-                        ..Default::default()
-                    },
-                    data: DrbdData::default(),
-                    faults: Faults::default(),
-                    local_lvs: vec![
-                        LocalLv {
-                            name: "lv00".into(),
-                            size_m: 2048,
-                        },
-                        LocalLv {
-                            name: "lv01".into(),
-                            size_m: 20000,
-                        },
-                    ],
-                    running: BTreeMap::new(),
-                    chkconfig: chk,
-                    active: BTreeSet::new(),
-                    mounts: Vec::new(),
-                    dirs,
-                    files,
-                    log: Vec::new(),
+            let mut node = NodeWorld {
+                name: cfg.node.name.clone(),
+                id: cfg.node.id,
+                address: cfg
+                    .listen
+                    .rsplit_once(':')
+                    .map(|x| x.0.to_string())
+                    .unwrap_or_default(),
+                drbd_version: "8.3.2".into(),
+                resource: cfg.drbd.resource.clone(),
+                minor: cfg.drbd.minor().unwrap_or(0),
+                backing_vg: cfg.drbd.backing_vg.clone(),
+                backing_lv: cfg.drbd.backing_lv.clone(),
+                cluster_vg: cfg.clvm.vg.clone(),
+                changes: 0,
+                cman_started_ms: None,
+                powered: true,
+                post_join_delay_secs: cfg.post_join_delay_secs,
+                fenced_watch_ms: None,
+                drbd: DrbdNode {
+                    net: "StandAlone".into(),
+                    role: "Secondary".into(),
+                    disk: "Diskless".into(),
+                    ..Default::default()
                 },
-            );
+                data: DrbdData::default(),
+                faults: Faults::default(),
+                local_lvs: vec![
+                    LocalLv {
+                        name: "lv00".into(),
+                        size_m: 2048,
+                    },
+                    LocalLv {
+                        name: "lv01".into(),
+                        size_m: 20000,
+                    },
+                ],
+                running: BTreeMap::new(),
+                rc: BTreeMap::new(),
+                subsys: BTreeSet::new(),
+                active: BTreeSet::new(),
+                mounts: Vec::new(),
+                dirs,
+                files,
+                log: Vec::new(),
+            };
+            World::install_rc(&mut node);
+            nodes.insert(cfg.node.short.clone(), node);
         }
         World {
             cluster: a.cluster.clone(),
             seq: 0,
             uuid_counter: 0,
+            time_scale: 1,
+            fences: Vec::new(),
             sync: None,
             events: Vec::new(),
             nodes,
@@ -426,7 +462,7 @@ impl NodeWorld {
             .unwrap_or(0)
     }
 
-    pub(super) fn is_running(&self, svc: &str) -> bool {
+    pub fn is_running(&self, svc: &str) -> bool {
         self.running.get(svc).copied().unwrap_or(false)
     }
 
@@ -474,9 +510,17 @@ impl NodeWorld {
 }
 
 impl World {
-    /// Power loss on `me`: processes and mounts are gone, DRBD is down; at
-    /// boot what chkconfig enables starts again (cman, clvmd, drbd).
+    /// Power loss on `me`, and the boot that follows: processes and mounts
+    /// are gone, DRBD is down; rc starts what is on in runlevel 3 (after
+    /// the %post: xend, and the helper, which the tests start themselves).
     pub fn reboot(&mut self, me: &str) {
+        self.reboot_without_boot(me);
+        self.boot_services(me);
+        self.events.push(format!("{me} rebooted"));
+    }
+
+    /// Power loss: everything running on `me` stops.
+    pub(super) fn reboot_without_boot(&mut self, me: &str) {
         let peer = self.peer_of(me);
         if self.node(me).drbd.net == "Connected" {
             self.node_mut(&peer).drbd.net = "WFConnection".into();
@@ -494,20 +538,10 @@ impl World {
         n.drbd.role = "Secondary".into();
         n.drbd.disk = "Diskless".into();
         n.running.clear();
+        n.subsys.clear();
         n.mounts.clear();
         n.active.clear();
         n.cman_started_ms = None;
-        let chk = n.chkconfig.clone();
-        let on = |s: &str| chk.get(s).copied().unwrap_or(false);
-        if on("cman") {
-            let _ = self.cman_start(me);
-        }
-        if on("drbd") {
-            let _ = self.drbd_start(me);
-        }
-        if on("clvmd") {
-            let _ = self.clvmd_start(me);
-        }
-        self.events.push(format!("{me} rebooted"));
+        n.fenced_watch_ms = None;
     }
 }

@@ -112,6 +112,16 @@ impl DrbdDevice {
             "SyncSource" | "SyncTarget" | "PausedSyncS" | "PausedSyncT"
         )
     }
+    /// Whether `drbdadm primary` on this side calls no fence-peer handler
+    /// and serves current data: connected to the peer, and either both
+    /// disks UpToDate or a resync running (the source has the data, the
+    /// target reads what it lacks from the source).
+    pub fn promotable(&self) -> bool {
+        match self.cs.as_str() {
+            "Connected" => self.local_disk() == "UpToDate" && self.peer_disk() == "UpToDate",
+            _ => self.is_syncing(),
+        }
+    }
     pub fn local_role(&self) -> &str {
         self.ro.as_ref().map(|r| r.0.as_str()).unwrap_or("Unknown")
     }

@@ -11,7 +11,7 @@ use crate::firstboot::step::{PlanLine, Role, Runs, Step};
 
 pub static CLVMD: Step = Step {
     name: "clvmd",
-    title: "start clvmd, enable at boot",
+    title: "start clvmd",
     role: Role::Both,
     runs: Runs::EveryRun,
     run: clvmd,
@@ -36,13 +36,12 @@ pub static LV_ACTIVATE: Step = Step {
     plan: lv_activate_plan,
 };
 
-fn clvmd(ctx: &mut Ctx) -> Result<()> {
+pub(crate) fn clvmd(ctx: &mut Ctx) -> Result<()> {
     if ctx.query(&argv::init("clvmd", "status")).success() {
         ctx.log.info("clvmd is already running");
     } else {
         ctx.change(&argv::init("clvmd", "start"))?;
     }
-    ctx.change(&argv::chkconfig("clvmd", true))?;
     Ok(())
 }
 
@@ -50,7 +49,6 @@ fn clvmd_plan(_: &FirstbootConfig) -> Vec<PlanLine> {
     vec![
         PlanLine::check(&argv::init("clvmd", "status"), "skip the start if running"),
         PlanLine::run(&argv::init("clvmd", "start")),
-        PlanLine::run(&argv::chkconfig("clvmd", true)),
     ]
 }
 
@@ -129,7 +127,7 @@ fn clustered_vg_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     v
 }
 
-fn lv_activate(ctx: &mut Ctx) -> Result<()> {
+pub(crate) fn lv_activate(ctx: &mut Ctx) -> Result<()> {
     let vg = ctx.cfg.clvm.vg.clone();
     ctx.change(&lvm::vgscan())?;
     let volumes = ctx.cfg.clvm.volumes.clone();

@@ -1,5 +1,8 @@
 //! `cman`: started on both nodes at about the same moment (right after the
-//! `inspected` barrier, well inside `post_join_delay`).
+//! `inspected` barrier at first boot, right after the meeting at every
+//! boot: well inside `post_join_delay`). It stays off in the runlevels: a
+//! node that started cman alone would fence its absent peer after
+//! `post_join_delay` (fenced's startup fencing).
 
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::{Ctx, Poll};
@@ -10,7 +13,7 @@ use crate::firstboot::step::{PlanLine, Role, Runs, Step};
 
 pub static CMAN: Step = Step {
     name: "cman",
-    title: "start cman, wait for both members and quorum, enable at boot",
+    title: "start cman, wait for both members and quorum",
     role: Role::Both,
     runs: Runs::EveryRun,
     run,
@@ -68,7 +71,6 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             )))
         },
     )?;
-    ctx.change(&argv::chkconfig("cman", true))?;
     Ok(())
 }
 
@@ -82,6 +84,5 @@ fn plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
             argv::cman_tool_status(),
             argv::cman_tool_nodes()
         )),
-        PlanLine::run(&argv::chkconfig("cman", true)),
     ]
 }

@@ -11,7 +11,6 @@ use crate::firstboot::platform::el5::argv;
 use crate::firstboot::platform::el5::parse::drbdmeta;
 use crate::firstboot::platform::el5::parse::proc_drbd::DrbdDevice;
 use crate::firstboot::step::{Item, PlanLine, Role, Runs, Step};
-use std::time::Instant;
 
 pub static BACKING_LV: Step = Step {
     name: "backing-lv",
@@ -33,7 +32,7 @@ pub static DRBD_MD: Step = Step {
 
 pub static DRBD_START: Step = Step {
     name: "drbd-start",
-    title: "start drbd and wait until both sides are connected",
+    title: "start DRBD (clusterkick-drbd: drbdadm adjust) and wait until both sides are connected",
     role: Role::Both,
     runs: Runs::EveryRun,
     run: drbd_start,
@@ -116,13 +115,10 @@ fn drbd_md_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
 }
 
 fn drbd_start(ctx: &mut Ctx) -> Result<()> {
-    let configured = drbd_device(ctx)?.is_some_and(|d| d.is_configured());
-    if configured {
-        ctx.log
-            .info(format!("{} is already up", ctx.cfg.drbd.resource));
-    } else {
-        ctx.change(&argv::init("drbd", "start"))?;
-    }
+    // Always: `drbdadm adjust all` changes nothing on a resource that is
+    // up, and the script takes its subsys lock, so that rc stops DRBD at
+    // shutdown between clvmd and cman.
+    ctx.change(&argv::init(argv::DRBD_SERVICE, "start"))?;
     let what = format!(
         "DRBD {} to connect to {}",
         ctx.cfg.drbd.resource, ctx.cfg.peer.name
@@ -151,8 +147,7 @@ fn drbd_start(ctx: &mut Ctx) -> Result<()> {
 fn drbd_start_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let res = &cfg.drbd.resource;
     vec![
-        PlanLine::note("check: /proc/drbd (skip the start if the resource is up)"),
-        PlanLine::run(&argv::init("drbd", "start")),
+        PlanLine::run(&argv::init(argv::DRBD_SERVICE, "start")),
         PlanLine::note(format!(
             "wait up to {} s: /proc/drbd shows {res} connected",
             cfg.timeouts.drbd_connect_secs
@@ -226,21 +221,26 @@ fn drbd_primary(ctx: &mut Ctx) -> Result<()> {
     let res = ctx.cfg.drbd.resource.clone();
     let dev = drbd_now(ctx)?;
     if dev.local_role() != "Primary" {
-        if !ctx.cfg.drbd.initial_primary {
-            ctx.wait(
-                "the initial sync to start (peer Primary)",
-                ctx.cfg.timeouts.drbd_primary_secs,
-                |ctx| {
-                    let dev = drbd_now(ctx)?;
-                    if matches!(dev.cs.as_str(), "SyncTarget" | "PausedSyncT")
-                        || dev.local_disk() == "UpToDate"
-                    {
-                        return Ok(Poll::Ready(()));
-                    }
-                    Ok(Poll::Pending(dev.summary()))
-                },
-            )?;
-        }
+        // Never promote a side whose peer is unknown: DRBD would call the
+        // fence-peer handler, i.e. fence the peer.
+        let what = format!(
+            "DRBD {res} to be connected to {} with both disks UpToDate, or resyncing, before promoting",
+            ctx.cfg.peer.name
+        );
+        ctx.wait(&what, ctx.cfg.timeouts.drbd_primary_secs, |ctx| {
+            let dev = drbd_now(ctx)?;
+            if dev.cs == "StandAlone" {
+                return Err(Error::Unexpected(format!(
+                    "DRBD {} went StandAlone ({}): split brain or unrelated data; see `clusterkick-firstboot recover`",
+                    ctx.cfg.drbd.resource,
+                    dev.summary()
+                )));
+            }
+            if dev.promotable() {
+                return Ok(Poll::Ready(()));
+            }
+            Ok(Poll::Pending(dev.summary()))
+        })?;
         ctx.change(&argv::drbdadm("primary", &res))?;
     }
     let what = format!("DRBD {res} to be Primary/Primary");
@@ -261,16 +261,15 @@ fn drbd_primary_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let secs = cfg.timeouts.drbd_primary_secs;
     let primary = argv::drbdadm("primary", res);
     let mut v = Vec::new();
-    if !cfg.drbd.initial_primary {
-        v.push(PlanLine::note(format!(
-            "wait up to {secs} s: /proc/drbd shows SyncTarget (the sync started)"
-        )));
-        v.push(PlanLine::run(&primary));
-    } else if cfg.drbd.skip_initial_sync {
+    let when = format!(
+        "wait up to {secs} s: /proc/drbd shows cs:Connected ds:UpToDate/UpToDate, or a resync (SyncSource/SyncTarget)"
+    );
+    if !cfg.drbd.initial_primary || cfg.drbd.skip_initial_sync {
+        v.push(PlanLine::note(when));
         v.push(PlanLine::run(&primary));
     } else {
         v.push(PlanLine::note(format!(
-            "`{primary}` only if not Primary (after a reboot)"
+            "`{primary}` only if not Primary (at a later boot), after the same check ({when})"
         )));
     }
     v.push(PlanLine::note(format!(
@@ -282,16 +281,20 @@ fn drbd_primary_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
 /// Logs resync progress from a /proc/drbd device: the first time, then
 /// every 10 % or every minute, and once when it is over.
 pub fn report_sync(ctx: &mut Ctx, dev: &DrbdDevice) {
+    let now = ctx.now();
     match (&dev.sync, ctx.progress_logged) {
         (Some(p), last) => {
             let due = match last {
                 None => true,
-                Some((t, pm)) => p.permille >= pm + 100 || t.elapsed() >= STILL_WAITING_EVERY,
+                Some((t, pm)) => {
+                    p.permille >= pm + 100
+                        || now.saturating_duration_since(t) >= STILL_WAITING_EVERY
+                }
             };
             if due {
                 ctx.log
                     .info(format!("DRBD resync ({}): {}", dev.cs, p.describe()));
-                ctx.progress_logged = Some((Instant::now(), p.permille));
+                ctx.progress_logged = Some((now, p.permille));
             }
         }
         (None, Some(_)) => {

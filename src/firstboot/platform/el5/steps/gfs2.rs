@@ -6,7 +6,7 @@ use crate::firstboot::barrier;
 use crate::firstboot::config::{FirstbootConfig, VolumeConfig};
 use crate::firstboot::ctx::{Ctx, Found, Poll};
 use crate::firstboot::error::{Error, Result};
-use crate::firstboot::platform::common::{lvm, mkdir_p, mount, mounts};
+use crate::firstboot::platform::common::{lvm, mkdir_p, mounts};
 use crate::firstboot::platform::el5::argv;
 use crate::firstboot::platform::el5::parse::gfs2_tool;
 use crate::firstboot::step::{PlanLine, Role, Runs, Step};
@@ -22,7 +22,7 @@ pub static GFS2_MKFS: Step = Step {
 
 pub static GFS2_MOUNT: Step = Step {
     name: "gfs2-mount",
-    title: "add the fstab entries, mount, enable gfs2 at boot",
+    title: "add the fstab entries, mount them (gfs2 init script)",
     role: Role::Both,
     runs: Runs::EveryRun,
     run: gfs2_mount,
@@ -109,7 +109,7 @@ fn gfs2_mkfs_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     v
 }
 
-fn gfs2_mount(ctx: &mut Ctx) -> Result<()> {
+pub(crate) fn gfs2_mount(ctx: &mut Ctx) -> Result<()> {
     let vols: Vec<VolumeConfig> = gfs2_volumes(ctx.cfg).cloned().collect();
     if vols.is_empty() {
         return Ok(());
@@ -147,19 +147,31 @@ fn gfs2_mount(ctx: &mut Ctx) -> Result<()> {
                 ctx.write("/etc/fstab", &text)?;
             }
         }
-        let mounted = ctx
-            .read("/proc/mounts")
-            .map_err(|e| Error::io("reading /proc/mounts", e))?;
-        if mounts::parse_mounts(&mounted)
+    }
+    // The gfs2 init script mounts every gfs2 entry of fstab that is not
+    // mounted (`mount -a -t gfs2`) and takes its subsys lock: rc then
+    // unmounts them at shutdown, before clvmd and cman stop.
+    ctx.change(&argv::init("gfs2", "start"))?;
+    if ctx.dry_run {
+        return Ok(());
+    }
+    let mounted = ctx
+        .read("/proc/mounts")
+        .map_err(|e| Error::io("reading /proc/mounts", e))?;
+    let mounted = mounts::parse_mounts(&mounted);
+    for vol in &vols {
+        let Some(g) = &vol.gfs2 else { continue };
+        if !mounted
             .iter()
             .any(|m| m.dir == g.mountpoint && m.fstype == "gfs2")
         {
-            ctx.log.info(format!("{} is already mounted", g.mountpoint));
-        } else {
-            ctx.change(&mount(&g.mountpoint))?;
+            return Err(Error::Unexpected(format!(
+                "{} is not mounted after `{}` (see its messages in /var/log/messages)",
+                g.mountpoint,
+                argv::init("gfs2", "start")
+            )));
         }
     }
-    ctx.change(&argv::chkconfig("gfs2", true))?;
     Ok(())
 }
 
@@ -173,13 +185,12 @@ fn gfs2_mount_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
             "write /etc/fstab if missing: {}",
             mounts::fstab_line(&path, &g.mountpoint).replace('\t', " ")
         )));
-        v.push(PlanLine::note(
-            "check: /proc/mounts (skip the mount if mounted)",
-        ));
-        v.push(PlanLine::run(&mount(&g.mountpoint)));
     }
     if !v.is_empty() {
-        v.push(PlanLine::run(&argv::chkconfig("gfs2", true)));
+        v.push(PlanLine::run(&argv::init("gfs2", "start")));
+        v.push(PlanLine::note(
+            "check: /proc/mounts shows every GFS2 mount point",
+        ));
     }
     v
 }
