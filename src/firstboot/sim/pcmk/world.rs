@@ -338,7 +338,8 @@ impl World {
 
     pub(super) fn next_uuid(&mut self) -> u64 {
         self.uuid_counter += 1;
-        0x8A3C_5D21_0000_0000u64 | (self.uuid_counter.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFE)
+        // Below 2^63: TOML integers are signed.
+        0x1A3C_5D21_0000_0000u64 | (self.uuid_counter.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFE)
     }
 
     /// Power loss on `me`: processes, DRBD, mounts, lockspace are gone; at

@@ -100,7 +100,7 @@ pub fn parse_gi(text: &str) -> Result<Uuids, ParseError> {
         .find(|l| !l.is_empty())
         .ok_or_else(|| perr(WHAT, "empty output"))?;
     let parts: Vec<&str> = line.split(':').collect();
-    if parts.len() < 5 || parts[..4].iter().any(|p| p.len() != 16) {
+    if parts.len() < 4 || parts[..4].iter().any(|p| p.len() != 16) {
         return Err(perr(WHAT, format!("unexpected line {line:?}")));
     }
     let mut uuids = Vec::new();
