@@ -54,7 +54,9 @@ static CLUSTER_UP: Barrier = barrier(
 static CIB_LOADED: Barrier = barrier("cib-loaded", "the configuration is loaded");
 static DRBD_MD: Barrier = barrier("drbd-md", "both have DRBD metadata; both bring DRBD up");
 static DRBD_CONNECTED: Barrier = barrier("drbd-connected", "DRBD is connected on both");
-static SYNC_STARTED: Barrier = barrier(
+/// Once passed, DRBD is never brought up by hand again (see
+/// `steps::drbd::DRBD_UP`).
+pub static SYNC_STARTED: Barrier = barrier(
     "sync-started",
     "the initial sync choice is made and neither side is Primary",
 );
@@ -131,7 +133,7 @@ mod tests {
         );
         assert_eq!(
             named(&|s| s.runs == Runs::EveryRun),
-            ["cluster", "drbd-up", "drbd-promoted", "all-started"]
+            ["cluster", "drbd-up", "drbd-promoted", "lock-start", "all-started"]
         );
         assert_eq!(named(&|s| s.runs == Runs::EvenWhenDone), ["disable"]);
     }

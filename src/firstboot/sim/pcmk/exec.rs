@@ -114,7 +114,7 @@ impl World {
     fn quorumtool(&self, me: &str) -> CmdResult {
         let n = self.node(me);
         if !n.is_running("corosync.service") {
-            return res(1, "", "Cannot initialize QUORUM service\n");
+            return res(1, "", "Cannot initialize CMAP service\n");
         }
         let members = self.corosync_members();
         let quorate = self.quorate(me);

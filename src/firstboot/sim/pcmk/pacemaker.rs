@@ -228,11 +228,16 @@ impl World {
 
     fn not_connected(&self, me: &str, what: &str) -> Option<CmdResult> {
         (!self.node(me).in_cluster()).then(|| {
-            res(
-                102,
-                "",
-                format!("{what}: Error: cluster is not available on this node\n"),
-            )
+            if what == "crm_mon" {
+                // What pacemaker 2.1.5's crm_mon prints (a real capture is
+                // in tests/fixtures/pcmk/).
+                return res(
+                    102,
+                    "<pacemaker-result api-version=\"2.25\" request=\"crm_mon --one-shot --inactive --output-as=xml\">\n  <status code=\"102\" message=\"Not connected\">\n    <errors>\n      <error>error: Could not connect to launcher: Connection refused</error>\n      <error>crm_mon: Connection to cluster failed: Connection refused</error>\n    </errors>\n  </status>\n</pacemaker-result>\n",
+                    "",
+                );
+            }
+            res(102, "", format!("{what}: Connection to cluster failed: Connection refused\n"))
         })
     }
 

@@ -103,6 +103,22 @@ pub fn parse(text: &str) -> Result<CrmMon, ParseError> {
     Ok(out)
 }
 
+/// Why crm_mon failed, from the errors of its XML (`<status code="102"
+/// message="Not connected"><errors><error>...`), when it printed them.
+pub fn failure(text: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let status = doc.descendants().find(|n| n.has_tag_name("status"))?;
+    let errors: Vec<&str> = status
+        .descendants()
+        .filter(|n| n.has_tag_name("error"))
+        .filter_map(|n| n.text())
+        .collect();
+    Some(match errors.last() {
+        Some(e) => e.to_string(),
+        None => status.attribute("message")?.to_string(),
+    })
+}
+
 impl CrmMon {
     /// The node row of a member named either way (FQDN or short name).
     pub fn node(&self, names: &[&str]) -> Option<&NodeRow> {
@@ -243,6 +259,20 @@ mod tests {
             missing.contains(&"fs_iso_store failed on an-node02.alteeve.com".to_string()),
             "{missing:?}"
         );
+    }
+
+    #[test]
+    fn why_it_failed() {
+        let text = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/pcmk/crm_mon-not-running.xml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(
+            failure(&text).as_deref(),
+            Some("crm_mon: Connection to cluster failed: Connection refused")
+        );
+        assert_eq!(failure("garbage"), None);
     }
 
     #[test]

@@ -131,15 +131,21 @@ fn drbd_md_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     ]
 }
 
-fn released(ctx: &Ctx) -> bool {
-    ctx.state.is_completed(&Item::Step(&DRBD_RELEASE).id())
+/// Past the initial-sync choice DRBD is not brought up by hand again: it
+/// is going down for pacemaker (a helper restarted after its own `drbdadm
+/// down` must not bring it up while the peer waits, down, at the next
+/// barrier).
+fn past_the_sync_choice(ctx: &Ctx) -> bool {
+    ctx.state
+        .is_completed(&Item::Barrier(&super::super::SYNC_STARTED).id())
 }
 
 fn drbd_up(ctx: &mut Ctx) -> Result<()> {
     let res = ctx.cfg.drbd.resource.clone();
-    if released(ctx) {
-        ctx.log
-            .info(format!("DRBD {res} is pacemaker's since drbd-release: not touching it"));
+    if past_the_sync_choice(ctx) {
+        ctx.log.info(format!(
+            "DRBD {res}: the initial sync choice is made; from here on pacemaker brings it up"
+        ));
         return Ok(());
     }
     if drbd_state(ctx)?.is_some() {
@@ -173,7 +179,7 @@ fn drbd_up_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let res = &cfg.drbd.resource;
     vec![
         PlanLine::note(format!(
-            "check: {} (skip the up if it is up; nothing at all once drbd-release ran)",
+            "check: {} (skip the up if it is up; nothing at all once past barrier sync-started)",
             drbd_state_source(cfg)
         )),
         PlanLine::run(&argv::drbdadm("up", res)),

@@ -110,7 +110,8 @@ fn drbd_state_source(cfg: &FirstbootConfig) -> String {
 fn crm_mon(ctx: &mut Ctx) -> Result<std::result::Result<CrmMon, String>> {
     let r = ctx.query(&argv::crm_mon());
     if !r.success() {
-        return Ok(Err(format!("crm_mon: {}", r.last_line())));
+        let why = crm_mon::failure(&r.stdout).unwrap_or_else(|| r.last_line());
+        return Ok(Err(format!("crm_mon exit {}: {why}", r.code)));
     }
     Ok(Ok(crm_mon::parse(&r.stdout)?))
 }

@@ -19,11 +19,14 @@ pub static SHARED_VG: Step = Step {
     plan: shared_vg_plan,
 };
 
+/// A service step: a reboot drops the lockspace (lvmlockd runs again
+/// under pacemaker, but nobody started the VG's lockspace yet), and the
+/// initial primary's mkfs needs it.
 pub static LOCK_START: Step = Step {
     name: "lock-start",
     title: "start the shared VG's lockspace",
     role: Role::Both,
-    runs: Runs::Once,
+    runs: Runs::EveryRun,
     run: lock_start,
     plan: lock_start_plan,
 };
@@ -160,11 +163,6 @@ fn lock_start_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
 fn gfs2_mkfs(ctx: &mut Ctx) -> Result<()> {
     let vg = ctx.cfg.clvm.vg.clone();
     let vols: Vec<VolumeConfig> = gfs2_volumes(ctx.cfg).cloned().collect();
-    if !vols.is_empty() {
-        // After a reboot the lockspace is gone (lvmlockd runs again, but
-        // nobody started the VG's lockspace yet).
-        ctx.change(&argv::lock_start(&vg))?;
-    }
     for vol in &vols {
         let Some(g) = &vol.gfs2 else { continue };
         let path = lvm::volume_path(ctx.cfg, vol);
@@ -194,9 +192,6 @@ fn gfs2_mkfs(ctx: &mut Ctx) -> Result<()> {
 fn gfs2_mkfs_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let vg = &cfg.clvm.vg;
     let mut v = Vec::new();
-    if gfs2_volumes(cfg).next().is_some() {
-        v.push(PlanLine::run(&argv::lock_start(vg)));
-    }
     for vol in gfs2_volumes(cfg) {
         let Some(g) = &vol.gfs2 else { continue };
         let path = lvm::volume_path(cfg, vol);
