@@ -21,7 +21,10 @@ fn change_counts(platform: PlatformId) -> ([u64; 2], [Vec<String>; 2]) {
     let w = clean.pcmk_world();
     (
         [w.node(SHORTS[0]).changes, w.node(SHORTS[1]).changes],
-        [w.commands(SHORTS[0], "change"), w.commands(SHORTS[1], "change")],
+        [
+            w.commands(SHORTS[0], "change"),
+            w.commands(SHORTS[1], "change"),
+        ],
     )
 }
 
@@ -30,7 +33,11 @@ fn assert_no_destructive_twice(pair: &Pair, what: &str) {
     for short in SHORTS {
         let d = pcmk_destructive(&w, short);
         let set: HashSet<&String> = d.iter().collect();
-        assert_eq!(set.len(), d.len(), "{what}: {short} ran a destructive command twice: {d:#?}");
+        assert_eq!(
+            set.len(),
+            d.len(),
+            "{what}: {short} ran a destructive command twice: {d:#?}"
+        );
     }
 }
 
@@ -48,7 +55,12 @@ fn crash_everywhere(platform: PlatformId, node: usize) {
         let a = pair.spawn(node, &[]);
         let b = pair.spawn(other, &[]);
         let first = code(wait(a, RUN_TIMEOUT));
-        assert_eq!(first, exit::SIM_CRASH, "{what}: expected the injected crash\n{}", pair.dump());
+        assert_eq!(
+            first,
+            exit::SIM_CRASH,
+            "{what}: expected the injected crash\n{}",
+            pair.dump()
+        );
         let again = pair.spawn(node, &[]);
         let ca = code(wait(again, RUN_TIMEOUT));
         let cb = code(wait(b, RUN_TIMEOUT));
@@ -109,10 +121,16 @@ fn firstboot_pcmk_crash_sigkill_and_restart() {
             if n.changes >= k && n.faults.hang_after_change.is_none() {
                 break;
             }
-            assert!(start.elapsed() < RUN_TIMEOUT, "{what}: never reached the hang");
+            assert!(
+                start.elapsed() < RUN_TIMEOUT,
+                "{what}: never reached the hang"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(a.try_wait().expect("try_wait").is_none(), "{what}: not hanging");
+        assert!(
+            a.try_wait().expect("try_wait").is_none(),
+            "{what}: not hanging"
+        );
         a.kill().expect("SIGKILL");
         let _ = a.wait();
         let again = pair.spawn(node, &[]);
@@ -144,17 +162,28 @@ fn firstboot_pcmk_crash_power_loss_and_reboot() {
             let k = change_no(&changes[node], prefix);
             let what = format!("{platform}: {} lost power after {prefix}", SHORTS[node]);
             let pair = pcmk_pair(platform, |_, _| {});
-            pair.update_pcmk_world(|w| w.node_mut(SHORTS[node]).faults.reboot_after_change = Some(k));
+            pair.update_pcmk_world(|w| {
+                w.node_mut(SHORTS[node]).faults.reboot_after_change = Some(k)
+            });
             let a = pair.spawn(node, &[]);
             let b = pair.spawn(1 - node, &[]);
-            assert_eq!(code(wait(a, RUN_TIMEOUT)), exit::SIM_CRASH, "{what}\n{}", pair.dump());
+            assert_eq!(
+                code(wait(a, RUN_TIMEOUT)),
+                exit::SIM_CRASH,
+                "{what}\n{}",
+                pair.dump()
+            );
             let again = pair.spawn(node, &[]);
             let ca = code(wait(again, RUN_TIMEOUT));
             let cb = code(wait(b, RUN_TIMEOUT));
             assert_eq!((ca, cb), (0, 0), "{what}\n{}", pair.dump());
             assert_pcmk_finished(&pair);
             assert_no_destructive_twice(&pair, &what);
-            assert!(pair.pcmk_world().events.iter().any(|e| e.ends_with("rebooted")));
+            assert!(pair
+                .pcmk_world()
+                .events
+                .iter()
+                .any(|e| e.ends_with("rebooted")));
         }
     }
 }

@@ -16,7 +16,11 @@ use support::*;
 
 fn plan_commands(pair: &Pair, i: usize) -> Vec<String> {
     let out = pair.command(i, &["plan"]).output().expect("plan runs");
-    assert!(out.status.success(), "plan failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "plan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -58,7 +62,10 @@ fn run_pair(platform: PlatformId, skip_sync: bool) {
         let mut text = pcmk_non_poll(&w, short).join("\n");
         text.push('\n');
         let text = text.replace(&pair.dir.path().display().to_string(), "<dir>");
-        golden(&format!("firstboot/{platform}/{kind}-{short}.txt"), text.as_bytes());
+        golden(
+            &format!("firstboot/{platform}/{kind}-{short}.txt"),
+            text.as_bytes(),
+        );
         let all = w.commands(short, "");
         if let Err(missing) = is_subsequence(&plans[i], &all) {
             panic!("{platform} {short}: plan line {missing:?} not run in that order:\n{all:#?}");
@@ -67,7 +74,11 @@ fn run_pair(platform: PlatformId, skip_sync: bool) {
         let mut dedup = d.clone();
         dedup.sort();
         dedup.dedup();
-        assert_eq!(d.len(), dedup.len(), "{short}: a destructive command ran twice: {d:#?}");
+        assert_eq!(
+            d.len(),
+            dedup.len(),
+            "{short}: a destructive command ran twice: {d:#?}"
+        );
     }
 
     // The order on the initial primary.
@@ -101,7 +112,10 @@ fn run_pair(platform: PlatformId, skip_sync: bool) {
         "systemctl disable --no-reload clusterkick-firstboot.service",
     ];
     let idx: Vec<usize> = order.iter().map(|o| pos(&p, o)).collect();
-    assert!(idx.windows(2).all(|w| w[0] < w[1]), "primary order {idx:?}: {p:#?}");
+    assert!(
+        idx.windows(2).all(|w| w[0] < w[1]),
+        "primary order {idx:?}: {p:#?}"
+    );
     // Guards right before what they guard.
     let cm = pos(&p, "drbdadm create-md r0");
     assert_eq!(p[cm - 1], "wipefs --json /dev/an-lvm01/lv02", "{p:#?}");
@@ -110,42 +124,77 @@ fn run_pair(platform: PlatformId, skip_sync: bool) {
     let ld = pos(&p, "cibadmin --replace");
     assert_eq!(p[ld - 2], "cibadmin --query --scope resources");
     let state_dir = pair.cfgs[0].state_file.parent().expect("state dir");
-    assert_eq!(p[ld - 1], format!("write {}/cib-configuration.xml", state_dir.display()));
+    assert_eq!(
+        p[ld - 1],
+        format!("write {}/cib-configuration.xml", state_dir.display())
+    );
 
     // Across the nodes: the CIB is loaded once both are online; DRBD goes
     // to pacemaker only once it is down on both; the secondary's lock
     // start and reads come after the primary made what they need.
     let s = "an-node02";
-    assert!(seq(&w, s, "systemctl start pacemaker.service") < seq(&w, "an-node01", "cibadmin --replace"));
+    assert!(
+        seq(&w, s, "systemctl start pacemaker.service")
+            < seq(&w, "an-node01", "cibadmin --replace")
+    );
     assert!(seq(&w, "an-node01", "cibadmin --replace") < seq(&w, s, "drbdadm create-md r0"));
-    assert!(seq(&w, s, "drbdadm down r0") < seq(&w, "an-node01", "crm_resource --resource drbd_r0-clone"));
+    assert!(
+        seq(&w, s, "drbdadm down r0")
+            < seq(&w, "an-node01", "crm_resource --resource drbd_r0-clone")
+    );
     assert!(seq(&w, "an-node01", "vgcreate") < seq(&w, s, "vgchange --lock-start drbd_vg0"));
     assert!(
-        seq(&w, s, "write /shared/iso_store/.clusterkick-firstboot.an-node02")
-            < seq(&w, "an-node01", "read /shared/iso_store/.clusterkick-firstboot.an-node02")
+        seq(
+            &w,
+            s,
+            "write /shared/iso_store/.clusterkick-firstboot.an-node02"
+        ) < seq(
+            &w,
+            "an-node01",
+            "read /shared/iso_store/.clusterkick-firstboot.an-node02"
+        )
     );
     let sc = w.commands(s, "");
-    for never in ["cibadmin --replace", "pvcreate", "vgcreate", "mkfs.gfs2", "crm_resource", "drbdadm primary"] {
-        assert!(!sc.iter().any(|l| l.starts_with(never)), "secondary ran {never}");
+    for never in [
+        "cibadmin --replace",
+        "pvcreate",
+        "vgcreate",
+        "mkfs.gfs2",
+        "crm_resource",
+        "drbdadm primary",
+    ] {
+        assert!(
+            !sc.iter().any(|l| l.starts_with(never)),
+            "secondary ran {never}"
+        );
     }
     // Nobody ran `drbdadm up` after handing DRBD to pacemaker.
     for short in SHORTS {
         let c = w.commands(short, "change");
         let down = c.iter().position(|l| l == "drbdadm down r0").expect("down");
-        assert!(!c[down..].iter().any(|l| l == "drbdadm up r0"), "{short}: {c:#?}");
+        assert!(
+            !c[down..].iter().any(|l| l == "drbdadm up r0"),
+            "{short}: {c:#?}"
+        );
     }
     let log = pair.log(1);
     assert!(
         log.contains("the file written on an-node01.alteeve.com reads back here with sha256 "),
         "{log}"
     );
-    assert!(pair.log(0).contains("first-boot setup is done on this node"));
+    assert!(pair
+        .log(0)
+        .contains("first-boot setup is done on this node"));
 
     // A later boot does nothing.
     let before = w.commands("an-node01", "").len();
     let again = pair.spawn(0, &[]);
     assert_eq!(code(wait(again, RUN_TIMEOUT)), 0);
-    assert_eq!(pair.pcmk_world().commands("an-node01", "").len(), before, "a done helper ran commands");
+    assert_eq!(
+        pair.pcmk_world().commands("an-node01", "").len(),
+        before,
+        "a done helper ran commands"
+    );
 }
 
 #[test]
@@ -175,7 +224,11 @@ fn firstboot_pcmk_plan_goldens() {
                 .arg(&pair2.cfg_paths[i])
                 .output()
                 .expect("plan");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let mut text = String::from_utf8_lossy(&out.stdout)
                 .replace(&pair2.dir.path().display().to_string(), "<dir>");
             for c in &pair2.cfgs {
@@ -183,7 +236,10 @@ fn firstboot_pcmk_plan_goldens() {
                     text = text.replace(&c.peer_addr, &format!("{ip}:<port>"));
                 }
             }
-            golden(&format!("firstboot/{platform}/plan-{short}.txt"), text.as_bytes());
+            golden(
+                &format!("firstboot/{platform}/plan-{short}.txt"),
+                text.as_bytes(),
+            );
         }
     }
 }

@@ -25,13 +25,22 @@ fn refused_before_any_change(pair: &Pair, refuser: usize, reason: &str) {
     let w = pair.pcmk_world();
     for short in SHORTS {
         let changes = w.commands(short, "change");
-        assert!(changes.is_empty(), "{short} changed something: {changes:#?}");
+        assert!(
+            changes.is_empty(),
+            "{short} changed something: {changes:#?}"
+        );
     }
     let log = pair.log(refuser);
-    assert!(log.contains("REFUSED: ") && log.contains(reason), "log lacks {reason:?}:\n{log}");
+    assert!(
+        log.contains("REFUSED: ") && log.contains(reason),
+        "log lacks {reason:?}:\n{log}"
+    );
     let other = pair.log(1 - refuser);
     assert!(
-        other.contains(&format!("peer {} stopped: REFUSED", pair.cfgs[refuser].node.name)),
+        other.contains(&format!(
+            "peer {} stopped: REFUSED",
+            pair.cfgs[refuser].node.name
+        )),
         "{other}"
     );
 }
@@ -45,7 +54,10 @@ fn firstboot_pcmk_refuse_metadata_with_history() {
             refused_before_any_change(
                 &pair,
                 i,
-                &format!("DRBD metadata on /dev/an-lvm0{}/lv02 has a data generation history", i + 1),
+                &format!(
+                    "DRBD metadata on /dev/an-lvm0{}/lv02 has a data generation history",
+                    i + 1
+                ),
             );
         }
     }
@@ -69,11 +81,19 @@ fn firstboot_pcmk_refuse_signatures_on_the_backing_lv() {
 fn firstboot_pcmk_refuse_pv_on_drbd_at_pvcreate() {
     let pair = pcmk_pair(P, |_, _| {});
     pair.update_pcmk_world(|w| w.inject_pv_signature("an-node01", true));
-    assert_eq!(pair.run_both(), [exit::REFUSED, exit::PEER_STOPPED], "{}", pair.dump());
+    assert_eq!(
+        pair.run_both(),
+        [exit::REFUSED, exit::PEER_STOPPED],
+        "{}",
+        pair.dump()
+    );
     let w = pair.pcmk_world();
     for short in SHORTS {
         for never in ["pvcreate", "vgcreate", "mkfs.gfs2"] {
-            assert!(!w.commands(short, "").iter().any(|l| l.starts_with(never)), "{short} ran {never}");
+            assert!(
+                !w.commands(short, "").iter().any(|l| l.starts_with(never)),
+                "{short} ran {never}"
+            );
         }
     }
     let log = pair.log(0);
@@ -86,12 +106,26 @@ fn firstboot_pcmk_refuse_pv_on_drbd_at_pvcreate() {
 #[test]
 fn firstboot_pcmk_refuse_gfs2_left_on_a_new_lv() {
     let pair = pcmk_pair(P, |_, _| {});
-    pair.update_pcmk_world(|w| w.node_mut("an-node01").faults.stale_gfs2_on_lvcreate = vec!["iso_store".into()]);
-    assert_eq!(pair.run_both(), [exit::REFUSED, exit::PEER_STOPPED], "{}", pair.dump());
+    pair.update_pcmk_world(|w| {
+        w.node_mut("an-node01").faults.stale_gfs2_on_lvcreate = vec!["iso_store".into()]
+    });
+    assert_eq!(
+        pair.run_both(),
+        [exit::REFUSED, exit::PEER_STOPPED],
+        "{}",
+        pair.dump()
+    );
     let w = pair.pcmk_world();
-    assert!(!w.commands("an-node01", "").iter().any(|l| l.starts_with("mkfs.gfs2")));
+    assert!(!w
+        .commands("an-node01", "")
+        .iter()
+        .any(|l| l.starts_with("mkfs.gfs2")));
     let p = w.commands("an-node01", "");
-    assert_eq!(p.last().map(String::as_str), Some("wipefs --json /dev/drbd_vg0/iso_store"), "{p:#?}");
+    assert_eq!(
+        p.last().map(String::as_str),
+        Some("wipefs --json /dev/drbd_vg0/iso_store"),
+        "{p:#?}"
+    );
     assert!(
         pair.log(0).contains("REFUSED: /dev/drbd_vg0/iso_store already holds a gfs2 signature (label \"an-cluster:old_iso_store\")"),
         "{}",
@@ -103,14 +137,27 @@ fn firstboot_pcmk_refuse_gfs2_left_on_a_new_lv() {
 fn firstboot_pcmk_refuse_a_live_cib_with_resources() {
     let pair = pcmk_pair(P, |_, _| {});
     pair.update_pcmk_world(|w| w.inject_live_cib());
-    assert_eq!(pair.run_both(), [exit::REFUSED, exit::PEER_STOPPED], "{}", pair.dump());
+    assert_eq!(
+        pair.run_both(),
+        [exit::REFUSED, exit::PEER_STOPPED],
+        "{}",
+        pair.dump()
+    );
     let w = pair.pcmk_world();
     for short in SHORTS {
         for never in ["cibadmin --replace", "drbdadm create-md"] {
-            assert!(!w.commands(short, "").iter().any(|l| l.starts_with(never)), "{short} ran {never}");
+            assert!(
+                !w.commands(short, "").iter().any(|l| l.starts_with(never)),
+                "{short} ran {never}"
+            );
         }
     }
-    assert!(w.cib.as_deref().is_some_and(|c| c.contains("someone-elses-ip")), "the live CIB was replaced");
+    assert!(
+        w.cib
+            .as_deref()
+            .is_some_and(|c| c.contains("someone-elses-ip")),
+        "the live CIB was replaced"
+    );
     assert!(
         pair.log(0).contains("REFUSED: the live CIB already holds resources (someone-elses-ip); not running `cibadmin --replace"),
         "{}",
@@ -125,7 +172,12 @@ fn firstboot_pcmk_a_cib_that_does_not_hold_drbd_back_is_not_loaded() {
         "",
     );
     let pair = pcmk_pair_with(P, &cib, |_, _| {});
-    assert_eq!(pair.run_both(), [exit::FAILED, exit::PEER_STOPPED], "{}", pair.dump());
+    assert_eq!(
+        pair.run_both(),
+        [exit::FAILED, exit::PEER_STOPPED],
+        "{}",
+        pair.dump()
+    );
     let w = pair.pcmk_world();
     assert!(w.cib.is_none(), "loaded anyway");
     assert!(
@@ -140,11 +192,18 @@ fn firstboot_pcmk_dry_run_runs_nothing_destructive() {
     for platform in PLATFORMS {
         let pair = pcmk_pair(platform, |_, _| {});
         let before = pair.pcmk_world();
-        let out = pair.command(0, &["--dry-run", "run"]).output().expect("dry run");
+        let out = pair
+            .command(0, &["--dry-run", "run"])
+            .output()
+            .expect("dry run");
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{text}");
         let w = pair.pcmk_world();
-        assert!(w.commands("an-node01", "change").is_empty(), "dry run changed: {:#?}", w.commands("an-node01", "change"));
+        assert!(
+            w.commands("an-node01", "change").is_empty(),
+            "dry run changed: {:#?}",
+            w.commands("an-node01", "change")
+        );
         let mut after = w.clone();
         if let Some(n) = after.nodes.get_mut("an-node01") {
             n.log.clear();
@@ -157,13 +216,20 @@ fn firstboot_pcmk_dry_run_runs_nothing_destructive() {
             "dry-run: would wait at barrier inspected",
             "dry-run: would run: systemctl disable --no-reload clusterkick-firstboot.service",
         ] {
-            assert!(text.contains(want), "{platform}: dry run output lacks {want:?}:\n{text}");
+            assert!(
+                text.contains(want),
+                "{platform}: dry run output lacks {want:?}:\n{text}"
+            );
         }
         assert!(!pair.cfgs[0].state_file.exists());
         // On a node with data the dry run reports the refusal.
         pair.update_pcmk_world(|w| w.inject_metadata_with_history("an-node01"));
-        let out = pair.command(0, &["--dry-run", "run"]).output().expect("dry run");
+        let out = pair
+            .command(0, &["--dry-run", "run"])
+            .output()
+            .expect("dry run");
         assert_eq!(out.status.code(), Some(exit::REFUSED));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("REFUSED: DRBD metadata on /dev/an-lvm01/lv02"));
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("REFUSED: DRBD metadata on /dev/an-lvm01/lv02"));
     }
 }

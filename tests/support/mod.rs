@@ -26,10 +26,10 @@ pub mod pcmk;
 pub use example::*;
 #[cfg(feature = "sim")]
 pub use firstboot::*;
-#[cfg(feature = "sim")]
-pub use pcmk::*;
 pub use golden::golden;
 pub use net::{free_port, wait_for_port};
+#[cfg(feature = "sim")]
+pub use pcmk::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -126,7 +126,10 @@ pub fn assert_pcmk_finished(pair: &Pair) {
         assert_eq!(names, ["iso_store", "vm01"]);
         assert_eq!(vg.lvs[0].gfs2.as_deref(), Some("an-cluster:iso_store"));
         assert_eq!(vg.lvs[1].gfs2, None);
-        assert!(n.mounts.iter().any(|m| m.dir == "/shared/iso_store"), "{short} mounted");
+        assert!(
+            n.mounts.iter().any(|m| m.dir == "/shared/iso_store"),
+            "{short} mounted"
+        );
         for (id, role) in [
             ("drbd_r0", "Promoted"),
             ("dlm", "Started"),
@@ -134,14 +137,28 @@ pub fn assert_pcmk_finished(pair: &Pair) {
             ("lv_iso_store", "Started"),
             ("fs_iso_store", "Started"),
         ] {
-            assert_eq!(n.resources.get(id).map(String::as_str), Some(role), "{short}: {id}");
+            assert_eq!(
+                n.resources.get(id).map(String::as_str),
+                Some(role),
+                "{short}: {id}"
+            );
         }
         for unit in ["corosync.service", "pacemaker.service"] {
             assert!(n.enabled.contains(unit), "{short}: {unit} enabled");
         }
-        assert!(!n.enabled.contains("clusterkick-firstboot.service"), "{short}: helper disabled");
+        assert!(
+            !n.enabled.contains("clusterkick-firstboot.service"),
+            "{short}: helper disabled"
+        );
         let state = std::fs::read_to_string(&pair.cfgs[i].state_file).expect("state file");
-        assert!(state.contains("done = true"), "{short} state done:\n{state}");
-        assert!(vg.lvs[0].files.is_empty(), "check files removed: {:?}", vg.lvs[0].files);
+        assert!(
+            state.contains("done = true"),
+            "{short} state done:\n{state}"
+        );
+        assert!(
+            vg.lvs[0].files.is_empty(),
+            "check files removed: {:?}",
+            vg.lvs[0].files
+        );
     }
 }

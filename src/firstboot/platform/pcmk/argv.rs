@@ -92,7 +92,9 @@ pub fn force_primary(_gen: DrbdGeneration, res: &str) -> Argv {
 /// Skips the initial sync of two brand-new disks (evidence §5).
 pub fn clear_bitmap(gen: DrbdGeneration, res: &str) -> Argv {
     match gen {
-        DrbdGeneration::V84 => Argv::new(["drbdadm", "--", "--clear-bitmap", "new-current-uuid", res]),
+        DrbdGeneration::V84 => {
+            Argv::new(["drbdadm", "--", "--clear-bitmap", "new-current-uuid", res])
+        }
         DrbdGeneration::V9 => Argv::new(["drbdadm", "new-current-uuid", "--clear-bitmap", res]),
     }
 }

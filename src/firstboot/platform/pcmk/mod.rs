@@ -129,11 +129,24 @@ mod tests {
         };
         assert_eq!(
             named(&|s| s.role == Role::InitialPrimary),
-            ["cib-load", "initial-sync", "drbd-handoff", "shared-vg", "gfs2-mkfs", "storage-start"]
+            [
+                "cib-load",
+                "initial-sync",
+                "drbd-handoff",
+                "shared-vg",
+                "gfs2-mkfs",
+                "storage-start"
+            ]
         );
         assert_eq!(
             named(&|s| s.runs == Runs::EveryRun),
-            ["cluster", "drbd-up", "drbd-promoted", "lock-start", "all-started"]
+            [
+                "cluster",
+                "drbd-up",
+                "drbd-promoted",
+                "lock-start",
+                "all-started"
+            ]
         );
         assert_eq!(named(&|s| s.runs == Runs::EvenWhenDone), ["disable"]);
     }

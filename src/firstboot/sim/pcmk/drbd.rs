@@ -25,7 +25,11 @@ impl World {
             ["up", r] if ours(r) => c(self.drbd_up(me, false)),
             ["down", r] if ours(r) => {
                 if self.node(me).drbd.role == "Primary" && !self.node(me).mounts.is_empty() {
-                    return c(res(11, "", "0: State change failed: (-12) Device is held open by someone\n"));
+                    return c(res(
+                        11,
+                        "",
+                        "0: State change failed: (-12) Device is held open by someone\n",
+                    ));
                 }
                 self.drbd_down(me);
                 c(res(0, "", ""))
@@ -45,7 +49,11 @@ impl World {
             }
             ["new-current-uuid", "--clear-bitmap", r] if ours(r) && v9 => c(self.clear_bitmap(me)),
             _ => (
-                res(20, "", format!("drbdadm: unknown or misspelt command: {}\n", args.join(" "))),
+                res(
+                    20,
+                    "",
+                    format!("drbdadm: unknown or misspelt command: {}\n", args.join(" ")),
+                ),
                 true,
             ),
         }
@@ -54,18 +62,29 @@ impl World {
     fn dump_md(&self, me: &str) -> CmdResult {
         let n = self.node(me);
         if n.drbd.up {
-            return res(20, "", format!("Device '{}' is configured!\nCommand 'drbdmeta {} v08 {} internal dump-md' terminated with exit code 20\n", n.minor, n.minor, n.backing_path()));
+            return res(20, "Operation canceled.\n", format!("open({}) failed: Device or resource busy\n\nExclusive open failed. Do it anyways?\nstdin not a TTY, not waiting for confirmation\nCommand 'drbdmeta {} v08 {} internal dump-md' terminated with exit code 20\n", n.backing_path(), n.minor, n.backing_path()));
         }
         if !n.has_backing() {
-            return res(20, "", format!("open({}) failed: No such file or directory\n", n.backing_path()));
+            return res(
+                20,
+                "",
+                format!(
+                    "open({}) failed: No such file or directory\n",
+                    n.backing_path()
+                ),
+            );
         }
         let Some(md) = &n.drbd.md else {
-            return res(255, "", "No valid meta data found\n");
+            return res(1, "", "No valid meta data found\n");
         };
         let u = md.uuids;
         let text = if self.v9() {
             let mut s = format!("# DRBD meta data dump\n#\n\nversion \"v09\";\n\nmax-peers 1;\nnode-id -1;\ncurrent-uuid 0x{};\nflags 0x00000080;\npeer[0] {{\n    bitmap-index -1;\n    bitmap-uuid 0x{};\n    bitmap-dagtag 0x0000000000000000;\n    flags 0x00000000;\n}}\nhistory-uuids {{\n", hex16(u[0]), hex16(u[1]));
-            s.push_str(&format!("        0x{}; 0x{}; 0x0000000000000000; 0x0000000000000000;\n}}\n", hex16(u[2]), hex16(u[3])));
+            s.push_str(&format!(
+                "        0x{}; 0x{}; 0x0000000000000000; 0x0000000000000000;\n}}\n",
+                hex16(u[2]),
+                hex16(u[3])
+            ));
             s
         } else {
             format!("# DRBD meta data dump\n#\n\nversion \"v08\";\n\nuuid {{\n    0x{}; 0x{}; 0x{}; 0x{};\n    flags 0x00000000;\n}}\nla-size-sect 0;\n", hex16(u[0]), hex16(u[1]), hex16(u[2]), hex16(u[3]))
@@ -95,7 +114,14 @@ impl World {
         }
         res(
             0,
-            format!("{}:{}:{}:{}:{}\n", hex16(u[0]), hex16(u[1]), hex16(u[2]), hex16(u[3]), f.join(":")),
+            format!(
+                "{}:{}:{}:{}:{}\n",
+                hex16(u[0]),
+                hex16(u[1]),
+                hex16(u[2]),
+                hex16(u[3]),
+                f.join(":")
+            ),
             "",
         )
     }
@@ -106,14 +132,21 @@ impl World {
             return res(20, "", "Device is configured!\n");
         }
         if !n.has_backing() {
-            return res(20, "", format!("open({}) failed: No such file or directory\n", n.backing_path()));
+            return res(
+                20,
+                "",
+                format!(
+                    "open({}) failed: No such file or directory\n",
+                    n.backing_path()
+                ),
+            );
         }
         if n.drbd.md.is_some() || n.data.pv || n.data.raw.is_some() {
-            // drbdmeta asks; stdin is closed.
+            // drbdmeta asks; stdin is closed (tests/fixtures/pcmk/create-md-existing.txt).
             return res(
-                40,
-                "",
-                "You want me to create a v08 style flexible-size internal meta data block.\nThere appears to be a v08 flexible-size internal meta data block\nalready in place on the device. Do you really want to overwrite?\n[need to type 'yes' to confirm] \nOperation canceled.\n",
+                1,
+                "Operation cancelled.\n",
+                format!("You want me to create a v08 style flexible-size internal meta data block.\nThere appears to be a v08 flexible-size internal meta data block\nalready in place on {} at byte offset 429496725504\n\nDo you really want to overwrite the existing meta-data?\nstdin not a TTY, not waiting for confirmation\n", n.backing_path()),
             );
         }
         n.drbd.md = Some(Md::brand_new());
@@ -132,7 +165,12 @@ impl World {
         n.drbd.up = true;
         n.drbd.by_pacemaker = by_pacemaker;
         n.drbd.role = "Secondary".into();
-        n.drbd.disk = if md.uptodate { "UpToDate" } else { "Inconsistent" }.into();
+        n.drbd.disk = if md.uptodate {
+            "UpToDate"
+        } else {
+            "Inconsistent"
+        }
+        .into();
         n.drbd.net = "Connecting".into();
         let peer = self.peer_of(me);
         if self.node(&peer).drbd.up && self.node(&peer).drbd.net == "Connecting" {
@@ -146,7 +184,11 @@ impl World {
         if self.node(me).drbd.net == "Connected" {
             self.node_mut(&peer).drbd.net = "Connecting".into();
         }
-        if self.sync.as_ref().is_some_and(|s| s.source == me || s.target == me) {
+        if self
+            .sync
+            .as_ref()
+            .is_some_and(|s| s.source == me || s.target == me)
+        {
             // The resync stops; it goes on when both are connected again.
             self.sync = None;
         }
@@ -166,7 +208,10 @@ impl World {
     fn handshake(&mut self, a: &str, b: &str) {
         let ma = self.node(a).drbd.md.clone().unwrap_or_else(Md::brand_new);
         let mb = self.node(b).drbd.md.clone().unwrap_or_else(Md::brand_new);
-        let (da, db) = (self.node(a).drbd.disk.clone(), self.node(b).drbd.disk.clone());
+        let (da, db) = (
+            self.node(a).drbd.disk.clone(),
+            self.node(b).drbd.disk.clone(),
+        );
         let source: Option<(String, String)> = if ma.uuids[0] == mb.uuids[0] {
             // Same data generation: a target that was cut off mid-resync
             // goes on with it.
@@ -242,7 +287,14 @@ impl World {
         }
         let peer_up = n.drbd.net == "Connected" && self.node(&peer).drbd.disk == "UpToDate";
         if !force && n.drbd.disk != "UpToDate" && !peer_up {
-            return res(11, "", format!("{}: State change failed: (-2) Need access to UpToDate data\n", n.minor));
+            return res(
+                11,
+                "",
+                format!(
+                    "{}: State change failed: (-2) Need access to UpToDate data\n",
+                    n.minor
+                ),
+            );
         }
         if force && n.drbd.disk != "UpToDate" {
             // A new data generation on this node; the peer syncs from it.
@@ -264,8 +316,19 @@ impl World {
     fn clear_bitmap(&mut self, me: &str) -> CmdResult {
         let peer = self.peer_of(me);
         let (n, p) = (self.node(me), self.node(&peer));
-        if !(n.drbd.up && n.drbd.net == "Connected" && n.drbd.disk == "Inconsistent" && p.drbd.disk == "Inconsistent") {
-            return res(11, "", format!("{}: State change failed: (-2) Need both sides Inconsistent and connected\n", n.minor));
+        if !(n.drbd.up
+            && n.drbd.net == "Connected"
+            && n.drbd.disk == "Inconsistent"
+            && p.drbd.disk == "Inconsistent")
+        {
+            return res(
+                11,
+                "",
+                format!(
+                    "{}: State change failed: (-2) Need both sides Inconsistent and connected\n",
+                    n.minor
+                ),
+            );
         }
         let u = self.next_uuid();
         for s in [me.to_string(), peer] {
@@ -294,7 +357,8 @@ impl World {
         if self.v9() {
             return "version: 9.2.12 (api:2/proto:86-122)\nGIT-hash: 0000000000000000000000000000000000000000 build by mockbuild@, 2024-01-01 00:00:00\nTransports (api:21): tcp (9.2.12)\n".into();
         }
-        let mut s = "version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 211FB288A383ED945B83420 \n".to_string();
+        let mut s = "version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 211FB288A383ED945B83420 \n"
+            .to_string();
         if !n.drbd.up {
             return s;
         }
@@ -350,7 +414,10 @@ impl World {
             (true, None) => "Established",
             _ => "Off",
         };
-        let pct = self.sync.as_ref().map_or(100.0, |j| f64::from(j.permille) / 10.0);
+        let pct = self
+            .sync
+            .as_ref()
+            .map_or(100.0, |j| f64::from(j.permille) / 10.0);
         let (prole, pdisk) = if connected {
             (peer.drbd.role.as_str(), peer.drbd.disk.as_str())
         } else {

@@ -15,9 +15,11 @@ impl World {
         let q = |r: CmdResult| (r, false);
         let c = |r: CmdResult| (r, true);
         match argv {
-            ["systemctl", "is-active", "--quiet", unit] => {
-                q(res(if self.node(me).is_running(unit) { 0 } else { 3 }, "", ""))
-            }
+            ["systemctl", "is-active", "--quiet", unit] => q(res(
+                if self.node(me).is_running(unit) { 0 } else { 3 },
+                "",
+                "",
+            )),
             ["systemctl", "start", unit] => c(self.unit_start(me, unit)),
             ["systemctl", "enable", "--no-reload", units @ ..]
             | ["systemctl", "disable", "--no-reload", units @ ..] => {
@@ -25,7 +27,10 @@ impl World {
                 let mut err = String::new();
                 for u in units {
                     if !UNITS.contains(u) {
-                        err.push_str(&format!("Failed to {} unit: Unit file {u} does not exist.\n", argv[1]));
+                        err.push_str(&format!(
+                            "Failed to {} unit: Unit file {u} does not exist.\n",
+                            argv[1]
+                        ));
                         continue;
                     }
                     let n = self.node_mut(me);
@@ -35,7 +40,11 @@ impl World {
                         n.enabled.remove(*u);
                     }
                 }
-                c(if err.is_empty() { res(0, "", "") } else { res(1, "", err) })
+                c(if err.is_empty() {
+                    res(0, "", "")
+                } else {
+                    res(1, "", err)
+                })
             }
             ["corosync-quorumtool", "-s"] => q(self.quorumtool(me)),
             ["crm_mon", "--one-shot", "--inactive", "--output-as=xml"] => q(self.crm_mon(me)),
@@ -86,7 +95,11 @@ impl World {
     /// `systemctl start`: pacemaker.service Requires corosync.service.
     pub(super) fn unit_start(&mut self, me: &str, unit: &str) -> CmdResult {
         if !UNITS.contains(&unit) {
-            return res(5, "", format!("Failed to start {unit}: Unit {unit} not found.\n"));
+            return res(
+                5,
+                "",
+                format!("Failed to start {unit}: Unit {unit} not found.\n"),
+            );
         }
         let n = self.node_mut(me);
         if unit == "pacemaker.service" {
@@ -119,12 +132,13 @@ impl World {
         let members = self.corosync_members();
         let quorate = self.quorate(me);
         let mut s = format!(
-            "Quorum information\n------------------\nDate:             Tue Dec  2 00:00:00 2025\nQuorum provider:  corosync_votequorum\nNodes:            {}\nNode ID:          {}\nRing ID:          1.{}\nQuorate:          {}\n\nVotequorum information\n----------------------\nExpected votes:   2\nHighest expected: 2\nTotal votes:      {}\nQuorum:           1  \nFlags:            2Node {}WaitForAll \n\nMembership information\n----------------------\n    Nodeid      Votes Name\n",
+            "Quorum information\n------------------\nDate:             Tue Dec  2 00:00:00 2025\nQuorum provider:  corosync_votequorum\nNodes:            {}\nNode ID:          {}\nRing ID:          1.{}\nQuorate:          {}\n\nVotequorum information\n----------------------\nExpected votes:   2\nHighest expected: 2\nTotal votes:      {}\nQuorum:           1 {}\nFlags:            2Node {}WaitForAll \n\nMembership information\n----------------------\n    Nodeid      Votes Name\n",
             members.len(),
             n.id,
             members.len() * 4,
             if quorate { "Yes" } else { "No" },
             members.len(),
+            if quorate { " " } else { "Activity blocked" },
             if quorate { "Quorate " } else { "" },
         );
         let mut sorted = members.clone();

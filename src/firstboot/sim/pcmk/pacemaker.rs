@@ -49,7 +49,9 @@ fn primitives(conf: &str) -> Vec<Prim> {
     };
     let mut out = Vec::new();
     for top in resources.children().filter(|c| c.is_element()) {
-        let clone = top.has_tag_name("clone").then(|| top.attribute("id").unwrap_or("").to_string());
+        let clone = top
+            .has_tag_name("clone")
+            .then(|| top.attribute("id").unwrap_or("").to_string());
         let promotable = meta(top, "promotable").as_deref() == Some("true");
         let top_held = meta(top, "target-role").as_deref() == Some("Stopped");
         for p in top.descendants().filter(|d| d.has_tag_name("primitive")) {
@@ -58,7 +60,12 @@ fn primitives(conf: &str) -> Vec<Prim> {
                 .filter(|c| c.has_tag_name("instance_attributes"))
                 .flat_map(|a| a.children())
                 .filter(|nv| nv.has_tag_name("nvpair"))
-                .filter_map(|nv| Some((nv.attribute("name")?.to_string(), nv.attribute("value")?.to_string())))
+                .filter_map(|nv| {
+                    Some((
+                        nv.attribute("name")?.to_string(),
+                        nv.attribute("value")?.to_string(),
+                    ))
+                })
                 .collect();
             out.push(Prim {
                 id: p.attribute("id").unwrap_or("").to_string(),
@@ -78,7 +85,10 @@ impl World {
     /// as far as the node's state allows.
     pub fn converge(&mut self) {
         let shorts: Vec<String> = self.nodes.keys().cloned().collect();
-        if shorts.iter().all(|s| self.node(s).is_running("corosync.service")) {
+        if shorts
+            .iter()
+            .all(|s| self.node(s).is_running("corosync.service"))
+        {
             for s in &shorts {
                 self.node_mut(s).seen_both = true;
             }
@@ -150,7 +160,11 @@ impl World {
                 if p.promotable && d.role != "Primary" && (d.disk == "UpToDate" || peer_good) {
                     self.node_mut(me).drbd.role = "Primary".into();
                 }
-                let role = if self.node(me).drbd.role == "Primary" { "Promoted" } else { "Started" };
+                let role = if self.node(me).drbd.role == "Primary" {
+                    "Promoted"
+                } else {
+                    "Started"
+                };
                 self.set(me, &p.id, Some(role));
             }
             "ocf:pacemaker:controld" | "ocf:heartbeat:lvmlockd" => {
@@ -249,7 +263,11 @@ impl World {
         let quorate = self.quorate(me);
         let mut nodes: Vec<&NodeWorld> = self.nodes.values().collect();
         nodes.sort_by_key(|n| n.id);
-        let dc = nodes.iter().find(|n| n.in_cluster()).map(|n| n.name.clone()).unwrap_or_default();
+        let dc = nodes
+            .iter()
+            .find(|n| n.in_cluster())
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
         let prims = self.cib.as_deref().map(primitives).unwrap_or_default();
         let mut s = String::from("<pacemaker-result api-version=\"2.25\" request=\"crm_mon --one-shot --inactive --output-as=xml\">\n  <summary>\n    <stack type=\"corosync\"/>\n");
         s.push_str(&format!(
@@ -266,7 +284,13 @@ impl World {
                 n.resources.len()
             ));
         }
-        s.push_str("  </nodes>\n  <resources>\n");
+        s.push_str("  </nodes>\n");
+        if prims.is_empty() {
+            // pacemaker prints no <resources> when none are configured.
+            s.push_str("  <status code=\"0\" message=\"OK\"/>\n</pacemaker-result>\n");
+            return res(0, s, "");
+        }
+        s.push_str("  <resources>\n");
         let instance = |p: &Prim, n: Option<&NodeWorld>| -> String {
             let state = n.and_then(|n| n.resources.get(&p.id));
             let (role, active, failed) = match state.map(String::as_str) {
@@ -293,12 +317,18 @@ impl World {
         while i < prims.len() {
             let p = &prims[i];
             let Some(clone) = p.clone.clone() else {
-                let on = nodes.iter().copied().find(|n| n.resources.contains_key(&p.id));
+                let on = nodes
+                    .iter()
+                    .copied()
+                    .find(|n| n.resources.contains_key(&p.id));
                 s.push_str(&instance(p, on));
                 i += 1;
                 continue;
             };
-            let members: Vec<&Prim> = prims[i..].iter().take_while(|q| q.clone.as_deref() == Some(&clone)).collect();
+            let members: Vec<&Prim> = prims[i..]
+                .iter()
+                .take_while(|q| q.clone.as_deref() == Some(&clone))
+                .collect();
             s.push_str(&format!(
                 "<clone id=\"{clone}\" multi_state=\"{}\" unique=\"false\" managed=\"true\" disabled=\"false\" failed=\"false\" failure_ignored=\"false\">\n",
                 p.promotable
@@ -332,7 +362,11 @@ impl World {
             let r = doc.descendants().find(|n| n.has_tag_name("resources"))?;
             Some(c[r.range()].to_string())
         });
-        res(0, format!("{}\n", section.unwrap_or_else(|| "<resources/>".into())), "")
+        res(
+            0,
+            format!("{}\n", section.unwrap_or_else(|| "<resources/>".into())),
+            "",
+        )
     }
 
     /// `cibadmin --replace --scope configuration --xml-file FILE`.
@@ -357,14 +391,25 @@ impl World {
             return r;
         }
         let Some(conf) = self.cib.clone() else {
-            return res(105, "", format!("crm_resource: Resource '{id}' not found\n"));
+            return res(
+                105,
+                "",
+                format!("crm_resource: Resource '{id}' not found\n"),
+            );
         };
         let cut = {
             let Ok(doc) = roxmltree::Document::parse(&conf) else {
                 return res(1, "", "CIB is not XML\n");
             };
-            let Some(el) = doc.descendants().find(|n| n.attribute("id") == Some(id) && !n.has_tag_name("nvpair")) else {
-                return res(105, "", format!("crm_resource: Resource '{id}' not found\n"));
+            let Some(el) = doc
+                .descendants()
+                .find(|n| n.attribute("id") == Some(id) && !n.has_tag_name("nvpair"))
+            else {
+                return res(
+                    105,
+                    "",
+                    format!("crm_resource: Resource '{id}' not found\n"),
+                );
             };
             el.children()
                 .filter(|c| c.has_tag_name("meta_attributes"))
@@ -373,11 +418,17 @@ impl World {
                 .map(|nv| (nv.range(), nv.attribute("id").unwrap_or("").to_string()))
         };
         let Some((range, nvid)) = cut else {
-            return res(6, "", "Error performing operation: No such device or address\n");
+            // pacemaker 2.1.5 deletes a meta attribute that is not there
+            // silently.
+            return res(0, "", "");
         };
         let mut conf = conf;
         conf.replace_range(range, "");
         self.cib = Some(conf);
-        res(0, format!("Deleted '{id}' option: id={nvid} name=target-role\n"), "")
+        res(
+            0,
+            format!("Deleted '{id}' option: id={nvid} name=target-role\n"),
+            "",
+        )
     }
 }

@@ -61,7 +61,11 @@ impl World {
                 }
                 res(0, s, "")
             }
-            None => res(5, "", format!("  Volume group \"{vg}\" not found\n  Cannot process volume group {vg}\n")),
+            None => res(
+                5,
+                "",
+                format!("  Volume group \"{vg}\" not found\n  Cannot process volume group {vg}\n"),
+            ),
         }
     }
 
@@ -82,19 +86,33 @@ impl World {
         let n = self.node(me);
         let mut s = format!("  {} wz--n- \n", n.backing_vg);
         if let Some(v) = self.visible_vg(me) {
-            let attr = if v.lock_type == "dlm" { "wz--ns" } else { "wz--n-" };
+            let attr = if v.lock_type == "dlm" {
+                "wz--ns"
+            } else {
+                "wz--n-"
+            };
             s.push_str(&format!("  {} {attr} {}\n", v.name, v.lock_type));
         }
         res(0, s, "")
     }
 
-    pub(super) fn lvcreate_local(&mut self, me: &str, size: &str, name: &str, vg: &str) -> CmdResult {
+    pub(super) fn lvcreate_local(
+        &mut self,
+        me: &str,
+        size: &str,
+        name: &str,
+        vg: &str,
+    ) -> CmdResult {
         let n = self.node_mut(me);
         if vg != n.backing_vg {
             return res(5, "", format!("  Volume group \"{vg}\" not found\n"));
         }
         if n.local_lvs.iter().any(|l| l.name == name) {
-            return res(5, "", format!("  Logical Volume \"{name}\" already exists in volume group \"{vg}\"\n"));
+            return res(
+                5,
+                "",
+                format!("  Logical Volume \"{name}\" already exists in volume group \"{vg}\"\n"),
+            );
         }
         n.local_lvs.push(LocalLv {
             name: name.to_string(),
@@ -122,7 +140,11 @@ impl World {
             return res(5, "", format!("  Can't initialize physical volume \"{dev}\" of volume group \"x\" without -ff\n"));
         }
         self.write_data(me, |d| d.pv = true);
-        res(0, format!("  Physical volume \"{dev}\" successfully created.\n"), "")
+        res(
+            0,
+            format!("  Physical volume \"{dev}\" successfully created.\n"),
+            "",
+        )
     }
 
     pub(super) fn vgcreate(&mut self, me: &str, vg: &str, dev: &str) -> CmdResult {
@@ -134,7 +156,11 @@ impl World {
             return res(5, "", format!("  Cannot use {dev}: not a PV\n"));
         }
         if n.data.vg.is_some() {
-            return res(5, "", format!("  Physical volume '{dev}' is already in volume group\n"));
+            return res(
+                5,
+                "",
+                format!("  Physical volume '{dev}' is already in volume group\n"),
+            );
         }
         let vg = vg.to_string();
         self.write_data(me, |d| {
@@ -145,35 +171,69 @@ impl World {
             })
         });
         self.node_mut(me).lockspace = true;
-        res(0, format!("  Logical volume \"{vg}\" created.\n"), "")
+        res(
+            0,
+            format!("  Volume group \"{vg}\" successfully created\n  VG {vg} starting dlm lockspace\n  Starting locking.  Waiting until locks are ready...\n"),
+            "",
+        )
     }
 
     fn runs_lvmlockd(&self, me: &str) -> bool {
-        self.node(me).resources.iter().any(|(id, role)| id.contains("lvmlockd") && role == "Started")
+        self.node(me)
+            .resources
+            .iter()
+            .any(|(id, role)| id.contains("lvmlockd") && role == "Started")
     }
 
     pub(super) fn lock_start(&mut self, me: &str, vg: &str) -> CmdResult {
         if !self.runs_lvmlockd(me) {
-            return res(5, "", "  WARNING: lvmlockd process is not running.\n  Cannot start VG lockspace\n");
+            return res(
+                5,
+                "",
+                "  WARNING: lvmlockd process is not running.\n  Cannot start VG lockspace\n",
+            );
         }
         if self.visible_vg(me).is_none_or(|v| v.name != vg) {
             return res(5, "", format!("  Volume group \"{vg}\" not found\n"));
         }
         self.node_mut(me).lockspace = true;
-        res(0, "", "")
+        res(
+            0,
+            "  Starting locking.  Waiting until locks are ready...\n",
+            "",
+        )
     }
 
-    pub(super) fn lvcreate_shared(&mut self, me: &str, size: &str, name: &str, vg: &str) -> CmdResult {
+    pub(super) fn lvcreate_shared(
+        &mut self,
+        me: &str,
+        size: &str,
+        name: &str,
+        vg: &str,
+    ) -> CmdResult {
         if self.visible_vg(me).is_none_or(|v| v.name != vg) {
             return res(5, "", format!("  Volume group \"{vg}\" not found\n"));
         }
         if !self.node(me).lockspace {
-            return res(5, "", format!("  VG {vg} lock failed: lock start in progress\n"));
+            return res(
+                5,
+                "",
+                format!("  VG {vg} lock failed: lock start in progress\n"),
+            );
         }
         if self.lv(me, &format!("{vg}/{name}")).is_some() {
-            return res(5, "", format!("  Logical Volume \"{name}\" already exists in volume group \"{vg}\"\n"));
+            return res(
+                5,
+                "",
+                format!("  Logical Volume \"{name}\" already exists in volume group \"{vg}\"\n"),
+            );
         }
-        let stale = self.node(me).faults.stale_gfs2_on_lvcreate.iter().any(|s| s == name);
+        let stale = self
+            .node(me)
+            .faults
+            .stale_gfs2_on_lvcreate
+            .iter()
+            .any(|s| s == name);
         let cluster = self.cluster.clone();
         self.write_data(me, |d| {
             if let Some(v) = d.vg.as_mut() {
@@ -185,12 +245,20 @@ impl World {
                 });
             }
         });
-        res(0, format!("  Logical volume \"{name}\" created.\n"), "")
+        res(
+            0,
+            format!("  Logical volume \"{name}\" created.\n"),
+            format!("  WARNING: Logical volume {vg}/{name} not zeroed.\n"),
+        )
     }
 
     pub(super) fn lvchange(&mut self, me: &str, vglv: &str, on: bool) -> CmdResult {
         if self.lv(me, vglv).is_none() || (self.visible_vg(me).is_none() && on) {
-            return res(5, "", format!("  Failed to find logical volume \"{vglv}\"\n"));
+            return res(
+                5,
+                "",
+                format!("  Failed to find logical volume \"{vglv}\"\n"),
+            );
         }
         let n = self.node_mut(me);
         if on {
@@ -200,7 +268,11 @@ impl World {
             n.active.insert(vglv.to_string());
         } else {
             if n.mounts.iter().any(|m| m.lv == vglv) {
-                return res(5, "", format!("  Logical volume {vglv} contains a filesystem in use.\n"));
+                return res(
+                    5,
+                    "",
+                    format!("  Logical volume {vglv} contains a filesystem in use.\n"),
+                );
             }
             n.active.remove(vglv);
         }
@@ -226,12 +298,20 @@ impl World {
         };
         let vglv = dev.trim_start_matches("/dev/").to_string();
         if !self.node(me).active.contains(&vglv) {
-            return res(255, "", format!("Could not open '{dev}': No such file or directory\n"));
+            return res(
+                255,
+                "",
+                format!("Could not open '{dev}': No such file or directory\n"),
+            );
         }
         self.write_data(me, |d| {
             if let Some(v) = d.vg.as_mut() {
                 let name = v.name.clone();
-                if let Some(l) = v.lvs.iter_mut().find(|l| format!("{name}/{}", l.name) == vglv) {
+                if let Some(l) = v
+                    .lvs
+                    .iter_mut()
+                    .find(|l| format!("{name}/{}", l.name) == vglv)
+                {
                     l.gfs2 = Some(table.clone());
                     l.files.clear();
                 }
@@ -258,7 +338,10 @@ impl World {
             if n.data.pv {
                 sigs.push(("0x218".into(), "LVM2_member".into(), None));
             }
-        } else if let Some(l) = self.lv(me, dev.trim_start_matches("/dev/")).filter(|_| n.active.contains(dev.trim_start_matches("/dev/"))) {
+        } else if let Some(l) = self
+            .lv(me, dev.trim_start_matches("/dev/"))
+            .filter(|_| n.active.contains(dev.trim_start_matches("/dev/")))
+        {
             if let Some(t) = &l.gfs2 {
                 sigs.push(("0x10000".into(), "gfs2".into(), Some(t.clone())));
             }
@@ -275,7 +358,11 @@ impl World {
                 )
             })
             .collect();
-        res(0, format!("{{\n   \"signatures\": [\n{}\n   ]\n}}\n", body.join(",\n")), "")
+        res(
+            0,
+            format!("{{\n   \"signatures\": [\n{}\n   ]\n}}\n", body.join(",\n")),
+            "",
+        )
     }
 
     /// Runs `f` on the file map a path lives in: a GFS2 mount's LV (shared
@@ -291,7 +378,11 @@ impl World {
             self.write_data(me, |d| {
                 if let Some(v) = d.vg.as_mut() {
                     let vname = v.name.clone();
-                    if let Some(lv) = v.lvs.iter_mut().find(|l| format!("{vname}/{}", l.name) == m.lv) {
+                    if let Some(lv) = v
+                        .lvs
+                        .iter_mut()
+                        .find(|l| format!("{vname}/{}", l.name) == m.lv)
+                    {
                         let r = f(&mut lv.files);
                         if out.is_none() {
                             out = Some(r);
@@ -307,7 +398,12 @@ impl World {
     }
 
     pub(super) fn read(&mut self, me: &str, path: &str) -> io::Result<String> {
-        let not_found = || Err(io::Error::new(io::ErrorKind::NotFound, "No such file or directory"));
+        let not_found = || {
+            Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "No such file or directory",
+            ))
+        };
         match path {
             "/proc/drbd" => {
                 self.advance_sync();
@@ -317,7 +413,11 @@ impl World {
                 let n = self.node(me);
                 let mut s = format!("sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n/dev/mapper/{}-lv_root / ext4 rw,relatime 0 0\n", n.backing_vg);
                 for m in &n.mounts {
-                    s.push_str(&format!("/dev/mapper/{} {} gfs2 rw,noatime 0 0\n", m.lv.replace('/', "-"), m.dir));
+                    s.push_str(&format!(
+                        "/dev/mapper/{} {} gfs2 rw,noatime 0 0\n",
+                        m.lv.replace('/', "-"),
+                        m.dir
+                    ));
                 }
                 Ok(s)
             }

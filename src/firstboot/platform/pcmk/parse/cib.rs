@@ -21,7 +21,10 @@ pub fn configuration(text: &str) -> Result<String, ParseError> {
     } else {
         return Err(perr(
             FILE,
-            format!("root element <{}>, not <cib> or <configuration>", root.tag_name().name()),
+            format!(
+                "root element <{}>, not <cib> or <configuration>",
+                root.tag_name().name()
+            ),
         ));
     };
     Ok(text[conf.range()].to_string())
@@ -30,9 +33,7 @@ pub fn configuration(text: &str) -> Result<String, ParseError> {
 /// The value of a resource's meta attribute (e.g. `target-role`), if the
 /// resource is in the `<resources>` of `root`.
 fn meta_of<'a>(root: roxmltree::Node<'a, 'a>, id: &str, name: &str) -> Option<Option<&'a str>> {
-    let res = root
-        .descendants()
-        .find(|n| n.has_tag_name("resources"))?;
+    let res = root.descendants().find(|n| n.has_tag_name("resources"))?;
     let el = res
         .descendants()
         .find(|n| n.is_element() && n.attribute("id") == Some(id) && !n.has_tag_name("nvpair"))?;
@@ -135,8 +136,41 @@ mod tests {
         )
         .unwrap();
         let e = check_document(&text, &["locking-clone", "nope"], &[]).unwrap_err();
-        assert!(e.contains("locking-clone must start with meta target-role=Stopped"), "{e}");
+        assert!(
+            e.contains("locking-clone must start with meta target-role=Stopped"),
+            "{e}"
+        );
         assert!(e.contains("it has no resource \"nope\""), "{e}");
+    }
+
+    #[test]
+    fn live_resources_as_cibadmin_prints_them() {
+        assert!(live_resource_ids(&fixture("cibadmin-resources-empty.xml"))
+            .unwrap()
+            .is_empty());
+        let live = fixture("cibadmin-resources-loaded.xml");
+        assert_eq!(
+            live_resource_ids(&live).unwrap(),
+            [
+                "fence_node1",
+                "fence_node2",
+                "drbd_r0-clone",
+                "locking-clone",
+                "shared_vg1-clone"
+            ]
+        );
+        assert_eq!(
+            live_target_role(&live, "shared_vg1-clone").unwrap(),
+            Some(Some("Stopped".into()))
+        );
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/pcmk/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     #[test]

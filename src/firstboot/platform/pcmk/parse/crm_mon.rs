@@ -57,7 +57,9 @@ pub fn parse(text: &str) -> Result<CrmMon, ParseError> {
     }
     let mut out = CrmMon::default();
     let child = |name: &str| root.children().find(|c| c.has_tag_name(name));
-    if let Some(dc) = child("summary").and_then(|s| s.children().find(|c| c.has_tag_name("current_dc"))) {
+    if let Some(dc) =
+        child("summary").and_then(|s| s.children().find(|c| c.has_tag_name("current_dc")))
+    {
         out.dc = flag(dc, "present");
         out.quorum = dc.attribute("with_quorum").map(|v| v == "true");
     }
@@ -70,7 +72,11 @@ pub fn parse(text: &str) -> Result<CrmMon, ParseError> {
             standby: flag(n, "standby"),
         });
     }
-    let resources = child("resources").ok_or_else(|| perr(WHAT, "no <resources>"))?;
+    // With no resources configured, pacemaker 2.1.5 prints no <resources>
+    // at all (tests/fixtures/pcmk/crm_mon-live-empty-cib.xml).
+    let Some(resources) = child("resources") else {
+        return Ok(out);
+    };
     for top in resources.children().filter(|c| c.is_element()) {
         let (clone, promotable) = if top.has_tag_name("clone") {
             (
@@ -80,15 +86,15 @@ pub fn parse(text: &str) -> Result<CrmMon, ParseError> {
         } else {
             (None, false)
         };
-        for r in top
-            .descendants()
-            .filter(|d| d.has_tag_name("resource"))
-        {
+        for r in top.descendants().filter(|d| d.has_tag_name("resource")) {
             out.instances.push(Instance {
                 id: r.attribute("id").unwrap_or_default().to_string(),
                 clone: clone.clone(),
                 promotable,
-                agent: r.attribute("resource_agent").unwrap_or_default().to_string(),
+                agent: r
+                    .attribute("resource_agent")
+                    .unwrap_or_default()
+                    .to_string(),
                 role: r.attribute("role").unwrap_or_default().to_string(),
                 active: flag(r, "active"),
                 failed: flag(r, "failed"),
@@ -214,10 +220,7 @@ mod tests {
     const N2: &[&str] = &["an-node02.alteeve.com", "an-node02"];
 
     fn fixture(name: &str) -> CrmMon {
-        let path = format!(
-            "{}/tests/fixtures/pcmk/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/tests/fixtures/pcmk/{name}", env!("CARGO_MANIFEST_DIR"));
         parse(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -237,8 +240,14 @@ mod tests {
         assert!(!m.clone_on("drbd_r0-clone", "Promoted", N1));
         assert_eq!(m.clone_primitives("locking-clone"), ["dlm", "lvmlockd"]);
         let missing = m.not_running(&[N1, N2]);
-        assert!(missing.contains(&"drbd_r0 not Promoted on an-node01.alteeve.com".to_string()), "{missing:?}");
-        assert!(missing.contains(&"fs_iso_store not Started on an-node02.alteeve.com".to_string()), "{missing:?}");
+        assert!(
+            missing.contains(&"drbd_r0 not Promoted on an-node01.alteeve.com".to_string()),
+            "{missing:?}"
+        );
+        assert!(
+            missing.contains(&"fs_iso_store not Started on an-node02.alteeve.com".to_string()),
+            "{missing:?}"
+        );
     }
 
     #[test]
@@ -259,6 +268,29 @@ mod tests {
             missing.contains(&"fs_iso_store failed on an-node02.alteeve.com".to_string()),
             "{missing:?}"
         );
+    }
+
+    #[test]
+    fn a_live_cluster_at_each_stage() {
+        // Real crm_mon output of the VM rig's two nodes (node1, node2).
+        let (a, b): (&[&str], &[&str]) = (&["node1"], &["node2"]);
+        let m = fixture("crm_mon-live-empty-cib.xml");
+        assert!(m.dc && m.quorum == Some(true) && m.online(a) && m.online(b));
+        assert!(m.instances.is_empty());
+        let m = fixture("crm_mon-live-cib-loaded.xml");
+        assert!(!m.clone_on("locking-clone", "Started", a));
+        assert_eq!(
+            m.clone_primitives("shared_vg1-clone"),
+            ["sharedfs1", "sharedlv1"]
+        );
+        let m = fixture("crm_mon-live-drbd-promoted.xml");
+        for n in [a, b] {
+            assert!(m.clone_on("drbd_r0-clone", "Promoted", n));
+            assert!(m.clone_on("locking-clone", "Started", n));
+            assert!(!m.clone_on("shared_vg1-clone", "Started", n));
+        }
+        let m = fixture("crm_mon-live-all-started.xml");
+        assert_eq!(m.not_running(&[a, b]), Vec::<String>::new());
     }
 
     #[test]

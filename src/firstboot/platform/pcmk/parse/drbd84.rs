@@ -14,7 +14,10 @@ pub fn parse(text: &str, minor: u32) -> Result<Option<DrbdState>, ParseError> {
         return Err(perr(WHAT, "no `version:` line"));
     }
     let prefix = format!("{minor}:");
-    let mut lines = text.lines().map(str::trim).skip_while(|l| !l.starts_with(&prefix));
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with(&prefix));
     let Some(line) = lines.next() else {
         return Ok(None);
     };
@@ -51,7 +54,11 @@ pub fn parse(text: &str, minor: u32) -> Result<Option<DrbdState>, ParseError> {
                 detail: format!("left/total {left}"),
             });
         } else if let (Some(s), true) = (sync.as_mut(), l.starts_with("finish:")) {
-            s.detail = format!("{}, {}", s.detail, l.split_whitespace().collect::<Vec<_>>().join(" "));
+            s.detail = format!(
+                "{}, {}",
+                s.detail,
+                l.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
         }
     }
     st.sync = sync.filter(|_| st.is_syncing());
@@ -83,7 +90,10 @@ mod tests {
         let st = parse(&fixture("proc-drbd-84-primary-primary.txt"), 0)
             .unwrap()
             .unwrap();
-        assert_eq!(st.summary(), "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate");
+        assert_eq!(
+            st.summary(),
+            "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate"
+        );
         assert!(st.is_connected() && !st.is_syncing() && st.sync.is_none());
     }
 
@@ -93,17 +103,43 @@ mod tests {
     }
 
     #[test]
+    fn waiting_for_the_peer_then_synced() {
+        let st = parse(&fixture("proc-drbd-84-wfconnection.txt"), 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            st.summary(),
+            "cs:WFConnection ro:Secondary/Unknown ds:Inconsistent/DUnknown"
+        );
+        assert!(!st.is_connected());
+        let st = parse(&fixture("proc-drbd-84-synced.txt"), 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            st.summary(),
+            "cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate"
+        );
+    }
+
+    #[test]
     fn resync_progress() {
-        let st = parse(&fixture("proc-drbd-84-sync.txt"), 0).unwrap().unwrap();
+        let st = parse(&fixture("proc-drbd-84-sync.txt"), 0)
+            .unwrap()
+            .unwrap();
         assert!(st.is_syncing(), "{st:?}");
+        assert_eq!(st.cs, "SyncSource");
         let s = st.sync.expect("sync");
-        assert!(s.permille < 1000, "{s:?}");
+        assert_eq!(s.permille, 4, "{s:?}");
         assert!(s.detail.contains("finish:"), "{s:?}");
     }
 
     #[test]
     fn not_proc_drbd() {
         assert!(parse("", 0).is_err());
-        assert!(parse("version: 8.4.11 (api:1/proto:86-101)\n 0: ro:Primary/Primary\n", 0).is_err());
+        assert!(parse(
+            "version: 8.4.11 (api:1/proto:86-101)\n 0: ro:Primary/Primary\n",
+            0
+        )
+        .is_err());
     }
 }

@@ -48,8 +48,7 @@ struct PeerDevice {
 
 /// The state of resource `res`, or None when it is not up (not listed).
 pub fn parse(text: &str, res: &str) -> Result<Option<DrbdState>, ParseError> {
-    let all: Vec<Resource> =
-        serde_json::from_str(text).map_err(|e| perr(WHAT, e.to_string()))?;
+    let all: Vec<Resource> = serde_json::from_str(text).map_err(|e| perr(WHAT, e.to_string()))?;
     let Some(r) = all.into_iter().find(|r| r.name == res) else {
         return Ok(None);
     };
@@ -106,7 +105,10 @@ mod tests {
         let st = parse(&fixture("drbdsetup-status-9-primary-primary.json"), "r0")
             .unwrap()
             .unwrap();
-        assert_eq!(st.summary(), "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate");
+        assert_eq!(
+            st.summary(),
+            "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate"
+        );
         let st = parse(&fixture("drbdsetup-status-9-sync.json"), "r0")
             .unwrap()
             .unwrap();

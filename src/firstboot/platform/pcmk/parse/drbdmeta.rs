@@ -59,7 +59,10 @@ pub fn parse_dump_md(text: &str) -> Result<Uuids, ParseError> {
             .ok_or_else(|| perr(WHAT, "v08 without a uuid block"))?;
         let vals = hex_values(lines.next().unwrap_or(""));
         if vals.len() != 4 {
-            return Err(perr(WHAT, format!("v08 uuid block has {} values", vals.len())));
+            return Err(perr(
+                WHAT,
+                format!("v08 uuid block has {} values", vals.len()),
+            ));
         }
         return Ok(Uuids {
             current: vals[0],
@@ -105,9 +108,7 @@ pub fn parse_gi(text: &str) -> Result<Uuids, ParseError> {
     }
     let mut uuids = Vec::new();
     for p in &parts[..4] {
-        uuids.push(
-            u64::from_str_radix(p, 16).map_err(|_| perr(WHAT, format!("UUID {p:?}")))?,
-        );
+        uuids.push(u64::from_str_radix(p, 16).map_err(|_| perr(WHAT, format!("UUID {p:?}")))?);
     }
     Ok(Uuids {
         current: uuids[0],
@@ -129,7 +130,9 @@ mod tests {
 
     #[test]
     fn dump_md_v08_and_v09() {
-        assert!(parse_dump_md(&fixture("dump-md-v08-new.txt")).unwrap().is_brand_new());
+        assert!(parse_dump_md(&fixture("dump-md-v08-new.txt"))
+            .unwrap()
+            .is_brand_new());
         let h = parse_dump_md(&fixture("dump-md-v08-history.txt")).unwrap();
         assert!(!h.is_brand_new());
         assert_eq!(h.current, 0x8A3C_5D21_0000_1234);
@@ -144,7 +147,17 @@ mod tests {
     fn get_gi_v08_and_v09() {
         let h = parse_gi(&fixture("get-gi-v08-history.txt")).unwrap();
         assert!(!h.is_brand_new());
-        assert!(parse_gi(&fixture("get-gi-v09-new.txt")).unwrap().is_brand_new());
+        assert!(parse_gi(&fixture("get-gi-v09-new.txt"))
+            .unwrap()
+            .is_brand_new());
+        // In the VM rig, DRBD 8.4 up: brand new while connected, a history
+        // after the full sync.
+        assert!(parse_gi(&fixture("get-gi-84-connected-new.txt"))
+            .unwrap()
+            .is_brand_new());
+        assert!(!parse_gi(&fixture("get-gi-84-synced.txt"))
+            .unwrap()
+            .is_brand_new());
         assert!(parse_gi("").is_err());
         assert!(parse_gi("4:0:0:0:0").is_err());
     }

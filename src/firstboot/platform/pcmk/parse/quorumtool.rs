@@ -51,11 +51,26 @@ mod tests {
         let q = parse(&text).unwrap();
         assert!(q.quorate);
         assert_eq!(q.nodes, 2);
-        assert_eq!(q.members.len(), 2);
+        assert_eq!(q.members, ["node1", "node2"]);
+    }
+
+    #[test]
+    fn one_member_waiting_for_all() {
+        let text = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/pcmk/quorumtool-one-member-waiting.txt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let q = parse(&text).unwrap();
+        assert!(!q.quorate);
+        assert_eq!(
+            (q.nodes, q.members.as_slice()),
+            (1, &["node1".to_string()][..])
+        );
     }
 
     #[test]
     fn no_quorum_line_is_an_error() {
-        assert!(parse("Cannot initialize QUORUM service\n").is_err());
+        assert!(parse("Cannot initialize CMAP service\n").is_err());
     }
 }

@@ -37,7 +37,10 @@ impl Signature {
 
     pub fn describe(&self) -> String {
         match self.label.as_deref().filter(|l| !l.is_empty()) {
-            Some(l) => format!("a {} signature (label {l:?}) at offset {}", self.kind, self.offset),
+            Some(l) => format!(
+                "a {} signature (label {l:?}) at offset {}",
+                self.kind, self.offset
+            ),
             None => format!("a {} signature at offset {}", self.kind, self.offset),
         }
     }
@@ -68,6 +71,14 @@ mod tests {
         );
         let d = parse(&fixture("wipefs-drbd-md.json")).unwrap();
         assert!(d[0].is_drbd_metadata());
+        // In the VM rig: the backing disk after create-md, /dev/drbd0
+        // after pvcreate.
+        assert!(parse(&fixture("wipefs-drbd-md-vdb.json")).unwrap()[0].is_drbd_metadata());
+        let pv = parse(&fixture("wipefs-drbd0-pv.json")).unwrap();
+        assert_eq!(
+            (pv[0].kind.as_str(), pv[0].label.as_deref()),
+            ("LVM2_member", None)
+        );
         assert!(parse("{").is_err());
     }
 }

@@ -64,7 +64,10 @@ pub fn check_file(mountpoint: &str, short: &str) -> String {
 fn check_body(key: &[u8], node: &str, mountpoint: &str) -> String {
     let mut s = String::with_capacity(CHECK_LINES * 65);
     for i in 0..CHECK_LINES {
-        s.push_str(&barrier::tag(key, &format!("fs-check:{node}:{mountpoint}:{i}")));
+        s.push_str(&barrier::tag(
+            key,
+            &format!("fs-check:{node}:{mountpoint}:{i}"),
+        ));
         s.push('\n');
     }
     s
@@ -81,8 +84,11 @@ fn fs_write(ctx: &mut Ctx) -> Result<()> {
         let path = check_file(&g.mountpoint, &ctx.cfg.node.short);
         let body = check_body(&ctx.key, &ctx.cfg.node.name, &g.mountpoint);
         ctx.write(&path, &body)?;
-        ctx.log
-            .info(format!("{path}: {} bytes, sha256 {}", body.len(), sha256_hex(&body)));
+        ctx.log.info(format!(
+            "{path}: {} bytes, sha256 {}",
+            body.len(),
+            sha256_hex(&body)
+        ));
     }
     Ok(())
 }
@@ -106,14 +112,19 @@ fn fs_read(ctx: &mut Ctx) -> Result<()> {
         let Some(g) = &vol.gfs2 else { continue };
         let path = check_file(&g.mountpoint, &ctx.cfg.peer.short);
         let want = sha256_hex(&check_body(&ctx.key, &ctx.cfg.peer.name, &g.mountpoint));
-        let what = format!("{path}, written on {}, to read back here", ctx.cfg.peer.name);
-        ctx.wait(&what, ctx.cfg.timeouts.barrier_secs, |ctx| match ctx.read(&path) {
-            Ok(got) if sha256_hex(&got) == want => Ok(Poll::Ready(())),
-            Ok(got) => Ok(Poll::Pending(format!(
-                "sha256 {} is not {want}",
-                sha256_hex(&got)
-            ))),
-            Err(e) => Ok(Poll::Pending(e.to_string())),
+        let what = format!(
+            "{path}, written on {}, to read back here",
+            ctx.cfg.peer.name
+        );
+        ctx.wait(&what, ctx.cfg.timeouts.barrier_secs, |ctx| {
+            match ctx.read(&path) {
+                Ok(got) if sha256_hex(&got) == want => Ok(Poll::Ready(())),
+                Ok(got) => Ok(Poll::Pending(format!(
+                    "sha256 {} is not {want}",
+                    sha256_hex(&got)
+                ))),
+                Err(e) => Ok(Poll::Pending(e.to_string())),
+            }
         })?;
         ctx.log.info(format!(
             "GFS2 {}: the file written on {} reads back here with sha256 {want}",

@@ -45,7 +45,10 @@ fn cluster(ctx: &mut Ctx) -> Result<()> {
             let r = ctx.query(&argv::quorumtool());
             // Exit 2: not quorate (yet); anything else but 0: not running.
             if r.code != 0 && r.code != 2 {
-                return Ok(Poll::Pending(format!("corosync-quorumtool: {}", r.last_line())));
+                return Ok(Poll::Pending(format!(
+                    "corosync-quorumtool: {}",
+                    r.last_line()
+                )));
             }
             let q = quorumtool::parse(&r.stdout)?;
             let missing: Vec<&str> = [&me, &peer]
@@ -58,7 +61,11 @@ fn cluster(ctx: &mut Ctx) -> Result<()> {
                     "corosync: {} member(s), {}, missing: {}",
                     q.nodes,
                     if q.quorate { "quorate" } else { "not quorate" },
-                    if missing.is_empty() { "none".into() } else { missing.join(", ") }
+                    if missing.is_empty() {
+                        "none".into()
+                    } else {
+                        missing.join(", ")
+                    }
                 )));
             }
             let mon = match crm_mon(ctx)? {
@@ -74,7 +81,11 @@ fn cluster(ctx: &mut Ctx) -> Result<()> {
                 return Ok(Poll::Pending(format!(
                     "pacemaker: {}, offline: {}",
                     if mon.dc { "DC elected" } else { "no DC yet" },
-                    if offline.is_empty() { "none".into() } else { offline.join(", ") }
+                    if offline.is_empty() {
+                        "none".into()
+                    } else {
+                        offline.join(", ")
+                    }
                 )));
             }
             Ok(Poll::Ready(()))
@@ -85,7 +96,10 @@ fn cluster(ctx: &mut Ctx) -> Result<()> {
 fn cluster_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let mut v = Vec::new();
     for unit in [COROSYNC, PACEMAKER] {
-        v.push(PlanLine::check(&argv::is_active(unit), "skip the start if running"));
+        v.push(PlanLine::check(
+            &argv::is_active(unit),
+            "skip the start if running",
+        ));
         v.push(PlanLine::run(&argv::start(unit)));
     }
     v.push(PlanLine::note(format!(
@@ -123,7 +137,10 @@ fn cib_load(ctx: &mut Ctx) -> Result<()> {
     let found = if ids.is_empty() {
         Found::Nothing
     } else {
-        Found::Data(format!("the live CIB already holds resources ({})", ids.join(", ")))
+        Found::Data(format!(
+            "the live CIB already holds resources ({})",
+            ids.join(", ")
+        ))
     };
     let out = configuration_file(ctx.cfg);
     if found == Found::Nothing {
@@ -146,7 +163,10 @@ fn cib_load_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-        PlanLine::check(&argv::cib_query_resources(), "only if the live CIB has no resources"),
+        PlanLine::check(
+            &argv::cib_query_resources(),
+            "only if the live CIB has no resources",
+        ),
         PlanLine::note(format!(
             "write {out}: the <configuration> of {}",
             p.cib_file.display()

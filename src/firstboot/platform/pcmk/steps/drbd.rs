@@ -97,7 +97,11 @@ fn backing_lv_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let d = &cfg.drbd;
     vec![
         PlanLine::check(&lvm::lvs(&d.backing_vg), "only if the LV is missing"),
-        PlanLine::run(&lvm::lvcreate(&d.backing_size, &d.backing_lv, &d.backing_vg)),
+        PlanLine::run(&lvm::lvcreate(
+            &d.backing_size,
+            &d.backing_lv,
+            &d.backing_vg,
+        )),
     ]
 }
 
@@ -122,7 +126,10 @@ fn drbd_md(ctx: &mut Ctx) -> Result<()> {
 fn drbd_md_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let res = &cfg.drbd.resource;
     vec![
-        PlanLine::check(&argv::drbdadm("dump-md", res), "only if there is no metadata"),
+        PlanLine::check(
+            &argv::drbdadm("dump-md", res),
+            "only if there is no metadata",
+        ),
         PlanLine::check(
             &argv::wipefs(&lvm::backing_path(cfg)),
             "only if there is no signature",
@@ -304,8 +311,9 @@ pub fn clear_target_role(ctx: &mut Ctx, id: &str) -> Result<()> {
             "the live CIB has no resource {id}"
         ))),
         Some(None) => {
-            ctx.log
-                .info(format!("{id} has no target-role: pacemaker runs it already"));
+            ctx.log.info(format!(
+                "{id} has no target-role: pacemaker runs it already"
+            ));
             Ok(())
         }
         Some(Some(_)) => ctx.change(&argv::clear_target_role(id)).map(|_| ()),
@@ -320,7 +328,10 @@ fn drbd_handoff(ctx: &mut Ctx) -> Result<()> {
 fn drbd_handoff_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let id = &pcmk(cfg).drbd_clone;
     vec![
-        PlanLine::check(&argv::cib_query_resources(), &format!("only if {id} has a target-role")),
+        PlanLine::check(
+            &argv::cib_query_resources(),
+            &format!("only if {id} has a target-role"),
+        ),
         PlanLine::run(&argv::clear_target_role(id)),
     ]
 }
@@ -398,7 +409,8 @@ pub fn report_sync(ctx: &mut Ctx, st: &DrbdState) {
             }
         }
         (None, Some(_)) => {
-            ctx.log.info(format!("DRBD resync finished: {}", st.summary()));
+            ctx.log
+                .info(format!("DRBD resync finished: {}", st.summary()));
             ctx.progress_logged = None;
         }
         (None, None) => {}

@@ -24,8 +24,9 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let lv = ctx.cfg.drbd.backing_lv.clone();
     let backing = lvm::backing_path(ctx.cfg);
     if !lv_exists(ctx, &vg, &lv)? {
-        ctx.log
-            .info(format!("inspect: {backing} does not exist yet: nothing on it"));
+        ctx.log.info(format!(
+            "inspect: {backing} does not exist yet: nothing on it"
+        ));
     } else {
         let (md, sigs) = backing_contents(ctx)?;
         if let Some(u) = md.as_ref().filter(|u| !u.is_brand_new()) {
@@ -52,12 +53,17 @@ fn run(ctx: &mut Ctx) -> Result<()> {
 fn plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let backing = lvm::backing_path(cfg);
     vec![
-        PlanLine::check(&lvm::lvs(&cfg.drbd.backing_vg), "does the backing LV exist?"),
+        PlanLine::check(
+            &lvm::lvs(&cfg.drbd.backing_vg),
+            "does the backing LV exist?",
+        ),
         PlanLine::check(
             &argv::drbdadm("dump-md", &cfg.drbd.resource),
             "\"No valid meta data found\" = no metadata; `drbdadm get-gi` when attached",
         ),
         PlanLine::check(&argv::wipefs(&backing), "any signature but DRBD's own"),
-        PlanLine::note("refuse if the metadata has a data generation history or a signature is found"),
+        PlanLine::note(
+            "refuse if the metadata has a data generation history or a signature is found",
+        ),
     ]
 }

@@ -93,9 +93,8 @@ pub fn drbd_state(ctx: &mut Ctx) -> Result<Option<DrbdState>> {
 
 /// [`drbd_state`], which must be up.
 fn drbd_now(ctx: &mut Ctx) -> Result<DrbdState> {
-    drbd_state(ctx)?.ok_or_else(|| {
-        Error::Unexpected(format!("DRBD {} is not up", ctx.cfg.drbd.resource))
-    })
+    drbd_state(ctx)?
+        .ok_or_else(|| Error::Unexpected(format!("DRBD {} is not up", ctx.cfg.drbd.resource)))
 }
 
 /// Where DRBD's state is read, for `plan`.
@@ -158,7 +157,9 @@ fn backing_contents(ctx: &mut Ctx) -> Result<(Option<Uuids>, Vec<Signature>)> {
 
 fn lv_exists(ctx: &mut Ctx, vg: &str, lv: &str) -> Result<bool> {
     let out = query_ok(ctx, &lvm::lvs(vg))?;
-    Ok(lvm::parse_lvs(&out).iter().any(|r| r.lv == lv && r.vg == vg))
+    Ok(lvm::parse_lvs(&out)
+        .iter()
+        .any(|r| r.lv == lv && r.vg == vg))
 }
 
 fn describe_all(sigs: &[Signature]) -> String {

@@ -79,7 +79,9 @@ fn shared_vg(ctx: &mut Ctx) -> Result<()> {
     let mut found = match pvs.iter().find(|p| p.pv == dev) {
         Some(p) => Found::Data(format!(
             "{dev} already carries an LVM2 PV signature{}",
-            p.vg.as_ref().map(|v| format!(" (VG {v})")).unwrap_or_default()
+            p.vg.as_ref()
+                .map(|v| format!(" (VG {v})"))
+                .unwrap_or_default()
         )),
         None => Found::Nothing,
     };
@@ -146,7 +148,9 @@ fn shared_vg_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
         PlanLine::check(&lvm::lvs(vg), "only the missing LVs"),
     ];
     for vol in &cfg.clvm.volumes {
-        v.push(PlanLine::run(&argv::lvcreate_inactive(&vol.size, &vol.name, vg)));
+        v.push(PlanLine::run(&argv::lvcreate_inactive(
+            &vol.size, &vol.name, vg,
+        )));
     }
     v
 }
@@ -196,8 +200,15 @@ fn gfs2_mkfs_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
         let Some(g) = &vol.gfs2 else { continue };
         let path = lvm::volume_path(cfg, vol);
         v.push(PlanLine::run(&argv::lvchange("sy", vg, &vol.name)));
-        v.push(PlanLine::check(&argv::wipefs(&path), "only if it holds no signature"));
-        v.push(PlanLine::run(&argv::mkfs_gfs2(g.journals, &g.lock_table, &path)));
+        v.push(PlanLine::check(
+            &argv::wipefs(&path),
+            "only if it holds no signature",
+        ));
+        v.push(PlanLine::run(&argv::mkfs_gfs2(
+            g.journals,
+            &g.lock_table,
+            &path,
+        )));
         v.push(PlanLine::run(&argv::lvchange("n", vg, &vol.name)));
     }
     v
@@ -263,4 +274,33 @@ fn all_started_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
         argv::crm_mon(),
         mps.join(", ")
     ))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/pcmk/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn lvm_with_lvmlockd_as_printed() {
+        assert_eq!(
+            shared_vg_row(&fixture("vgs-shared.txt"), "vgc"),
+            Some(("wz--ns".to_string(), "dlm".to_string()))
+        );
+        assert_eq!(shared_vg_row(&fixture("vgs-shared.txt"), "other"), None);
+        let lvs = lvm::parse_lvs(&fixture("lvs-shared-active.txt"));
+        assert_eq!(lvs[0].lv, "lv1");
+        assert!(lvs[0].active());
+        let pvs = lvm::parse_pvs(&fixture("pvs-drbd.txt"));
+        assert_eq!(pvs[0].vg.as_deref(), Some("vgc"));
+        let m = mounts::parse_mounts(&fixture("proc-mounts-gfs2.txt"));
+        assert!(m.iter().any(|m| m.dir == "/mnt/gfs" && m.fstype == "gfs2"));
+    }
 }
