@@ -195,6 +195,10 @@ fn run_pair(platform: PlatformId, skip_sync: bool) {
         before,
         "a done helper ran commands"
     );
+    let st = pair.command(0, &["status"]).output().expect("status");
+    let st = String::from_utf8_lossy(&st.stdout);
+    assert!(st.contains("status: done"), "{st}");
+    assert!(st.contains("ledger: cib-load"), "{st}");
 }
 
 #[test]
@@ -273,4 +277,60 @@ fn firstboot_pcmk_cib_fixture_passes_crm_verify() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn firstboot_pcmk_drbd_command_lines_are_what_drbdadm_accepts() {
+    // Every drbdadm line the helper runs, for each generation, through
+    // drbd-utils' own parser in dry-run mode (`-d`): DRBD 9's drbdadm and
+    // 8.4's drbdadm-84 (what drbd-utils 9 hands an 8.4 module to), each on
+    // a resource file of its generation, with the backend call it makes.
+    use clusterkick::firstboot::config::DrbdGeneration;
+    use clusterkick::firstboot::platform::pcmk::argv;
+    let v9 = require("drbdadm", "drbd-utils");
+    let v84 = require("/lib/drbd/drbdadm-84", "drbd-utils");
+    let dir = tempfile::tempdir().expect("tmp");
+    let hosts = "on an-node01 { node-id 0; device /dev/drbd0; disk /dev/an-lvm01/lv02; address 10.0.0.71:7788; meta-disk internal; }\n on an-node02 { node-id 1; device /dev/drbd0; disk /dev/an-lvm02/lv02; address 10.0.0.72:7788; meta-disk internal; }";
+    let files = [
+        (DrbdGeneration::V9, v9, format!("global {{ usage-count no; }}\nresource r0 {{\n net {{ protocol C; allow-two-primaries yes; fencing resource-and-stonith; }}\n {hosts}\n}}\n")),
+        (DrbdGeneration::V84, v84, format!("global {{ usage-count no; }}\nresource r0 {{\n net {{ protocol C; allow-two-primaries yes; }}\n disk {{ fencing resource-and-stonith; }}\n {}\n}}\n", hosts.replace("node-id 0; ", "").replace("node-id 1; ", ""))),
+    ];
+    for (gen, tool, text) in files {
+        let conf = dir.path().join(format!("{gen:?}.res"));
+        std::fs::write(&conf, text).expect("write");
+        let lines = [
+            (argv::drbdadm("dump-md", "r0"), "dump-md"),
+            (argv::drbdadm("get-gi", "r0"), "get-gi"),
+            (argv::create_md("r0"), "create-md"),
+            (argv::drbdadm("up", "r0"), "new-resource r0"),
+            (argv::force_primary(gen, "r0"), "primary"),
+            (argv::drbdadm("secondary", "r0"), "secondary"),
+            (
+                argv::clear_bitmap(gen, "r0"),
+                "new-current-uuid 0 --clear-bitmap",
+            ),
+            (argv::drbdadm("down", "r0"), "down r0"),
+        ];
+        for (a, backend) in lines {
+            assert_eq!(a[0], "drbdadm");
+            let out = std::process::Command::new(&tool)
+                .arg("-d")
+                .arg("-c")
+                .arg(&conf)
+                .args(&a[1..])
+                .env("__DRBD_NODE__", "an-node01")
+                .output()
+                .expect("drbdadm");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains(backend),
+                "{gen:?}: `{a}` -> exit {:?}\n{stdout}{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if a.iter().any(|w| w == "--force") {
+                assert!(stdout.contains("--force"), "{gen:?}: {stdout}");
+            }
+        }
+    }
 }
