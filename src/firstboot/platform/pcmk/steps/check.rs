@@ -31,22 +31,16 @@ pub static FS_READ: Step = Step {
     plan: fs_read_plan,
 };
 
+/// The helper is disabled here, before `done` is recorded (no step after
+/// the one that marks done: a run stopped in between runs all of it again,
+/// and each command in it is harmless twice).
 pub static FINISH: Step = Step {
     name: "finish",
-    title: "clean up, enable corosync and pacemaker at boot, mark done",
+    title: "clean up, enable corosync and pacemaker at boot, disable this helper, mark done",
     role: Role::Both,
     runs: Runs::Once,
     run: finish,
     plan: finish_plan,
-};
-
-pub static DISABLE: Step = Step {
-    name: "disable",
-    title: "disable this helper at boot",
-    role: Role::Both,
-    runs: Runs::EvenWhenDone,
-    run: disable,
-    plan: disable_plan,
 };
 
 /// Lines of a check file (64 hex characters each: 16 KiB).
@@ -154,6 +148,7 @@ fn finish(ctx: &mut Ctx) -> Result<()> {
         ctx.change(&rm_f(&check_file(&g.mountpoint, &ctx.cfg.node.short)))?;
     }
     ctx.change(&argv::enable(&[COROSYNC, PACEMAKER]))?;
+    ctx.change(&argv::disable(FIRSTBOOT_UNIT))?;
     if !ctx.dry_run {
         ctx.state.done = true;
         ctx.save()?;
@@ -168,15 +163,7 @@ fn finish_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
         .map(|g| PlanLine::run(&rm_f(&check_file(&g.mountpoint, &cfg.node.short))))
         .collect();
     v.push(PlanLine::run(&argv::enable(&[COROSYNC, PACEMAKER])));
+    v.push(PlanLine::run(&argv::disable(FIRSTBOOT_UNIT)));
     v.push(PlanLine::note("mark done in the state file"));
     v
-}
-
-fn disable(ctx: &mut Ctx) -> Result<()> {
-    ctx.change(&argv::disable(FIRSTBOOT_UNIT))?;
-    Ok(())
-}
-
-fn disable_plan(_: &FirstbootConfig) -> Vec<PlanLine> {
-    vec![PlanLine::run(&argv::disable(FIRSTBOOT_UNIT))]
 }
