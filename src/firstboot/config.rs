@@ -324,3 +324,116 @@ pub enum ConfigError {
     #[error("invalid first-boot config: {0}")]
     Invalid(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pacemaker-family config: the el5 fields plus `[pacemaker]`.
+    fn pcmk_config() -> FirstbootConfig {
+        let text = r#"
+cluster = "an-cluster"
+platform = "debian12-kvm"
+listen = "10.0.1.71:7790"
+peer_addr = "10.0.1.72:7790"
+key_file = "/etc/clusterkick/firstboot.key"
+state_file = "/var/lib/clusterkick/firstboot.state"
+log_file = "/var/log/clusterkick-firstboot.log"
+post_join_delay_secs = 30
+
+[node]
+name = "an-node01.alteeve.com"
+short = "an-node01"
+id = 1
+
+[peer]
+name = "an-node02.alteeve.com"
+short = "an-node02"
+id = 2
+
+[drbd]
+resource = "r0"
+device = "/dev/drbd0"
+initial_primary = true
+backing_vg = "an-lvm01"
+backing_lv = "lv02"
+backing_size = "400G"
+skip_initial_sync = false
+
+[clvm]
+vg = "drbd_vg0"
+
+[[clvm.volumes]]
+name = "iso_store"
+size = "20G"
+gfs2 = { mountpoint = "/shared/iso_store", journals = 2, lock_table = "an-cluster:iso_store" }
+
+[timeouts]
+peer_secs = 600
+cman_secs = 600
+drbd_connect_secs = 600
+drbd_primary_secs = 600
+barrier_secs = 600
+retry_initial_ms = 500
+retry_max_ms = 10000
+
+[pacemaker]
+cib_file = "/etc/clusterkick/cib.xml"
+drbd_clone = "drbd_r0-clone"
+locking_clone = "locking-clone"
+start_after_storage = ["storage_drbd_vg0-clone"]
+op_timeout_secs = 300
+resources_secs = 1800
+drbd_generation = "8.4"
+"#;
+        FirstbootConfig::parse(text).expect("parses")
+    }
+
+    #[test]
+    fn the_pacemaker_table_parses_checks_and_round_trips() {
+        let cfg = pcmk_config();
+        cfg.check().expect("valid");
+        let p = cfg.pacemaker.as_ref().expect("[pacemaker]");
+        assert_eq!(p.drbd_generation, DrbdGeneration::V84);
+        // What the build writes it with: the project's own TOML writer.
+        let text = crate::toml_out::to_string(&cfg).expect("serializes");
+        assert_eq!(FirstbootConfig::parse(&text).expect("parses back"), cfg);
+        let mut v9 = cfg.clone();
+        if let Some(p) = v9.pacemaker.as_mut() {
+            p.drbd_generation = DrbdGeneration::V9;
+        }
+        let text = crate::toml_out::to_string(&v9).expect("serializes");
+        assert!(text.contains("drbd_generation = \"9\""), "{text}");
+    }
+
+    #[test]
+    fn the_pacemaker_table_belongs_to_the_pacemaker_family_only() {
+        let mut cfg = pcmk_config();
+        cfg.pacemaker = None;
+        let e = cfg.check().unwrap_err().to_string();
+        assert!(
+            e.contains("platform debian12-kvm needs a [pacemaker] table"),
+            "{e}"
+        );
+        let mut cfg = pcmk_config();
+        cfg.platform = PlatformId::El5Xen;
+        let e = cfg.check().unwrap_err().to_string();
+        assert!(e.contains("remove the [pacemaker] table"), "{e}");
+        let mut cfg = pcmk_config();
+        if let Some(p) = cfg.pacemaker.as_mut() {
+            p.start_after_storage.push("bad id".into());
+        }
+        let e = cfg.check().unwrap_err().to_string();
+        assert!(
+            e.contains("pacemaker.start_after_storage \"bad id\""),
+            "{e}"
+        );
+        assert!(FirstbootConfig::parse(&toml_with("drbd_generation = \"8.3\"")).is_err());
+    }
+
+    fn toml_with(line: &str) -> String {
+        let cfg = pcmk_config();
+        let text = crate::toml_out::to_string(&cfg).expect("serializes");
+        text.replace("drbd_generation = \"8.4\"", line)
+    }
+}
