@@ -81,6 +81,9 @@ pub fn for_node(cluster: &Cluster, platform: PlatformId, node: &Node) -> Firstbo
             retry_initial_ms: RETRY_INITIAL_MS,
             retry_max_ms: RETRY_MAX_MS,
         },
+        // The pacemaker family's table: its platform fills it (the ids of
+        // its CIB, its DRBD generation); el5-xen has none.
+        pacemaker: None,
     }
 }
 

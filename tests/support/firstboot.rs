@@ -74,12 +74,26 @@ pub struct Pair {
 impl Pair {
     /// Two configs (tweaked by `tweak(i, cfg)`), the key and a fresh world.
     pub fn new(tweak: impl Fn(usize, &mut FirstbootConfig)) -> Pair {
+        Pair::build(node_config, tweak, |cfgs, world_dir| {
+            World::new_pair(&cfgs[0], &cfgs[1])
+                .save(world_dir)
+                .expect("save world")
+        })
+    }
+
+    /// A pair whose configs come from `config(i, dir, ports)` (then
+    /// `tweak`), with the world `make_world` saves in the world folder.
+    pub fn build(
+        config: impl Fn(usize, &Path, [u16; 2]) -> FirstbootConfig,
+        tweak: impl Fn(usize, &mut FirstbootConfig),
+        make_world: impl FnOnce(&[FirstbootConfig], &Path),
+    ) -> Pair {
         let dir = tempfile::tempdir().expect("temp dir");
         let ports = [free_port(ADDRS[0]), free_port(ADDRS[1])];
         let mut cfgs = Vec::new();
         let mut cfg_paths = Vec::new();
         for (i, short) in SHORTS.iter().enumerate() {
-            let mut cfg = node_config(i, dir.path(), ports);
+            let mut cfg = config(i, dir.path(), ports);
             tweak(i, &mut cfg);
             let p = dir.path().join(format!("{short}.toml"));
             std::fs::write(&p, toml::to_string(&cfg).expect("config serializes"))
@@ -93,9 +107,7 @@ impl Pair {
         )
         .expect("write key");
         let world_dir = dir.path().join("world");
-        World::new_pair(&cfgs[0], &cfgs[1])
-            .save(&world_dir)
-            .expect("save world");
+        make_world(&cfgs, &world_dir);
         Pair {
             dir,
             world_dir,

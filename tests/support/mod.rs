@@ -9,6 +9,7 @@
 //! - [`example`]: the example profile's first-boot configs, made from it by
 //!   `clusterkick render` (never retyped);
 //! - `firstboot` (feature `sim`): two helpers run against the simulator;
+//! - `pcmk` (feature `sim`): the pacemaker family against its simulator;
 //! - [`node_assassin`]: a simulated Node Assassin for the fence_na tests.
 #![allow(dead_code, unused_imports)]
 
@@ -19,12 +20,16 @@ pub mod firstboot;
 pub mod golden;
 pub mod net;
 pub mod node_assassin;
+#[cfg(feature = "sim")]
+pub mod pcmk;
 
 pub use example::*;
 #[cfg(feature = "sim")]
 pub use firstboot::*;
 pub use golden::golden;
 pub use net::{free_port, wait_for_port};
+#[cfg(feature = "sim")]
+pub use pcmk::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,11 +1,12 @@
 //! The simulator (test-only, cargo feature `sim`): a pair of nodes for the
 //! tests to run the real helper engine against, one simulator per
-//! platform's tool set (today [`el5`]), picked by the config's platform as
+//! platform's tool set ([`el5`], [`pcmk`] for the pacemaker family), picked by the config's platform as
 //! the helper picks its plan. `clusterkick-firstboot-sim` runs the helper's
 //! own command line with [`open`] in place of the real host; the helper
 //! that ships holds none of this.
 
 pub mod el5;
+pub mod pcmk;
 pub mod race;
 
 use crate::firstboot::config::FirstbootConfig;
@@ -40,5 +41,6 @@ pub fn open(cfg: &FirstbootConfig, _purpose: crate::firstboot::Purpose) -> Resul
     };
     match cfg.platform {
         PlatformId::El5Xen => el5::open(&dir, cfg),
+        PlatformId::El9Kvm | PlatformId::Debian12Kvm => pcmk::open(&dir, cfg),
     }
 }
