@@ -10,6 +10,7 @@
 //!
 //! [`Step`]: crate::firstboot::step::Step
 
+pub mod alone;
 pub mod argv;
 pub mod parse;
 pub mod recover;
@@ -24,6 +25,10 @@ pub static EL9_KVM: Platform = Platform {
     items: ITEMS,
     progress: drbd::progress,
     recover: recover::recover,
+    start_alone: alone::start_alone,
+    start_alone_warning: alone::start_alone_warning,
+    helper_service_start: alone::helper_service_start,
+    fence_peer: alone::fence_peer,
 };
 
 pub static DEBIAN12_KVM: Platform = Platform {
@@ -31,6 +36,10 @@ pub static DEBIAN12_KVM: Platform = Platform {
     items: ITEMS,
     progress: drbd::progress,
     recover: recover::recover,
+    start_alone: alone::start_alone,
+    start_alone_warning: alone::start_alone_warning,
+    helper_service_start: alone::helper_service_start,
+    fence_peer: alone::fence_peer,
 };
 
 /// A barrier waited for up to `barrier_secs`.

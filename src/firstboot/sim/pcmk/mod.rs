@@ -34,7 +34,7 @@ use crate::firstboot::host::{Argv, CmdResult, Host};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The host of node `cfg.node.short` in the world in `dir`.
 pub fn open(dir: &Path, cfg: &FirstbootConfig) -> Result<Box<dyn Host>> {
@@ -132,6 +132,26 @@ impl Host for SimHost {
         let line = argv.to_string();
         let parts: Vec<&str> = argv.iter().map(String::as_str).collect();
         self.act(line, |w, me| w.exec(me, &parts))
+    }
+
+    /// The pacemaker family's commands all return within the simulator's
+    /// step; the limit never bites.
+    fn run_for(&mut self, argv: &Argv, _limit: Duration) -> CmdResult {
+        self.run(argv)
+    }
+
+    fn list_dir(&mut self, path: &str) -> io::Result<Vec<String>> {
+        // No pacemaker-family step lists a folder.
+        self.act(format!("list {path}"), |_, _| {
+            (
+                Err(io::Error::new(io::ErrorKind::Unsupported, "not simulated")),
+                false,
+            )
+        })
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 
     fn read_file(&mut self, path: &str) -> io::Result<String> {
