@@ -7,7 +7,8 @@
 //! meeting the peer at each barrier. On a node whose state says `done` it
 //! is the boot sequence: meet the peer, as long as it takes (nothing of the
 //! cluster starts before), then the steps that run at every start
-//! ([`Runs::EveryRun`]: the services, in order). Either way it then stays,
+//! ([`Runs::EveryRun`]: the services, in order). Either way, where the helper
+//! owns the boot ([`BootOwner::Helper`], el5) it then stays,
 //! answering the peer on the back channel, so that the peer, when it boots
 //! later, meets it.
 
@@ -21,7 +22,7 @@ use crate::firstboot::log::{Logger, PROGRAM};
 use crate::firstboot::platform;
 use crate::firstboot::retry::{Backoff, Deadline};
 use crate::firstboot::state::{OpStatus, State, StateError};
-use crate::firstboot::step::{final_barrier, Item, PlanLine, Platform, Runs, Step};
+use crate::firstboot::step::{final_barrier, BootOwner, Item, PlanLine, Platform, Runs, Step};
 use crate::firstboot::{OpenHost, Purpose};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -242,6 +243,14 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
 pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
     let items = platform.items;
     let booting = ctx.state.done;
+    if booting && platform.boot == BootOwner::ClusterManager {
+        ctx.log.info(format!(
+            "first-boot setup was done before on this node; on {} the cluster manager starts \
+             the cluster at boot: nothing to do",
+            ctx.cfg.platform
+        ));
+        return Ok(());
+    }
     if booting {
         ctx.log.info(format!(
             "first-boot setup was done before: this is the boot sequence. Nothing of the \
@@ -302,11 +311,12 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
     if ctx.dry_run {
         return Ok(());
     }
-    if ctx.state.done {
+    if ctx.state.done && platform.boot == BootOwner::Helper {
         stay(ctx, platform)
     } else {
-        // Only a node stopped between the final barrier and the step that
-        // marks it done gets here; the rest of its plan needs no peer.
+        // The cluster manager's platforms, once done; and a node stopped
+        // between the final barrier and the step that marks it done (the
+        // rest of its plan needs no peer).
         log_progress(ctx, platform)
     }
 }
@@ -472,7 +482,8 @@ fn next_item(items: &[Item], is_done: impl Fn(&Item) -> bool) -> Option<usize> {
 
 /// `plan`: the lines, runs nothing.
 pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
-    let items = platform::for_id(cfg.platform).items;
+    let platform = platform::for_id(cfg.platform);
+    let items = platform.items;
     let state = State::load(&cfg.state_file, &cfg.node.name).map_err(|e| e.to_string());
     let mut out = vec![
         format!(
@@ -490,8 +501,11 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
     };
     let shown = cfg.state_file.display();
     out.push(match &state {
-        Ok(s) if s.done => format!(
+        Ok(s) if s.done && platform.boot == BootOwner::Helper => format!(
             "# state: {shown}: done; a run is the boot sequence: meet the peer, then the steps re-checked on every run"
+        ),
+        Ok(s) if s.done => format!(
+            "# state: {shown}: done; the cluster manager starts the cluster at boot, a run does nothing"
         ),
         Ok(s) if s.completed.is_empty() => format!("# state: {shown}: not started"),
         Ok(s) => format!(
@@ -519,9 +533,9 @@ pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
             Item::Barrier(b) => out.push(format!(
                 "# barrier {}: wait {} for {} ({}): {}{}",
                 b.name,
-                match (b.every_start, done) {
-                    (true, true) => "as long as it takes".to_string(),
-                    (true, false) => format!(
+                match (b.every_start, done, platform.boot) {
+                    (true, true, BootOwner::Helper) => "as long as it takes".to_string(),
+                    (true, false, BootOwner::Helper) => format!(
                         "up to {} s (at every boot once set up: as long as it takes)",
                         (b.timeout)(cfg)
                     ),
@@ -599,7 +613,8 @@ pub fn status(opts: &Options) -> i32 {
             return Error::from(e).exit_code();
         }
     };
-    let items = platform::for_id(cfg.platform).items;
+    let platform = platform::for_id(cfg.platform);
+    let items = platform.items;
     println!(
         "node: {} ({}, id {}), DRBD initial {}",
         cfg.node.name,

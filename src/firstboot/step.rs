@@ -214,6 +214,11 @@ pub struct FencePeerRequest {
 /// Everything the engine needs from a platform.
 pub struct Platform {
     pub id: PlatformId,
+    /// Who starts the cluster stack at every boot once the first boot is
+    /// done: the helper (and then it stays, answering the peer), or the
+    /// platform's own cluster manager (and the helper's work ends with the
+    /// first boot).
+    pub boot: BootOwner,
     /// The steps and barriers, in order; the first is
     /// [`crate::firstboot::step::MEET`].
     pub items: &'static [Item],
@@ -236,6 +241,19 @@ pub struct Platform {
     /// `drbd-fence-peer`: fences the peer for DRBD's fence-peer handler,
     /// within the limit; true only when the peer is known to be fenced.
     pub fence_peer: fn(&mut Ctx, &FencePeerRequest, std::time::Duration) -> bool,
+}
+
+/// Who starts the cluster stack at every boot (see [`Platform::boot`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootOwner {
+    /// The helper: it meets the peer, starts the services in order, then
+    /// stays to answer the peer's helper (el5-xen: cman has no
+    /// wait-for-all, so nothing of the cluster may start at boot alone).
+    Helper,
+    /// The cluster manager (pacemaker, with corosync's wait_for_all): the
+    /// helper disables itself when the first boot is done, and a `run` on a
+    /// node that is done does nothing.
+    ClusterManager,
 }
 
 /// Who holds the good data, as the operator says for `recover`.

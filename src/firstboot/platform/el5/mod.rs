@@ -15,11 +15,12 @@ pub mod start_alone;
 pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
-use crate::firstboot::step::{Barrier, Item, Platform, MEET};
+use crate::firstboot::step::{Barrier, BootOwner, Item, Platform, MEET};
 use steps::{clvm, cman, drbd, finish, gfs2, inspect, xend};
 
 pub static PLATFORM: Platform = Platform {
     id: PlatformId::El5Xen,
+    boot: BootOwner::Helper,
     items: ITEMS,
     progress: drbd::progress,
     recover: recover::recover,

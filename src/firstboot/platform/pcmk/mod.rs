@@ -17,11 +17,12 @@ pub mod recover;
 pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
-use crate::firstboot::step::{Barrier, Item, Platform, MEET};
+use crate::firstboot::step::{Barrier, BootOwner, Item, Platform, MEET};
 use steps::{check, cluster, drbd, inspect, storage};
 
 pub static EL9_KVM: Platform = Platform {
     id: PlatformId::El9Kvm,
+    boot: BootOwner::ClusterManager,
     items: ITEMS,
     progress: drbd::progress,
     recover: recover::recover,
@@ -33,6 +34,7 @@ pub static EL9_KVM: Platform = Platform {
 
 pub static DEBIAN12_KVM: Platform = Platform {
     id: PlatformId::Debian12Kvm,
+    boot: BootOwner::ClusterManager,
     items: ITEMS,
     progress: drbd::progress,
     recover: recover::recover,
