@@ -4,6 +4,7 @@
 //! Its own profile tables are `[dom0]` and `[totem]` (raw.rs, validate.rs),
 //! plus `install.extras_url`; its templates are in overlays/el5-xen/.
 
+pub mod fence;
 mod helper;
 mod kickstart;
 mod model;
@@ -13,7 +14,7 @@ mod validate;
 pub use helper::{check_helper, HELPER_TARGET};
 pub use model::{Bridge, El5Xen, Ring, Totem};
 
-use super::{FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
+use super::{FileSpec, MapNotes, PackageSet, Platform, Source, Spec, SummaryText};
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole};
@@ -47,21 +48,49 @@ const FILES: &[FileSpec] = &[
     FileSpec::template("etc/sysconfig/network", 0o644),
     FileSpec::template("etc/sysconfig/network-scripts/ifcfg-{nic}", 0o644).per_nic(),
     FileSpec::template("etc/xen/scripts/an-network-script", 0o755),
-    FileSpec::template("usr/lib/drbd/clusterkick-fence-peer.sh", 0o755).only_if(|c| c.drbd.fencing),
+    // The Node Assassin agent's config (it holds the device password).
+    FileSpec::made(
+        fence::FENCE_NA_CONFIG,
+        0o600,
+        Source::Made(fence::fence_na_toml),
+    )
+    .cluster_wide()
+    .only_if(fence::uses_fence_na),
     // The real path: on EL5 /etc/init.d is a symlink to rc.d/init.d.
     FileSpec::verbatim("etc/rc.d/init.d/clusterkick-firstboot", 0o755),
+    FileSpec::verbatim("etc/rc.d/init.d/clusterkick-drbd", 0o755),
 ];
 
-/// lvm.conf filter: DRBD devices and the PV that holds the node's own VG;
-/// everything else (including the DRBD backing LV, which carries the same PV
-/// signature as /dev/drbd0) is rejected.
-pub fn lvm_filter(cluster: &Cluster) -> String {
-    let local = if cluster.disks.mirrored() {
-        "a|md.*|".to_string()
+/// The node's own LVM PV, as the kickstart lays the disks out: md1 (RAID 1
+/// over the second partition of each disk) or, with one disk, its second
+/// partition (after /boot; the kernel names it `sda2`, or `<disk>p2` when
+/// the disk's name ends in a digit).
+pub fn local_pv(cluster: &Cluster) -> String {
+    if cluster.disks.mirrored() {
+        return "/dev/md1".to_string();
+    }
+    let disk = &cluster.disks.devices[0];
+    let sep = if disk.ends_with(|c: char| c.is_ascii_digit()) {
+        "p"
     } else {
-        format!("a|{}.*|", cluster.disks.devices[0])
+        ""
     };
-    format!("[ \"a|drbd.*|\", \"{local}\", \"r|.*|\" ]")
+    format!("/dev/{disk}{sep}2")
+}
+
+/// lvm.conf filter: the DRBD devices and the PV that holds the node's own
+/// VG, each by its exact name; everything else is rejected: the DRBD
+/// backing LV (which carries the same PV signature as /dev/drbd0), the
+/// clustered LVs and whatever a guest put inside them. LVM accepts a
+/// device when any one of its names matches an `a` pattern first, and an
+/// unanchored pattern matches any part of a name (`a|drbd.*|` accepts
+/// /dev/drbd_vg0/vm01), so each accept is anchored at both ends
+/// (docs/evidence/el5.md §4).
+pub fn lvm_filter(cluster: &Cluster) -> String {
+    format!(
+        "[ \"a|^/dev/drbd[0-9]+$|\", \"a|^{}$|\", \"r|.*|\" ]",
+        local_pv(cluster)
+    )
 }
 
 impl Platform for El5Xen {
@@ -106,6 +135,8 @@ impl Platform for El5Xen {
             packages => Value::from_serialize(self.packages()),
             lvm_filter => lvm_filter(cluster),
             network_script => NETWORK_SCRIPT,
+            agent_links => fence::AGENT_LINKS,
+            fence_na_config => fence::uses_fence_na(cluster).then_some(fence::FENCE_NA_CONFIG),
             ..Value::from_serialize(self)
         }
     }
@@ -209,7 +240,10 @@ mod tests {
     #[test]
     fn every_overlay_file_has_its_template_in_the_platform_tree() {
         let r = Renderer::for_platform(ID);
-        for f in FILES {
+        for f in FILES
+            .iter()
+            .filter(|f| !matches!(f.source, Source::Made(_)))
+        {
             let name = f.template_name();
             assert!(
                 name.starts_with("rootfs/") && r.raw(&name).is_ok(),
