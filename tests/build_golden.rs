@@ -141,7 +141,11 @@ fn test_overlay_extracts_with_gnu_tar_with_owners_and_modes() {
     assert_eq!(mode("etc/clusterkick/firstboot.toml"), 0o600);
     assert_eq!(mode("etc/xen/scripts/an-network-script"), 0o755);
     assert_eq!(mode("etc/rc.d/init.d/clusterkick-firstboot"), 0o755);
-    assert_eq!(mode("usr/lib/drbd/clusterkick-fence-peer.sh"), 0o755);
+    assert_eq!(mode("etc/rc.d/init.d/clusterkick-drbd"), 0o755);
+    // The Node Assassin agent's config holds the device password.
+    assert_eq!(mode("etc/clusterkick/fence_na.toml"), 0o600);
+    // DRBD's fence-peer handler is the helper's mode now, not a script.
+    assert!(!x.path().join("usr/lib/drbd/clusterkick-fence-peer.sh").exists());
     assert_eq!(mode("etc/drbd.conf"), 0o644);
     assert_eq!(mode("etc/sysconfig/network-scripts/ifcfg-eth2"), 0o644);
     // The output tree keeps secrets away from other users too.
