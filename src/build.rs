@@ -34,12 +34,22 @@ pub fn render_all(
         ..Output::default()
     };
     // The helper is the same for every node: written once, by content.
-    out.add(layout::blob(&helper.sha256), 0o644, helper.bytes.clone());
+    out.add(
+        layout::blob(&helper.sha256),
+        layout::SERVED_FILE_MODE,
+        helper.bytes.clone(),
+    );
     for p in crate::pipeline::pack_nodes(&s)? {
         let ks = p.installer_file(&s, Media::Http, &helper.sha256)?;
-        out.add(s.installer_path(p.node), 0o644, ks.into_bytes());
-        // The overlay holds the fence passwords and the helper's key.
-        out.add(layout::overlay(p.node), 0o640, p.tgz);
+        // Files the nodes fetch: the web server's group may read them, no
+        // one else (the overlay holds the fence passwords and the helper's
+        // key; the kickstart the root password hash).
+        out.add(
+            s.installer_path(p.node),
+            layout::SERVED_FILE_MODE,
+            ks.into_bytes(),
+        );
+        out.add(layout::overlay(p.node), layout::SERVED_FILE_MODE, p.tgz);
         out.overlay_sha256.insert(p.node.name.clone(), p.sha256);
     }
     out.add(

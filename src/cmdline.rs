@@ -43,6 +43,13 @@ pub struct BuildConfig {
     /// Output folder; the build writes DIR/<cluster>/ and nothing else.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The group the web server that serves DIR/<cluster>/ to the nodes runs
+    /// as: kickstarts, overlays and the helper are written 0640 with it, in
+    /// folders 0750 with it. Default: www-data on a Debian-family host,
+    /// nginx on an EL-family host (from /etc/os-release); Apache: apache on
+    /// EL, www-data on Debian.
+    #[arg(long, value_name = "NAME")]
+    pub web_group: Option<String>,
     #[command(flatten)]
     pub helper: HelperArg,
 }

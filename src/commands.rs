@@ -46,6 +46,11 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         }
         loaded.push(l);
     }
+    // Who may read what the nodes fetch; refused before anything is written.
+    let web = crate::webgroup::resolve(
+        c.web_group.as_deref(),
+        Path::new(crate::webgroup::OS_RELEASE),
+    )?;
     let mut blobs = BlobCache::default();
     let helpers = loaded
         .iter()
@@ -67,7 +72,7 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
             helper,
         })
         .collect();
-    let built = crate::outdir::build(&c.out, &jobs, &|m| say(m))?;
+    let built = crate::outdir::build(&c.out, &jobs, Some(web.gid), &|m| say(m))?;
     match built.as_slice() {
         [one] => say(format_args!(
             "built {} ({} files, {} nodes) in {}",

@@ -30,6 +30,26 @@ pub const TMP_PREFIX: &str = ".clusterkick-tmp-";
 /// build may remove it whole. Removed before the tree is switched in.
 pub const STAGE_MARKER: &str = ".clusterkick-stage";
 
+/// The folders whose files the nodes fetch over HTTP (installer files,
+/// overlays, the helper): files in them are [`SERVED_FILE_MODE`] and the
+/// folders [`SERVED_DIR_MODE`], both with the web server's group
+/// ([`crate::webgroup`]), so that the web server reads them and nobody
+/// else but root does.
+pub const SERVED_DIRS: &[&str] = &[KS_DIR, OVERLAY_DIR, BLOBS_DIR];
+pub const SERVED_FILE_MODE: u32 = 0o640;
+pub const SERVED_DIR_MODE: u32 = 0o750;
+
+/// Whether `rel` (a path in DIR/<cluster>/) is a file the web server serves.
+pub fn is_served(rel: &str) -> bool {
+    rel.split_once('/')
+        .is_some_and(|(dir, _)| SERVED_DIRS.contains(&dir))
+}
+
+/// Whether `rel` is one of the [`SERVED_DIRS`].
+pub fn is_served_dir(rel: &str) -> bool {
+    SERVED_DIRS.contains(&rel)
+}
+
 /// Top folder on the install DVD; a cluster's files go below it, laid out
 /// as in a build.
 pub const DVD_ROOT: &str = "clusterkick";
@@ -69,6 +89,23 @@ pub fn dvd_dir(cluster: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn served_files_are_the_installer_files_overlays_and_blobs() {
+        assert!(is_served("ks/an-node01.ks"));
+        assert!(is_served("overlay/an-node01.tar.gz"));
+        assert!(is_served(&blob("ab12")));
+        for not in [
+            "SHA256SUMS",
+            "SUMMARY.md",
+            "tftpboot/pxelinux.cfg/default",
+            "ks",
+            "ksx/a",
+        ] {
+            assert!(!is_served(not), "{not}");
+        }
+        assert!(is_served_dir("ks") && !is_served_dir("tftpboot"));
+    }
 
     #[test]
     fn blob_paths_round_trip() {

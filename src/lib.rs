@@ -37,3 +37,4 @@ pub mod report;
 pub mod session;
 pub mod summary;
 pub mod toml_out;
+pub mod webgroup;

@@ -140,18 +140,21 @@ pub struct Installed {
     pub nodes: usize,
 }
 
-/// Builds every job into DIR/<cluster>/. `say` gets what the user should
-/// know while it runs (waiting for another build, what it kept).
+/// Builds every job into DIR/<cluster>/. The files the nodes fetch over
+/// HTTP (and their folders) get group `web_gid` when given
+/// ([`crate::webgroup`]). `say` gets what the user should know while it
+/// runs (waiting for another build, what it kept).
 pub fn build(
     dir: &Path,
     jobs: &[Job<'_>],
+    web_gid: Option<u32>,
     say: &dyn Fn(&str),
 ) -> Result<Vec<Installed>, OutdirError> {
     let made = make_out_dir(dir)?;
     let result = DirLock::acquire(dir, say)
         .map_err(io_err("locking", &dir.join(LOCK_FILE)))
         .and_then(|lock| {
-            let r = run(dir, jobs, say);
+            let r = run(dir, jobs, web_gid, say);
             drop(lock);
             r
         });
@@ -208,7 +211,12 @@ struct Staged {
     files: usize,
 }
 
-fn run(dir: &Path, jobs: &[Job<'_>], say: &dyn Fn(&str)) -> Result<Vec<Installed>, OutdirError> {
+fn run(
+    dir: &Path,
+    jobs: &[Job<'_>],
+    web_gid: Option<u32>,
+    say: &dyn Fn(&str),
+) -> Result<Vec<Installed>, OutdirError> {
     let hashes = HashCache::default();
     retire::sweep(dir, &hashes, say)?;
     // What is there now; refuse before writing anything.
@@ -224,7 +232,7 @@ fn run(dir: &Path, jobs: &[Job<'_>], say: &dyn Fn(&str)) -> Result<Vec<Installed
         return Err(several(errs));
     }
     let shared_tmp = stage::make_tmp(dir, "shared")?;
-    let shared = stage::Shared::new(shared_tmp.clone());
+    let shared = stage::Shared::new(shared_tmp.clone(), web_gid);
     let result = stage_all(dir, jobs, &olds, &shared)
         .and_then(|staged| switch_all(dir, jobs, &olds, staged, &hashes, say));
     let cleaned = fsop::remove_tree(&shared_tmp).map_err(io_err("removing", &shared_tmp));
@@ -523,7 +531,7 @@ mod tests {
                 helper: &helper,
             })
             .collect();
-        build(dir, &jobs, &|m| panic!("{m}")).unwrap();
+        build(dir, &jobs, None, &|m| panic!("{m}")).unwrap();
         for c in ["c0", "c1"] {
             fs::write(dir.join(c).join("tftpboot/pxelinux.0"), b"mine").unwrap();
         }
@@ -541,7 +549,7 @@ mod tests {
             Existing::Fresh => panic!("c1 was built"),
         }
         let shared_tmp = stage::make_tmp(dir, "shared").unwrap();
-        let shared = stage::Shared::new(shared_tmp.clone());
+        let shared = stage::Shared::new(shared_tmp.clone(), None);
         let staged = stage_all(dir, &jobs, &olds, &shared).unwrap();
         let err = switch_all(dir, &jobs, &olds, staged, &hashes, &|m| panic!("{m}")).unwrap_err();
         assert!(

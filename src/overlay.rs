@@ -49,6 +49,10 @@ fn make(
             helper_config::to_toml(s.cluster, s.platform.firstboot_platform(), node)?.into_bytes()
         }
         Source::HelperKey => format!("{}\n", s.secrets.firstboot_key).into_bytes(),
+        Source::Made(make) => make(s.cluster, s.secrets).map_err(|message| RenderError::Made {
+            path: path.clone(),
+            message,
+        })?,
     };
     Ok(OverlayFile {
         path,

@@ -51,6 +51,8 @@ pub enum CliError {
     Iso(#[from] IsoError),
     #[error(transparent)]
     Outdir(#[from] OutdirError),
+    #[error(transparent)]
+    WebGroup(#[from] crate::webgroup::WebGroupError),
     #[error("{first} and {second} both name cluster {name:?}; each writes DIR/<cluster>/")]
     SameCluster {
         first: PathBuf,

@@ -54,7 +54,16 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
                 let devs: Vec<String> = m
                     .devices
                     .iter()
-                    .map(|r| format!("{} port {}", r.device, r.port.as_deref().unwrap_or("-")))
+                    .map(|r| {
+                        format!(
+                            "{} port {}{}",
+                            r.device,
+                            r.port.as_deref().unwrap_or("-"),
+                            r.delay
+                                .filter(|x| *x > 0)
+                                .map_or(String::new(), |x| format!(", delay {x} s"))
+                        )
+                    })
                     .collect();
                 format!("{}: {}", m.name, devs.join(" + "))
             })

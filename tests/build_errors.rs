@@ -175,12 +175,72 @@ const CASES: &[Case] = &[
         |s| {
             r(
                 s,
-                "mcastaddr = \"227.94.1.1\"",
+                "mcastaddr = \"226.94.1.1\"",
                 "mcastaddr = \"224.0.0.18\"",
             )
         },
-        "totem.rings[1].mcastaddr",
+        "totem.rings[0].mcastaddr",
         "224.0.0.0/8",
+    ),
+    (
+        "ring 0 off the back channel",
+        |s| {
+            r(
+                s,
+                "{ network = \"back_channel\", mcastaddr",
+                "{ network = \"drbd\", mcastaddr",
+            )
+        },
+        "totem.rings[0].network",
+        "use back_channel",
+    ),
+    (
+        "fence agent CentOS 5.4 does not ship",
+        |s| r(s, "agent = \"fence_na\"", "agent = \"fence_drac5\""),
+        "fence_devices[0].agent",
+        "not installed on a CentOS 5.4 node: cman ships fence_apc",
+    ),
+    (
+        "the delay wrapper named as an agent",
+        |s| r(s, "agent = \"fence_na\"", "agent = \"fence_clusterkick\""),
+        "fence_devices[0].agent",
+        "delay wrapper",
+    ),
+    (
+        "fence_na without a login",
+        |s| r(s, "login = \"motoko\"\n", ""),
+        "fence_devices[0].login",
+        "fence_na needs login",
+    ),
+    (
+        "fence_na without an address",
+        |s| r(s, "ipaddr = \"motoko.alteeve.com\"\n", ""),
+        "fence_devices[0].ipaddr",
+        "fence_na needs ipaddr",
+    ),
+    (
+        "fence_na without a password",
+        |s| {
+            r(
+                s,
+                "passwd_file = \"an-cluster.secrets/motoko.passwd\"\n",
+                "",
+            )
+        },
+        "fence_devices[0].passwd_file",
+        "fence_na needs a password",
+    ),
+    (
+        "fence_na port not a number",
+        |s| r(s, "port = \"01\"", "port = \"A1\""),
+        "nodes[0].fence[0].port",
+        "not a Node Assassin port",
+    ),
+    (
+        "fence_na entry without a port",
+        |s| r(s, "port = \"02\", ", ""),
+        "nodes[1].fence[0].port",
+        "give the Node Assassin port",
     ),
     (
         "DRBD primary not a node",
@@ -279,10 +339,10 @@ const CASES: &[Case] = &[
         "known: el5-xen",
     ),
     (
-        "wrong rrp_mode for two rings",
-        |s| r(s, "rrp_mode = \"passive\"", "rrp_mode = \"none\""),
+        "wrong rrp_mode for one ring",
+        |s| r(s, "rrp_mode = \"none\"", "rrp_mode = \"passive\""),
         "totem.rrp_mode",
-        "two",
+        "\"none\" with one ring",
     ),
     (
         "protocol A with dual primary",

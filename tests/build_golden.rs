@@ -17,6 +17,7 @@ fn test_build_matches_golden_files() {
         golden(&format!("an-cluster/ks/{node}.ks"), &ks);
         let x = untar(&out.join(format!("overlay/{node}.tar.gz")));
         let mut n = 0;
+        let mut made = std::collections::BTreeSet::new();
         for e in walkdir::WalkDir::new(x.path()).sort_by_file_name() {
             let e = e.unwrap();
             if e.file_type().is_file() {
@@ -30,10 +31,23 @@ fn test_build_matches_golden_files() {
                     &format!("an-cluster/overlay/{node}/{rel}"),
                     &std::fs::read(e.path()).unwrap(),
                 );
+                made.insert(rel);
                 n += 1;
             }
         }
         assert!(n >= 12, "{node}: only {n} overlay files");
+        // No golden file for an overlay file the build no longer writes.
+        let dir = repo().join(format!("tests/golden/an-cluster/overlay/{node}"));
+        let kept: std::collections::BTreeSet<String> = walkdir::WalkDir::new(&dir)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(&dir).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            kept, made,
+            "tests/golden/an-cluster/overlay/{node} holds files the overlay does not (remove them with git rm)"
+        );
     }
     golden(
         "an-cluster/SUMMARY.md",
@@ -141,7 +155,14 @@ fn test_overlay_extracts_with_gnu_tar_with_owners_and_modes() {
     assert_eq!(mode("etc/clusterkick/firstboot.toml"), 0o600);
     assert_eq!(mode("etc/xen/scripts/an-network-script"), 0o755);
     assert_eq!(mode("etc/rc.d/init.d/clusterkick-firstboot"), 0o755);
-    assert_eq!(mode("usr/lib/drbd/clusterkick-fence-peer.sh"), 0o755);
+    assert_eq!(mode("etc/rc.d/init.d/clusterkick-drbd"), 0o755);
+    // The Node Assassin agent's config holds the device password.
+    assert_eq!(mode("etc/clusterkick/fence_na.toml"), 0o600);
+    // DRBD's fence-peer handler is the helper's mode now, not a script.
+    assert!(!x
+        .path()
+        .join("usr/lib/drbd/clusterkick-fence-peer.sh")
+        .exists());
     assert_eq!(mode("etc/drbd.conf"), 0o644);
     assert_eq!(mode("etc/sysconfig/network-scripts/ifcfg-eth2"), 0o644);
     // The output tree keeps secrets away from other users too.

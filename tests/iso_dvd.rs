@@ -500,19 +500,8 @@ impl DvdInstall {
     fn chroot(&self) -> Output {
         let script = self.t.path().join("post.sh");
         std::fs::write(&script, post_body(&self.ks)).unwrap();
-        let bin = self.t.path().join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::write(
-            bin.join("chkconfig"),
-            "#!/bin/sh\necho \"chkconfig $*\" >>\"$CHKCONFIG_LOG\"\n",
-        )
-        .unwrap();
-        assert!(Command::new("chmod")
-            .arg("755")
-            .arg(bin.join("chkconfig"))
-            .status()
-            .unwrap()
-            .success());
+        // chkconfig as the tests model CentOS 5's (tests/support).
+        let bin = fake_chkconfig(self.t.path());
         Command::new("bash")
             .arg(&script)
             .env("ROOT", &self.sysimage)

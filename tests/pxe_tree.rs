@@ -316,7 +316,8 @@ fn test_nginx_snippet_names_each_node_with_its_own_files_only() {
 
 /// nginx with the generated snippet on a free loopback port; each node's
 /// address becomes a loopback address (127.0.0.<last octet>) that curl
-/// can send from.
+/// can send from. It runs as a packaged nginx does: a master as root and
+/// one worker as the distribution's unprivileged user ([`web_user`]).
 struct NginxServer {
     child: Child,
     port: u16,
@@ -325,7 +326,11 @@ struct NginxServer {
 
 impl Drop for NginxServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // TERM: the master stops its worker before it exits (a KILL would
+        // leave the worker serving).
+        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
         let _ = self.child.wait();
     }
 }
@@ -334,8 +339,74 @@ fn loopback(ip: &str) -> String {
     format!("127.0.0.{}", ip.rsplit('.').next().unwrap())
 }
 
+/// The user nginx's workers run as on this host, as its package sets it:
+/// Debian's `www-data`, else EL's `nginx`; with its uid and gid. The
+/// build's default web group is this user's group.
+fn web_user() -> (String, u32, u32) {
+    for user in ["www-data", "nginx"] {
+        let o = Command::new("getent")
+            .args(["passwd", user])
+            .output()
+            .unwrap();
+        if o.status.success() {
+            let line = String::from_utf8(o.stdout).unwrap();
+            let f: Vec<&str> = line.trim().split(':').collect();
+            return (
+                user.to_string(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+            );
+        }
+    }
+    panic!("neither www-data nor nginx is a user here: install nginx-light (it runs as www-data)");
+}
+
+/// The pids whose parent is `ppid`.
+fn children(ppid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap() {
+        let name = e.unwrap().file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces, so after ')'.
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        if stat[close + 1..].split_whitespace().nth(1) == Some(&ppid.to_string()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The real, effective, saved and fs uids and gids of `pid`.
+fn ids(pid: u32) -> (Vec<u32>, Vec<u32>) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |k: &str| -> Vec<u32> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .unwrap()
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect()
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
+    use std::os::unix::fs::PermissionsExt;
     let nginx = require("nginx", "nginx-light");
+    let (user, uid, gid) = web_user();
     let dir = tempfile::tempdir().unwrap();
     let mut snippet = std::fs::read_to_string(out.join("nginx-clusterkick.conf")).unwrap();
     for n in nodes {
@@ -351,16 +422,31 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
     std::fs::write(dir.path().join("snippet.conf"), snippet).unwrap();
     let port = free_port("127.0.0.1");
     let d = dir.path().display();
-    // Workers read the overlays (0640, owned by the user running the test).
-    let user = if nix_is_root() { "user root;\n" } else { "" };
+    // The worker reaches the build as it would under /srv: the test's own
+    // folders above it (tempdirs, 0700) may be passed through (x), nothing
+    // more; the build's own modes are left as the build wrote them.
+    let tmp = std::env::temp_dir();
+    for a in out.ancestors().skip(1) {
+        if a.starts_with(&tmp) && a != tmp {
+            let m = std::fs::metadata(a).unwrap().permissions().mode() & 0o7777;
+            chmod(a, m | 0o111);
+        }
+    }
+    chmod(dir.path(), 0o711);
     let conf = format!(
-        "{user}daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-         events {{}}\nhttp {{\n access_log off;\n client_body_temp_path {d};\n\
-         proxy_temp_path {d};\n fastcgi_temp_path {d};\n uwsgi_temp_path {d};\n scgi_temp_path {d};\n\
+        "user {user};\nworker_processes 1;\ndaemon off;\nmaster_process on;\n\
+         pid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{}}\nhttp {{\n access_log off;\n client_body_temp_path {d}/tmp;\n\
+         proxy_temp_path {d}/tmp;\n fastcgi_temp_path {d}/tmp;\n uwsgi_temp_path {d}/tmp;\n\
+         scgi_temp_path {d}/tmp;\n\
          server {{\n  listen 127.0.0.1:{port};\n  root {d}/www;\n  include {d}/snippet.conf;\n }}\n}}\n"
     );
-    std::fs::create_dir_all(dir.path().join("www")).unwrap();
+    for sub in ["www", "tmp"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        chmod(&dir.path().join(sub), 0o755);
+    }
     std::fs::write(dir.path().join("www/other.txt"), "not clusterkick's\n").unwrap();
+    chmod(&dir.path().join("www/other.txt"), 0o644);
     std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
     let child = Command::new(nginx)
         .arg("-p")
@@ -371,20 +457,26 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port("127.0.0.1", port);
-    NginxServer {
+    let server = NginxServer {
         child,
         port,
         _dir: dir,
-    }
-}
-
-fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    };
+    wait_for_port("127.0.0.1", port);
+    // The worker is unprivileged: what it serves it reads through the web
+    // group, never through root's rights.
+    let workers = children(server.child.id());
+    assert_eq!(workers.len(), 1, "nginx workers: {workers:?}");
+    let (uids, gids) = ids(workers[0]);
+    assert!(
+        uids.iter().all(|u| *u == uid),
+        "worker uids {uids:?}, want {user} ({uid})"
+    );
+    assert!(
+        gids.iter().all(|g| *g == gid),
+        "worker gids {gids:?}, want {gid}"
+    );
+    server
 }
 
 /// HTTP status of GET path, sent from address `from`.
@@ -464,5 +556,20 @@ fn test_nginx_snippet_serves_each_node_only_its_own_files() {
     assert_eq!(
         o.stdout,
         std::fs::read(out.join(format!("overlay/{}.tar.gz", nodes[0].name))).unwrap()
+    );
+    // Control: the same overlay, still 0640 but root:root (as builds wrote
+    // it before they named the web group), is refused to its own node, so
+    // the 200s above came through the group and not through a privileged
+    // worker.
+    let own_overlay = out.join(format!("overlay/{}.tar.gz", nodes[0].name));
+    std::os::unix::fs::chown(&own_overlay, Some(0), Some(0)).unwrap();
+    assert_eq!(
+        status(
+            server.port,
+            &loopback(&nodes[0].ip),
+            &format!("/an-cluster/overlay/{}.tar.gz", nodes[0].name)
+        ),
+        "403",
+        "a 0640 root:root overlay was served"
     );
 }

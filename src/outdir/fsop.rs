@@ -55,6 +55,35 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     f.write_all(bytes)
 }
 
+/// [`write_new`], the file given to group `gid` (when there is one) before
+/// a byte is written.
+pub fn write_new_group(path: &Path, bytes: &[u8], mode: u32, gid: Option<u32>) -> io::Result<()> {
+    step();
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    if let Some(g) = gid {
+        step();
+        std::os::unix::fs::fchown(&f, None, Some(g))?;
+    }
+    f.set_permissions(fs::Permissions::from_mode(mode))?;
+    step();
+    f.write_all(bytes)
+}
+
+/// [`mkdir`], the folder given to group `gid` (when there is one).
+pub fn mkdir_group(path: &Path, mode: u32, gid: Option<u32>) -> io::Result<()> {
+    mkdir(path, mode)?;
+    if let Some(g) = gid {
+        step();
+        std::os::unix::fs::chown(path, None, Some(g))?;
+        chmod(path, mode)?;
+    }
+    Ok(())
+}
+
 /// Sets a mode. Also used for the lock file's creation.
 pub fn chmod(path: &Path, mode: u32) -> io::Result<()> {
     step();

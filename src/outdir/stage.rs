@@ -9,6 +9,7 @@ use super::inspect::{Kind, OldTree};
 use super::manifest::{Manifest, MANIFEST};
 use super::OutdirError;
 use crate::build::{OutFile, Output};
+use crate::layout;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
@@ -57,13 +58,17 @@ pub fn make_tmp(dir: &Path, tag: &str) -> Result<PathBuf, OutdirError> {
 pub struct Shared {
     root: PathBuf,
     files: Mutex<BTreeMap<String, (PathBuf, OutFile)>>,
+    /// The web server's group, for the files the nodes fetch (every tree
+    /// of the run gets the same).
+    web_gid: Option<u32>,
 }
 
 impl Shared {
-    pub fn new(root: PathBuf) -> Self {
+    pub fn new(root: PathBuf, web_gid: Option<u32>) -> Self {
         Self {
             root,
             files: Mutex::new(BTreeMap::new()),
+            web_gid,
         }
     }
 
@@ -79,8 +84,8 @@ impl Shared {
         if !files.contains_key(rel) {
             let one = self.root.join(rel);
             let mut made = BTreeSet::new();
-            parents(&self.root, rel, &mut made)?;
-            fsop::write_new(&one, &f.contents, f.mode).map_err(io_err("writing", &one))?;
+            parents(&self.root, rel, &mut made, self.web_gid)?;
+            write(&one, rel, f, self.web_gid)?;
             files.insert(rel.to_string(), (one, f.clone()));
         }
         let Some((one, sf)) = files.get(rel) else {
@@ -92,22 +97,65 @@ impl Shared {
     }
 }
 
-/// Creates the folders above `rel` that are not there yet.
-fn parents(root: &Path, rel: &str, made: &mut BTreeSet<String>) -> Result<(), OutdirError> {
+/// Creates the folders above `rel` that are not there yet: the served
+/// ones 0750 with the web server's group, the others 0755.
+fn parents(
+    root: &Path,
+    rel: &str,
+    made: &mut BTreeSet<String>,
+    web_gid: Option<u32>,
+) -> Result<(), OutdirError> {
     for (i, _) in rel.match_indices('/') {
         let dir = &rel[..i];
         if made.contains(dir) {
             continue;
         }
         let path = root.join(dir);
-        match fsop::mkdir(&path, DIR_MODE) {
+        let made_it = if layout::is_served_dir(dir) {
+            fsop::mkdir_group(&path, layout::SERVED_DIR_MODE, web_gid)
+                .map_err(|e| group_err("creating", &path, web_gid, e))
+        } else {
+            fsop::mkdir(&path, DIR_MODE).map_err(|e| io_err("creating", &path)(e))
+        };
+        match made_it {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {}
-            Err(e) => return Err(io_err("creating", &path)(e)),
+            Err(OutdirError::Io { source, .. })
+                if source.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {}
+            Err(e) => return Err(e),
         }
         made.insert(dir.to_string());
     }
     Ok(())
+}
+
+/// Writes one of the build's files; a served one gets the web server's
+/// group.
+fn write(path: &Path, rel: &str, f: &OutFile, web_gid: Option<u32>) -> Result<(), OutdirError> {
+    let gid = web_gid.filter(|_| layout::is_served(rel));
+    fsop::write_new_group(path, &f.contents, f.mode, gid)
+        .map_err(|e| group_err("writing", path, gid, e))
+}
+
+/// The error of writing `path` with group `gid`: a refused chgrp says
+/// what to do.
+fn group_err(what: &'static str, path: &Path, gid: Option<u32>, e: io::Error) -> OutdirError {
+    if e.kind() == io::ErrorKind::PermissionDenied && gid.is_some() {
+        OutdirError::Io {
+            what: "giving the web server's group (run the build as root or as a member of that group, or name another with --web-group) to",
+            path: path.to_path_buf(),
+            source: e,
+        }
+    } else {
+        io_err(what, path)(e)
+    }
+}
+
+/// Whether an old tree's folder `rel` has the mode a build gives it by
+/// itself: a served folder is 0750 now and was 0755 before builds named
+/// the web server's group, so either is this build's to set (0750). Any
+/// other mode, and every mode of the other folders, is kept.
+fn build_default_dir_mode(rel: &str, mode: u32) -> bool {
+    layout::is_served_dir(rel) && (mode == DIR_MODE || mode == layout::SERVED_DIR_MODE)
 }
 
 /// Writes the new tree into `tmp` (made by [`make_tmp`]). Returns its
@@ -121,17 +169,21 @@ pub fn fill(
 ) -> Result<Manifest, OutdirError> {
     let mut made = BTreeSet::new();
     for (rel, f) in &out.files {
-        parents(tmp, rel, &mut made)?;
+        parents(tmp, rel, &mut made, shared.web_gid)?;
         let path = tmp.join(rel);
         if Shared::is_shared(rel) && shared.link(rel, f, &path)? {
             continue;
         }
-        fsop::write_new(&path, &f.contents, f.mode).map_err(io_err("writing", &path))?;
+        write(&path, rel, f, shared.web_gid)?;
     }
     if let Some(old) = old {
-        carry(old, tmp, &mut made)?;
-        // Folder modes as the user left them (ours are 0755 unless changed).
+        carry(old, tmp, &mut made, shared.web_gid)?;
+        // Folder modes as the user left them, except a served folder's
+        // mode as a build (this version or an earlier one) wrote it.
         for (rel, mode) in &old.dirs {
+            if build_default_dir_mode(rel, *mode) {
+                continue;
+            }
             let path = tmp.join(rel);
             if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
                 fsop::chmod(&path, *mode).map_err(io_err("setting the mode of", &path))?;
@@ -152,9 +204,14 @@ pub fn fill(
 /// The user's entries of the old tree, into the new one: the same inode
 /// (a hard link; a symlink is linked itself, so its target and owner stay);
 /// a copy with the same mode and mtime only where a link is refused.
-fn carry(old: &OldTree, tmp: &Path, made: &mut BTreeSet<String>) -> Result<(), OutdirError> {
+fn carry(
+    old: &OldTree,
+    tmp: &Path,
+    made: &mut BTreeSet<String>,
+    web_gid: Option<u32>,
+) -> Result<(), OutdirError> {
     for u in &old.user {
-        parents(tmp, &u.rel, made)?;
+        parents(tmp, &u.rel, made, web_gid)?;
         let from = old.path.join(&u.rel);
         let to = tmp.join(&u.rel);
         match u.kind {

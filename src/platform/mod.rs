@@ -23,11 +23,12 @@ use crate::check::S;
 use crate::diag::Diagnostics;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
-use crate::model::{Cluster, NetRole, Network};
+use crate::model::{Cluster, NetRole, Network, Secrets};
 use crate::render::{RenderError, Renderer};
 use minijinja::Value;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// What the profile loader knows of a platform before there is a cluster.
 pub struct Spec {
@@ -79,6 +80,35 @@ pub struct UsedPort {
     pub span: std::ops::Range<usize>,
 }
 
+/// A `[[fence_devices]]` table as written, for a platform's rules about
+/// which agents its nodes have.
+pub struct FenceDeviceAt<'a> {
+    /// `fence_devices[j]`.
+    pub key: String,
+    pub name: &'a str,
+    pub agent: &'a S<String>,
+    pub ipaddr: Option<&'a S<String>>,
+    pub login: Option<&'a S<String>>,
+    /// `passwd_file` or `passwd_env` is given.
+    pub has_passwd: bool,
+    /// The whole table: where something missing from it is reported.
+    pub at: Range<usize>,
+}
+
+/// One entry of a node's `fence` list as written.
+pub struct FenceEntryAt<'a> {
+    /// `nodes[i].fence[j]`.
+    pub key: String,
+    /// The node's short name.
+    pub node: &'a str,
+    /// The `[[fence_devices]]` name it uses.
+    pub device: &'a str,
+    pub port: Option<&'a S<String>>,
+    pub delay: Option<i64>,
+    /// The whole entry.
+    pub at: Range<usize>,
+}
+
 /// What a platform's validation gets from the common sections.
 pub struct Common<'a> {
     /// The networks, validated, in interface order.
@@ -88,6 +118,9 @@ pub struct Common<'a> {
     pub url: &'a str,
     /// `install.extras_url` as written, if given.
     pub extras_url: Option<&'a S<String>>,
+    /// The fence devices and the nodes' fence entries, as written.
+    pub fence_devices: &'a [FenceDeviceAt<'a>],
+    pub fence_entries: &'a [FenceEntryAt<'a>],
 }
 
 /// A validated platform payload: what only that platform's clusters have.
@@ -217,8 +250,13 @@ pub enum Scope {
     Nic,
 }
 
+/// Makes a file's bytes from the cluster and its secrets (a config the
+/// builder serializes from the struct its reader uses). The error says
+/// what is missing; it never holds a secret.
+pub type MadeFn = fn(&Cluster, &Secrets) -> Result<Vec<u8>, String>;
+
 /// Where a file's bytes come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Source {
     /// `rootfs/<path>.j2` in the platform's template folder.
     Template,
@@ -230,6 +268,8 @@ pub enum Source {
     HelperConfig,
     /// The cluster's first-boot key.
     HelperKey,
+    /// Made by the platform's own function.
+    Made(MadeFn),
 }
 
 impl FileSpec {
@@ -297,7 +337,7 @@ impl FileSpec {
     pub fn template_name(&self) -> String {
         match self.source {
             Source::Template | Source::TemplateWithSecrets => format!("rootfs/{}.j2", self.path),
-            Source::Verbatim | Source::HelperConfig | Source::HelperKey => {
+            Source::Verbatim | Source::HelperConfig | Source::HelperKey | Source::Made(_) => {
                 format!("rootfs/{}", self.path)
             }
         }

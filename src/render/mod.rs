@@ -30,6 +30,8 @@ pub enum RenderError {
     Missing { platform: String, name: String },
     #[error("writing the first-boot helper's config")]
     HelperConfig(#[from] crate::toml_out::Error),
+    #[error("making {path}: {message}")]
+    Made { path: String, message: String },
     #[error("packing the overlay of {node}")]
     Pack {
         node: String,

@@ -172,11 +172,16 @@ pub fn untar(tgz: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// The %post body of a kickstart: everything after the `%post --log=` line
-/// that runs in the installed system.
+/// The %post body of a kickstart: everything after the `%post` line of the
+/// one that runs in the installed system (not `--nochroot`).
 pub fn post_body(ks: &str) -> String {
     let start = ks
-        .find("\n%post --log=/root/")
+        .match_indices("\n%post")
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let line = ks[i + 1..].lines().next().unwrap_or("");
+            !line.contains("--nochroot")
+        })
         .expect("kickstart has a chroot %post");
     let rest = &ks[start + 1..];
     let body_start = rest.find('\n').expect("newline") + 1;
@@ -215,8 +220,40 @@ pub fn serve(dir: &Path) -> Server {
     }
 }
 
+/// The services whose init scripts a fixture root has (besides the
+/// overlay's own), with the fixture each comes from: their packages'
+/// %post ran `chkconfig --add` for each.
+pub const FIXTURE_INIT_SCRIPTS: [(&str, &str); 7] = [
+    ("xend", "el5/stock/xend.init"),
+    ("cman", "el5/init.d/cman"),
+    ("clvmd", "el5/init.d/clvmd"),
+    ("gfs2", "el5/init.d/gfs2"),
+    ("drbd", "el5/init.d/drbd-8.3.8"),
+    ("iptables", "el5/init.d/iptables"),
+    ("ip6tables", "el5/init.d/ip6tables"),
+];
+
+/// The chkconfig 1.3.30 model (tests/support/el5_chkconfig.py).
+pub fn chkconfig_model() -> PathBuf {
+    repo().join("tests/support/el5_chkconfig.py")
+}
+
+/// Runs the chkconfig model on the fixture root `root`.
+pub fn chkconfig_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(require("python3", "python3"))
+        .arg(chkconfig_model())
+        .args(args)
+        .env("ROOT", root)
+        .env_remove("CHKCONFIG_LOG")
+        .env_remove("CHKCONFIG_FAIL")
+        .output()
+        .expect("run the chkconfig model")
+}
+
 /// Stock EL5 files (tests/fixtures/el5/stock) laid out where
-/// CentOS puts them, /etc/init.d symlink included. The hosts file is the one anaconda writes when the
+/// CentOS puts them, /etc/init.d symlink included; the init scripts of
+/// [`FIXTURE_INIT_SCRIPTS`] with the rc links their packages' `chkconfig
+/// --add` made. The hosts file is the one anaconda writes when the
 /// node's name did not resolve at install time, with this node's name in
 /// place of the reference's placeholder.
 pub fn fixture_root(dir: &Path, node: &str) {
@@ -224,7 +261,6 @@ pub fn fixture_root(dir: &Path, node: &str) {
     for (from, to) in [
         ("grub.conf", "boot/grub/grub.conf"),
         ("inittab", "etc/inittab"),
-        ("xend.init", "etc/rc.d/init.d/xend"),
         ("xend-config.sxp", "etc/xen/xend-config.sxp"),
         ("lvm.conf", "etc/lvm/lvm.conf"),
         ("ifcfg-eth0", "etc/sysconfig/network-scripts/ifcfg-eth0"),
@@ -234,12 +270,17 @@ pub fn fixture_root(dir: &Path, node: &str) {
         std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
         std::fs::copy(stock.join(from), &dest).expect("copy stock file");
     }
-    // drbd83's init script (its header: see tests/fixtures/INDEX).
-    std::fs::copy(
-        repo().join("tests/fixtures/el5/drbd.init"),
-        dir.join("etc/rc.d/init.d/drbd"),
-    )
-    .expect("copy drbd init fixture");
+    let initd = dir.join("etc/rc.d/init.d");
+    std::fs::create_dir_all(&initd).expect("mkdir init.d");
+    for (name, from) in FIXTURE_INIT_SCRIPTS {
+        std::fs::copy(fixtures().join(from), initd.join(name)).expect("copy init script");
+        let o = chkconfig_in(dir, &["--add", name]);
+        assert!(
+            o.status.success(),
+            "chkconfig --add {name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     // As on EL5: /etc/init.d is a symlink to rc.d/init.d.
     std::os::unix::fs::symlink("rc.d/init.d", dir.join("etc/init.d")).expect("symlink etc/init.d");
     let hosts = std::fs::read_to_string(stock.join("hosts")).expect("stock hosts");
@@ -252,9 +293,10 @@ pub fn fixture_root(dir: &Path, node: &str) {
     std::fs::write(dir.join("etc/lvm/cache/.cache"), "stale\n").expect("write cache");
 }
 
-/// A `chkconfig` on PATH that records its arguments in $CHKCONFIG_LOG (the
-/// real one edits the rc.d links of the system it runs on, which a fixture
-/// root does not have). Returns the folder to put first on PATH.
+/// `chkconfig` for a fixture root: the chkconfig 1.3.30 model, which keeps
+/// the rc links under $ROOT/etc/rc.d and records its arguments in
+/// $CHKCONFIG_LOG (the real one edits the rc.d links of the system it runs
+/// on). Returns the folder to put first on PATH.
 pub fn fake_chkconfig(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("bin");
@@ -262,11 +304,33 @@ pub fn fake_chkconfig(dir: &Path) -> PathBuf {
     let script = bin.join("chkconfig");
     std::fs::write(
         &script,
-        "#!/bin/sh\necho \"chkconfig $*\" >>\"$CHKCONFIG_LOG\"\n",
+        format!(
+            "#!/bin/sh\nexec {} {} \"$@\"\n",
+            require("python3", "python3").display(),
+            chkconfig_model().display()
+        ),
     )
     .expect("write chkconfig");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     bin
+}
+
+/// The rc links of a fixture root, one line per runlevel:
+/// `rc3.d: K01foo S11xend ...` (sorted, as rc runs them).
+pub fn rc_links(root: &Path) -> String {
+    let mut out = String::new();
+    for level in 0..=6 {
+        let d = root.join(format!("etc/rc.d/rc{level}.d"));
+        let mut names: Vec<String> = std::fs::read_dir(&d)
+            .map(|r| {
+                r.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        out.push_str(&format!("rc{level}.d: {}\n", names.join(" ")));
+    }
+    out
 }
 
 /// A node's %post (taken from its built kickstart) ready to run against a
@@ -301,7 +365,13 @@ impl PostRun {
 
     /// Runs the %post with SOURCE (where it fetches from) set to `source`.
     pub fn run(&self, source: &str) -> Output {
+        self.run_env(source, &[])
+    }
+
+    /// The same, with more environment (e.g. CHKCONFIG_FAIL).
+    pub fn run_env(&self, source: &str, env: &[(&str, &str)]) -> Output {
         Command::new("bash")
+            .envs(env.iter().copied())
             .arg(&self.body)
             .env("ROOT", &self.root)
             .env("SOURCE", source)

@@ -4,6 +4,7 @@
 //! Its own profile tables are `[dom0]` and `[totem]` (raw.rs, validate.rs),
 //! plus `install.extras_url`; its templates are in overlays/el5-xen/.
 
+pub mod fence;
 mod helper;
 mod kickstart;
 mod model;
@@ -13,7 +14,7 @@ mod validate;
 pub use helper::{check_helper, HELPER_TARGET};
 pub use model::{Bridge, El5Xen, Ring, Totem};
 
-use super::{FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
+use super::{FileSpec, MapNotes, PackageSet, Platform, Source, Spec, SummaryText};
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole};
@@ -47,21 +48,96 @@ const FILES: &[FileSpec] = &[
     FileSpec::template("etc/sysconfig/network", 0o644),
     FileSpec::template("etc/sysconfig/network-scripts/ifcfg-{nic}", 0o644).per_nic(),
     FileSpec::template("etc/xen/scripts/an-network-script", 0o755),
-    FileSpec::template("usr/lib/drbd/clusterkick-fence-peer.sh", 0o755).only_if(|c| c.drbd.fencing),
+    // The Node Assassin agent's config (it holds the device password).
+    FileSpec::made(
+        fence::FENCE_NA_CONFIG,
+        0o600,
+        Source::Made(fence::fence_na_toml),
+    )
+    .cluster_wide()
+    .only_if(fence::uses_fence_na),
     // The real path: on EL5 /etc/init.d is a symlink to rc.d/init.d.
     FileSpec::verbatim("etc/rc.d/init.d/clusterkick-firstboot", 0o755),
+    FileSpec::verbatim("etc/rc.d/init.d/clusterkick-drbd", 0o755),
 ];
 
-/// lvm.conf filter: DRBD devices and the PV that holds the node's own VG;
-/// everything else (including the DRBD backing LV, which carries the same PV
-/// signature as /dev/drbd0) is rejected.
-pub fn lvm_filter(cluster: &Cluster) -> String {
-    let local = if cluster.disks.mirrored() {
-        "a|md.*|".to_string()
+/// The node's own LVM PV, as the kickstart lays the disks out: md1 (RAID 1
+/// over the second partition of each disk) or, with one disk, its second
+/// partition (after /boot; the kernel names it `sda2`, or `<disk>p2` when
+/// the disk's name ends in a digit).
+pub fn local_pv(cluster: &Cluster) -> String {
+    if cluster.disks.mirrored() {
+        return "/dev/md1".to_string();
+    }
+    let disk = &cluster.disks.devices[0];
+    let sep = if disk.ends_with(|c: char| c.is_ascii_digit()) {
+        "p"
     } else {
-        format!("a|{}.*|", cluster.disks.devices[0])
+        ""
     };
-    format!("[ \"a|drbd.*|\", \"{local}\", \"r|.*|\" ]")
+    format!("/dev/{disk}{sep}2")
+}
+
+/// lvm.conf filter: the DRBD devices and the PV that holds the node's own
+/// VG, each by its exact name; everything else is rejected: the DRBD
+/// backing LV (which carries the same PV signature as /dev/drbd0), the
+/// clustered LVs and whatever a guest put inside them. LVM accepts a
+/// device when any one of its names matches an `a` pattern first, and an
+/// unanchored pattern matches any part of a name (`a|drbd.*|` accepts
+/// /dev/drbd_vg0/vm01), so each accept is anchored at both ends
+/// (docs/evidence/el5.md §4).
+pub fn lvm_filter(cluster: &Cluster) -> String {
+    format!(
+        "[ \"a|^/dev/drbd[0-9]+$|\", \"a|^{}$|\", \"r|.*|\" ]",
+        local_pv(cluster)
+    )
+}
+
+impl El5Xen {
+    /// How long fencing `n` waits before the agent acts (the delays on the
+    /// devices of its first method, where the agent reading them knows
+    /// them), and the program that applies the first of them.
+    fn fence_wait(&self, n: &crate::model::Node) -> (u32, Option<String>) {
+        let mut wait = 0;
+        let mut by = None;
+        for r in n.fence.first().into_iter().flat_map(|m| &m.devices) {
+            let Some(fa) = self.fence_agents.get(&r.device) else {
+                continue;
+            };
+            if let (Some(x), true) = (r.delay, fa.takes_delay) {
+                wait += x;
+                if x > 0 && by.is_none() {
+                    by.clone_from(&fa.delay_by);
+                }
+            }
+        }
+        (wait, by)
+    }
+
+    /// SUMMARY.md's sentence on who survives a split and what makes it so.
+    fn split(&self, c: &Cluster) -> String {
+        let [a, b] = c.nodes.as_slice() else {
+            return String::new();
+        };
+        let (wa, by_a) = self.fence_wait(a);
+        let (wb, by_b) = self.fence_wait(b);
+        let (winner, loser, w, l, by) = match wa.cmp(&wb) {
+            std::cmp::Ordering::Greater => (a, b, wa, wb, by_a),
+            std::cmp::Ordering::Less => (b, a, wb, wa, by_b),
+            std::cmp::Ordering::Equal => {
+                return format!(
+                    "split (the nodes lose each other): fencing either node waits {wa} s, so both fence at once and both may die; give the fence entry of the node that should survive a delay"
+                )
+            }
+        };
+        format!(
+            "split (the nodes lose each other): {} survives. Fencing it waits {w} s, the delay on its own fence entry: {}. Fencing {} waits {l} s, so {} is fenced first. It holds through fenced (cman lost the peer) and through DRBD's fence-peer handler alike: fenced and fence_node (which the handler runs) run the same agent with the same entry",
+            winner.name,
+            by.unwrap_or_default(),
+            loser.name,
+            loser.name,
+        )
+    }
 }
 
 impl Platform for El5Xen {
@@ -106,6 +182,8 @@ impl Platform for El5Xen {
             packages => Value::from_serialize(self.packages()),
             lvm_filter => lvm_filter(cluster),
             network_script => NETWORK_SCRIPT,
+            agent_links => fence::AGENT_LINKS,
+            fence_na_config => fence::uses_fence_na(cluster).then_some(fence::FENCE_NA_CONFIG),
             ..Value::from_serialize(self)
         }
     }
@@ -129,10 +207,32 @@ impl Platform for El5Xen {
 
     fn summary(&self, c: &Cluster) -> SummaryText {
         let d = &c.disks;
-        let t = &self.totem;
+        let mut stack = vec![format!(
+            "cman two_node, post_join_delay {} s, config_version {}",
+            c.post_join_delay, c.config_version
+        )];
+        if let Some(r) = self.totem.rings.first() {
+            stack.push(format!(
+                "one totem ring, on the {} network: multicast {}, port {} (cluster.conf's `<cman port>` and `<multicast addr>`; the nodes' names resolve to their {} addresses through /etc/hosts). cman encrypts it with the cluster name as the key (its default; that keeps clusters apart, it is no secret: keep the network private). /etc/ais/openais.conf is written, as in the seed, but cman does not read it",
+                r.network.title(),
+                r.mcastaddr,
+                r.mcastport,
+                r.network.title(),
+            ));
+        }
+        for r in self.totem.rings.iter().skip(1) {
+            stack.push(format!(
+                "the profile's ring {} (the {} network, {}:{}) is not used: CentOS 5 cannot run a second ring safely (see `clusterkick check`); it is only in openais.conf",
+                r.number,
+                r.network.title(),
+                r.mcastaddr,
+                r.mcastport
+            ));
+        }
+        stack.push(self.split(c));
         SummaryText {
             disk_layout: format!(
-                "{}: /boot {} MiB ext3{}; LVM PV with swap `lv00` {} MiB, / `lv01` {} MiB ext3, and DRBD backing `{}` {} MiB (made at first boot).",
+                "{}: /boot {} MiB ext3{}; LVM PV with swap `lv00` {} MiB, / `lv01` {} MiB ext3, and DRBD backing `{}` {} MiB (made at first boot). dom0's LVM sees only `/dev/drbdN` and `{}` (lvm.conf's filter).",
                 d.devices.join(" + "),
                 d.boot.0,
                 if d.mirrored() { " on md0 (RAID 1), PV on md1 (RAID 1)" } else { "" },
@@ -140,32 +240,15 @@ impl Platform for El5Xen {
                 d.root.0,
                 c.drbd.backing_lv,
                 d.drbd.0,
+                local_pv(c),
             ),
-            stack: vec![
-                format!(
-                    "cman two_node, post_join_delay {} s, config_version {}",
-                    c.post_join_delay, c.config_version
-                ),
-                format!(
-                    "totem rrp_mode {}, secauth {}: {}",
-                    t.rrp_mode,
-                    if t.secauth { "on" } else { "off" },
-                    t.rings
-                        .iter()
-                        .map(|r| format!(
-                            "ring {} on {} ({}:{})",
-                            r.number,
-                            r.network.key(),
-                            r.mcastaddr,
-                            r.mcastport
-                        ))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ],
-            first_boot: "starts cman on both together, then DRBD, clvmd, the clustered VG and GFS2"
-                .into(),
-            passwords_in: "cluster.conf".into(),
+            stack,
+            first_boot: "starts cman on both together, then DRBD (clusterkick-drbd), promotes it once both disks are UpToDate, then clvmd, the clustered VG and GFS2. It does the same at every later boot: cman, clvmd, drbd and gfs2 are off in the runlevels. A node whose peer stays away waits for it, starts nothing and fences nobody, until the operator runs `clusterkick-firstboot start-alone --yes-fence-the-peer` on it".into(),
+            passwords_in: if fence::uses_fence_na(c) {
+                "cluster.conf and, for the Node Assassin agent, /etc/clusterkick/fence_na.toml".into()
+            } else {
+                "cluster.conf".into()
+            },
             installer_files: "Kickstarts".into(),
             sync_source: "initial sync source (`--overwrite-data-of-peer`, brand-new pair only)"
                 .into(),
@@ -173,11 +256,13 @@ impl Platform for El5Xen {
     }
 
     fn map_notes(&self, _: &Cluster) -> MapNotes {
+        // cman runs ring 0 only (a second ring is in openais.conf, which it
+        // does not read).
         let mut links: BTreeMap<NetRole, Vec<String>> = BTreeMap::new();
-        for r in &self.totem.rings {
+        for r in self.totem.rings.iter().take(1) {
             links.entry(r.network).or_default().push(format!(
-                "totem ring {}: {}:{}",
-                r.number, r.mcastaddr, r.mcastport
+                "cman's totem ring: {}:{}",
+                r.mcastaddr, r.mcastport
             ));
         }
         MapNotes {
@@ -209,7 +294,10 @@ mod tests {
     #[test]
     fn every_overlay_file_has_its_template_in_the_platform_tree() {
         let r = Renderer::for_platform(ID);
-        for f in FILES {
+        for f in FILES
+            .iter()
+            .filter(|f| !matches!(f.source, Source::Made(_)))
+        {
             let name = f.template_name();
             assert!(
                 name.starts_with("rootfs/") && r.raw(&name).is_ok(),

@@ -1,7 +1,9 @@
 //! The el5-xen payload: what only this platform's clusters have.
 
+use super::fence::FenceAgent;
 use crate::model::NetRole;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +18,8 @@ pub struct El5Xen {
     pub totem: Totem,
     /// One Xen bridge per network, in network (interface) order.
     pub bridges: Vec<Bridge>,
+    /// How cluster.conf names each fence device's agent, by device name.
+    pub fence_agents: BTreeMap<String, FenceAgent>,
 }
 
 /// Xen's network-bridge for one NIC: ethN becomes pethN under xenbrN.

@@ -14,6 +14,7 @@ impl Tables for RawEl5 {
         let extras_url = extras_url(common, d);
         let (dom0_memory, runlevel) = dom0(&self.dom0, d);
         let totem = totem(&self.totem, common.networks, d);
+        let fence_agents = super::fence::validate(common, d);
         let bridges = bridges(common.networks)?;
         if d.has_errors() {
             return None;
@@ -24,6 +25,7 @@ impl Tables for RawEl5 {
             extras_url,
             totem,
             bridges,
+            fence_agents,
         }))
     }
 
@@ -122,8 +124,12 @@ fn dom0(raw: &S<RawDom0>, d: &mut Diagnostics) -> (String, u8) {
     (memory, runlevel)
 }
 
+/// Why a second ring is left out of cluster.conf (docs/evidence/el5.md §2).
+pub const SECOND_RING_WARNING: &str = "CentOS 5 cannot run a second ring safely, so cluster.conf gets ring 0 only (this ring stays in openais.conf, which cman does not read): the DLM (clvmd, GFS2) talks TCP to the first address only, so losing ring 0 would hang GFS2 on both nodes without any fencing; Red Hat never supported redundant rings on RHEL 5. For link redundancy, put the back channel on a bonded interface";
+
 /// openais 0.80's totem: one or two multicast rings on the cluster's
-/// networks.
+/// networks. cman reads only ring 0 (from cluster.conf); a second ring is
+/// written to openais.conf, which cman ignores, and gets a warning.
 fn totem(raw: &S<RawTotem>, networks: &[Network], d: &mut Diagnostics) -> Totem {
     let t = raw.get_ref();
     let version = t.version.as_ref().map_or(2, |v| {
@@ -193,6 +199,21 @@ fn totem(raw: &S<RawTotem>, networks: &[Network], d: &mut Diagnostics) -> Totem 
             "totem.rings",
             format!("openais takes one or two rings; this profile has {nrings}"),
         );
+    }
+    if let Some(r0) = t.rings.get_ref().first() {
+        let net = &r0.get_ref().network;
+        if NetRole::from_key(net.get_ref()) == Some(NetRole::Drbd)
+            || NetRole::from_key(net.get_ref()) == Some(NetRole::Internet)
+        {
+            d.error(
+                sp(net),
+                "totem.rings[0].network",
+                "cman runs its ring where the node names resolve, and the %post's /etc/hosts puts them on the back channel: use back_channel",
+            );
+        }
+    }
+    if let Some(r1) = t.rings.get_ref().get(1) {
+        d.warn(sp(r1), "totem.rings[1]", SECOND_RING_WARNING);
     }
     let rrp_mode = t.rrp_mode.get_ref().clone();
     match (rrp_mode.as_str(), nrings) {

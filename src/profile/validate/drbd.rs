@@ -79,6 +79,13 @@ pub fn drbd(raw: &S<RawDrbd>, nodes: &[Node], d: &mut Diagnostics) -> Option<Drb
         .iter()
         .find(|n| n.fqdn == primary)
         .map_or(primary.clone(), |n| n.name.clone());
+    if let Some(b) = r.become_primary_on_both.as_ref().filter(|b| *b.get_ref()) {
+        d.warn(
+            sp(b),
+            "drbd.become_primary_on_both",
+            "ignored: DRBD is never promoted by its init script at boot; the first-boot helper promotes both nodes once they are connected with both disks UpToDate (a lone node promotes only on `clusterkick-firstboot start-alone`); remove the key",
+        );
+    }
     Some(Drbd {
         resource,
         device: ddev,

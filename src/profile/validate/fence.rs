@@ -4,7 +4,8 @@
 use crate::check::{has_control, is_name, sp, xml_text, S};
 use crate::diag::Diagnostics;
 use crate::model::{FenceDevice, Node};
-use crate::profile::raw::RawFenceDevice;
+use crate::platform::{FenceDeviceAt, FenceEntryAt};
+use crate::profile::raw::{RawFenceDevice, RawNode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -24,6 +25,48 @@ pub fn device_names(raw: &S<Vec<S<RawFenceDevice>>>) -> BTreeSet<String> {
         .iter()
         .map(|f| f.get_ref().name.get_ref().clone())
         .collect()
+}
+
+/// The fence devices and the nodes' fence entries as written, with their
+/// places, for the platform's rules about agents (which it ships, which it
+/// needs more of).
+pub fn places<'a>(
+    devices: &'a S<Vec<S<RawFenceDevice>>>,
+    nodes: &'a S<Vec<S<RawNode>>>,
+) -> (Vec<FenceDeviceAt<'a>>, Vec<FenceEntryAt<'a>>) {
+    let devs = devices
+        .get_ref()
+        .iter()
+        .enumerate()
+        .map(|(j, fd)| {
+            let f = fd.get_ref();
+            FenceDeviceAt {
+                key: format!("fence_devices[{j}]"),
+                name: f.name.get_ref(),
+                agent: &f.agent,
+                ipaddr: f.ipaddr.as_ref(),
+                login: f.login.as_ref(),
+                has_passwd: f.passwd_file.is_some() || f.passwd_env.is_some(),
+                at: sp(fd),
+            }
+        })
+        .collect();
+    let mut entries = Vec::new();
+    for (i, rn) in nodes.get_ref().iter().enumerate() {
+        let n = rn.get_ref();
+        for (j, e) in n.fence.iter().flat_map(|l| l.get_ref().iter()).enumerate() {
+            let f = e.get_ref();
+            entries.push(FenceEntryAt {
+                key: format!("nodes[{i}].fence[{j}]"),
+                node: n.name.get_ref(),
+                device: f.device.get_ref(),
+                port: f.port.as_ref(),
+                delay: f.delay.as_ref().map(|x| *x.get_ref()),
+                at: sp(e),
+            });
+        }
+    }
+    (devs, entries)
 }
 
 pub fn fence_devices(

@@ -56,11 +56,14 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
     let drbd = drbd::drbd(&raw.drbd, &nodes, d);
     let clvm = clvm::clvm(&raw.clvm, &head.name, &nodes, disks.drbd, d);
     let pxe = pxe::pxe(raw.pxe.as_ref(), d);
+    let (fence_at, entries_at) = fence::places(&raw.fence_devices, &raw.nodes);
     let common = Common {
         networks: &networks,
         install_url: &raw.install.get_ref().url,
         url: &install.url,
         extras_url: raw.install.get_ref().extras_url.as_ref(),
+        fence_devices: &fence_at,
+        fence_entries: &entries_at,
     };
     let flavor = p
         .platform
