@@ -44,6 +44,51 @@ pub struct FirstbootConfig {
     pub drbd: DrbdConfig,
     pub clvm: ClvmConfig,
     pub timeouts: Timeouts,
+    /// The pacemaker family only (`el9-kvm`, `debian12-kvm`): the CIB the
+    /// helper loads and the ids of the resources it hands storage to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacemaker: Option<PacemakerConfig>,
+}
+
+/// `[pacemaker]`: what the pacemaker-family steps need beyond the engine's
+/// fields. The resource ids are the CIB's (written by the build), never
+/// spelled by the helper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacemakerConfig {
+    /// The pacemaker configuration the build wrote (a `<cib>` document, or
+    /// its `<configuration>`), loaded once on the initial primary.
+    pub cib_file: PathBuf,
+    /// The DRBD promotable clone (held `target-role=Stopped` in `cib_file`
+    /// until the helper hands DRBD to pacemaker).
+    pub drbd_clone: String,
+    /// The cloned group of dlm (`ocf:pacemaker:controld`) and lvmlockd.
+    pub locking_clone: String,
+    /// Clones held `target-role=Stopped` in `cib_file` until their VG, LVs
+    /// and file systems exist; the helper then clears their target-role.
+    pub start_after_storage: Vec<String>,
+    /// The operation timeout the CIB gives its resources (`op_defaults`),
+    /// in seconds: the helper's own calls to pacemaker's tools wait as
+    /// long.
+    pub op_timeout_secs: u64,
+    /// How long to wait for pacemaker to promote DRBD on both nodes and to
+    /// start every resource on both, in seconds.
+    pub resources_secs: u64,
+    /// The DRBD generation the node runs: `"8.4"` (Debian 12's kernel,
+    /// drbd-utils 9) or `"9"` (ELRepo's kmod-drbd9x on el9).
+    pub drbd_generation: DrbdGeneration,
+}
+
+/// Which DRBD the node runs: its command spellings and status formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DrbdGeneration {
+    /// DRBD 8.4 (the kernel's module; drbd-utils 9 hands `drbdadm` to
+    /// `drbdadm-84`): status from /proc/drbd.
+    #[serde(rename = "8.4")]
+    V84,
+    /// DRBD 9: status from `drbdsetup status --json`.
+    #[serde(rename = "9")]
+    V9,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +221,22 @@ impl FirstbootConfig {
         {
             return bad("timeouts: need 0 < retry_initial_ms <= retry_max_ms".into());
         }
+        match (&self.pacemaker, self.platform.is_pacemaker()) {
+            (None, true) => {
+                return bad(format!(
+                    "platform {} needs a [pacemaker] table",
+                    self.platform
+                ))
+            }
+            (Some(_), false) => {
+                return bad(format!(
+                    "platform {} has no pacemaker: remove the [pacemaker] table",
+                    self.platform
+                ))
+            }
+            (Some(p), true) => p.check()?,
+            (None, false) => {}
+        }
         for vol in &self.clvm.volumes {
             if !plain_word(&vol.name) {
                 return bad(format!("volume name {:?}", vol.name));
@@ -200,6 +261,37 @@ impl FirstbootConfig {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl PacemakerConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !self.cib_file.is_absolute() {
+            return bad(format!(
+                "pacemaker.cib_file {} must be an absolute path",
+                self.cib_file.display()
+            ));
+        }
+        let ids = [("pacemaker.drbd_clone", &self.drbd_clone)]
+            .into_iter()
+            .chain([("pacemaker.locking_clone", &self.locking_clone)])
+            .chain(
+                self.start_after_storage
+                    .iter()
+                    .map(|id| ("pacemaker.start_after_storage", id)),
+            );
+        for (what, id) in ids {
+            if !plain_word(id) {
+                return bad(format!(
+                    "{what} {id:?} must be a resource id: letters, digits, '.', '_' or '-'"
+                ));
+            }
+        }
+        if self.op_timeout_secs == 0 || self.resources_secs == 0 {
+            return bad("pacemaker: op_timeout_secs and resources_secs must be at least 1".into());
         }
         Ok(())
     }

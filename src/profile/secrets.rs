@@ -24,8 +24,20 @@ pub fn default_key_file(profile: &Path) -> PathBuf {
         .join("firstboot.key")
 }
 
+/// corosync's authkey for a profile: `<dir>/<stem>.secrets/corosync.authkey`.
+pub fn corosync_key_file(profile: &Path) -> PathBuf {
+    default_key_file(profile).with_file_name("corosync.authkey")
+}
+
+/// corosync 3 (knet) takes a key of 1024 to 32768 bits; corosync-keygen
+/// makes 2048.
+const AUTHKEY_MIN: usize = 128;
+const AUTHKEY_MAX: usize = 4096;
+const AUTHKEY_NEW: usize = 256;
+
 /// Reads every secret the validated profile at `path` names. In Build mode
-/// a missing first-boot key is made; `notes` then says where.
+/// a missing first-boot key (and corosync authkey) is made; `notes` then
+/// says where.
 pub fn load(
     path: &Path,
     v: &Validated,
@@ -47,7 +59,72 @@ pub fn load(
     if let Some(k) = firstboot_key(&key_path, key_span, mode, notes, d) {
         secrets.firstboot_key = k;
     }
+    if v.flavor.platform().corosync_authkey() {
+        if let Some(k) = corosync_authkey(&corosync_key_file(path), mode, notes, d) {
+            secrets.corosync_authkey = k;
+        }
+    }
     secrets
+}
+
+/// The cluster's corosync authkey: read, or (Build mode) made once.
+fn corosync_authkey(
+    path: &Path,
+    mode: Mode,
+    notes: &mut Vec<String>,
+    d: &mut Diagnostics,
+) -> Option<Vec<u8>> {
+    let key = "corosync authkey";
+    match fs::read(path) {
+        Ok(k) if (AUTHKEY_MIN..=AUTHKEY_MAX).contains(&k.len()) => {
+            if fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0) {
+                d.push(
+                    Severity::Warning,
+                    None,
+                    key,
+                    format!("{} is readable by every user; chmod 600 it", path.display()),
+                );
+            }
+            Some(k)
+        }
+        Ok(k) => {
+            d.push(Severity::Error, None, key, format!("{} holds {} bytes; corosync takes a key of {AUTHKEY_MIN} to {AUTHKEY_MAX} bytes: delete it to have build make a new one", path.display(), k.len()));
+            None
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match mode {
+            Mode::Check => None,
+            Mode::Build => {
+                let mut bytes = vec![0u8; AUTHKEY_NEW];
+                let made = getrandom::getrandom(&mut bytes)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    .and_then(|()| write_new_secret(path, &bytes));
+                match made {
+                    Ok(()) => {
+                        notes.push(format!("note: made a new corosync authkey in {} (keep it: the nodes of this cluster share it)", path.display()));
+                        Some(bytes)
+                    }
+                    Err(e) => {
+                        d.push(
+                            Severity::Error,
+                            None,
+                            key,
+                            format!("cannot create {}: {e}", path.display()),
+                        );
+                        None
+                    }
+                }
+            }
+        },
+        Err(e) => {
+            d.push(
+                Severity::Error,
+                None,
+                key,
+                format!("cannot read {}: {e}", path.display()),
+            );
+            None
+        }
+    }
 }
 
 fn fence_password(
@@ -168,6 +245,13 @@ fn make_key(path: &Path) -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     let key = hex::encode(bytes);
+    write_new_secret(path, format!("{key}\n").as_bytes())?;
+    Ok(key)
+}
+
+/// Writes a new secret file (never over an existing one), mode 0600, in a
+/// folder of mode 0700.
+fn write_new_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
@@ -177,7 +261,6 @@ fn make_key(path: &Path) -> std::io::Result<String> {
         .create_new(true)
         .mode(0o600)
         .open(path)?;
-    f.write_all(format!("{key}\n").as_bytes())?;
-    f.sync_all()?;
-    Ok(key)
+    f.write_all(bytes)?;
+    f.sync_all()
 }

@@ -13,6 +13,7 @@
 pub mod common;
 pub mod el5;
 pub mod id;
+pub mod pcmk_pending;
 
 pub use id::PlatformId;
 
@@ -22,6 +23,8 @@ use crate::firstboot::step::Platform;
 pub fn for_id(id: PlatformId) -> &'static Platform {
     match id {
         PlatformId::El5Xen => &el5::PLATFORM,
+        PlatformId::El9Kvm => &pcmk_pending::EL9_KVM,
+        PlatformId::Debian12Kvm => &pcmk_pending::DEBIAN12_KVM,
     }
 }
 
@@ -40,6 +43,6 @@ mod tests {
             }
             assert_eq!(id.name().parse::<PlatformId>(), Ok(id));
         }
-        assert!("el9-kvm".parse::<PlatformId>().is_err());
+        assert!("el10-kvm".parse::<PlatformId>().is_err());
     }
 }
