@@ -55,7 +55,10 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
                 let devs: Vec<String> = m
                     .devices
                     .iter()
-                    .map(|r| format!("{} port {}", r.device, r.port.as_deref().unwrap_or("-")))
+                    .map(|r| match r.port.as_deref() {
+                        Some(port) => format!("{} port {port}", r.device),
+                        None => r.device.clone(),
+                    })
                     .collect();
                 format!("{}: {}", m.name, devs.join(" + "))
             })
@@ -91,14 +94,23 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
     }
     let _ = writeln!(
         s,
-        "- DRBD `{}` on `{}`, protocol {}, port {}, syncer rate {}, {}{}\n- clustered VG `{}` on `{}`:",
+        "- DRBD `{}` on `{}`, protocol {}, port {}, syncer rate {}, {}{}\n- {} `{}` on `{}`:",
         c.drbd.resource,
         c.drbd.device,
         c.drbd.protocol,
         c.drbd.port,
         c.drbd.sync_rate,
-        if c.drbd.allow_two_primaries { "dual-primary" } else { "single-primary" },
-        if c.drbd.fencing { ", resource-and-stonith fencing with split-brain policies" } else { ", no DRBD fencing (seed-compatible)" },
+        if c.drbd.allow_two_primaries {
+            "dual-primary"
+        } else {
+            "single-primary"
+        },
+        if c.drbd.fencing {
+            ", resource-and-stonith fencing with split-brain policies"
+        } else {
+            ", no DRBD fencing (seed-compatible)"
+        },
+        text.vg_kind,
         c.clvm.vg,
         c.drbd.device,
     );
@@ -127,8 +139,9 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
     );
     let _ = writeln!(
         s,
-        "## Secrets\n\nThe overlays carry the fence passwords (in {}) and the first-boot key: serve this folder only on the back channel and only to the nodes (see `{}`). {} hold no secrets but the root password hash.",
+        "## Secrets\n\nThe overlays carry the fence passwords (in {}) and {}: serve this folder only on the back channel and only to the nodes (see `{}`). {} hold no secrets but the root password hash.",
         text.passwords_in,
+        text.keys,
         layout::NGINX_SNIPPET,
         text.installer_files,
     );

@@ -30,7 +30,7 @@ use crate::diag::Diagnostics;
 use crate::firstboot::config::PacemakerConfig;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
-use crate::model::{Clvm, Cluster, Disks, Drbd, FenceDevice, Firstboot, NetRole, Network, Node};
+use crate::model::{Cluster, Clvm, Disks, Drbd, FenceDevice, Firstboot, NetRole, Network, Node};
 use crate::render::{RenderError, Renderer};
 use minijinja::Value;
 use serde::Serialize;
@@ -243,6 +243,11 @@ pub struct SummaryText {
     pub first_boot: String,
     /// "Secrets": the overlay file that holds the fence passwords.
     pub passwords_in: String,
+    /// "Secrets": the keys the overlays carry besides the passwords, e.g.
+    /// "the first-boot key".
+    pub keys: String,
+    /// "Cluster": what the shared VG is called, e.g. "clustered VG".
+    pub vg_kind: String,
     /// "Secrets": what the installer files are called, e.g. "Kickstarts".
     pub installer_files: String,
     /// One of them, e.g. "kickstart": the row in "Nodes" and the warning

@@ -8,7 +8,7 @@
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::{Error, Result};
 use crate::firstboot::platform::id::PlatformId;
-use crate::firstboot::step::{Item, Platform, PlanLine, Role, Runs, Step, Trust, MEET};
+use crate::firstboot::step::{Item, PlanLine, Platform, Role, Runs, Step, Trust, MEET};
 
 const WHY: &str = "this clusterkick-firstboot has no plan for the pacemaker family (el9-kvm, debian12-kvm) yet: build the helper from a tree that has src/firstboot/platform/pcmk/";
 

@@ -190,6 +190,8 @@ impl Platform for El5Xen {
             first_boot: "starts cman on both together, then DRBD, clvmd, the clustered VG and GFS2"
                 .into(),
             passwords_in: "cluster.conf".into(),
+            keys: "the first-boot key".into(),
+            vg_kind: "clustered VG".into(),
             installer_files: "Kickstarts".into(),
             installer_file: "kickstart".into(),
             sync_source: "initial sync source (`--overwrite-data-of-peer`, brand-new pair only)"

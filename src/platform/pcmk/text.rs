@@ -67,6 +67,8 @@ pub fn summary(p: &Pcmk, c: &Cluster, w: PlatformWords<'_>) -> SummaryText {
         ],
         first_boot: "starts corosync and pacemaker on both together, loads the CIB once, makes DRBD's metadata and runs the initial sync, then the shared VG (lvmlockd) and GFS2, and hands each to pacemaker; corosync and pacemaker start at boot from then on".into(),
         passwords_in: format!("{}/*.passwd, which the stonith devices read with password_script; the CIB holds none", super::FENCE_DIR),
+        keys: "two keys, corosync's authkey (/etc/corosync/authkey) and the first-boot key".into(),
+        vg_kind: "shared VG (lvmlockd)".into(),
         installer_files: w.installer_files.to_string(),
         installer_file: w.installer_file.to_string(),
         sync_source: "initial sync source (brand-new pair only)".into(),
