@@ -938,3 +938,113 @@ fn test_pcmk_debian12_preseeds_are_well_formed() {
         assert_eq!((raid[1][3], raid[1][4]), ("lvm", "-"));
     }
 }
+
+/// `clusterkick check` on the example with `edit` applied: exit code and
+/// diagnostics.
+fn check_variant(ex: Example, edit: &str, with: &str) -> (i32, String) {
+    let ws = Workspace::new();
+    let dir = ws.path().join("profiles");
+    let text = read(&dir.join(format!("{}.toml", ex.profile())));
+    assert!(text.contains(edit), "the example no longer has {edit:?}");
+    std::fs::write(
+        dir.join(format!("{}.toml", ex.profile())),
+        text.replacen(edit, with, 1),
+    )
+    .unwrap();
+    let o = ws.run(&["check", &format!("profiles/{}.toml", ex.profile())]);
+    (
+        o.status.code().expect("exit code"),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+#[test]
+fn test_pcmk_bad_profiles_get_a_positioned_sentence() {
+    let file = |ex: Example| format!("profiles/{}.toml:", ex.profile());
+    // (example, text, replacement, exit code, line:col, what is said)
+    let cases: [(Example, &str, &str, i32, &str, &str); 9] = [
+        (
+            Example::El9,
+            "agent = \"fence_ipmilan\"",
+            "agent = \"fence_na\"",
+            1,
+            "78:9: error: `fence_devices[0].agent`: el9-kvm ships no fence_na",
+            "use an agent of RHEL 9's fence-agents-* packages",
+        ),
+        (
+            Example::El9,
+            "fence = [ { method = \"ipmi\", device = \"ipmi_n02\" } ]",
+            "",
+            1,
+            "error: `nodes[1].fence`: this node has no fence method",
+            "add fence = [",
+        ),
+        (
+            Example::El9,
+            ", delay = 15",
+            "",
+            0,
+            "warning: `fence_devices`: no fence device has a delay",
+            "give one node's fence entry delay = 15",
+        ),
+        (
+            Example::Debian12,
+            "device = \"ipmi_n02\" }",
+            "device = \"ipmi_n02\", delay = 5 }",
+            0,
+            "warning: `nodes[1].fence`: both an-node01 and an-node02 are fenced with a delay",
+            "give it to that node's fence entry only",
+        ),
+        (
+            Example::El9,
+            "[drbd]\n",
+            "[drbd]\nversion = \"8.4\"\n",
+            1,
+            "error: `drbd.version`: el9-kvm has no DRBD \"8.4\"",
+            "write version = \"9\" or leave the key out",
+        ),
+        (
+            Example::Debian12,
+            "[drbd]\n",
+            "[drbd]\nversion = \"9\"\n",
+            1,
+            "error: `drbd.version`: debian12-kvm has no DRBD \"9\"",
+            "write version = \"8.4\" or leave the key out",
+        ),
+        (
+            Example::El9,
+            "[cluster]",
+            "[dom0]\nmemory = \"2G\"\n\n[cluster]",
+            1,
+            "16:2: error: `dom0` is a table of platform el5-xen",
+            "remove it",
+        ),
+        (
+            Example::Debian12,
+            "links = [\"back_channel\"]",
+            "links = [\"back_channel\", \"drbd\"]",
+            0,
+            "warning: `corosync.links[1]`: only the first link (back_channel) is used",
+            "dlm (GFS2, lvmlockd) supports one corosync link",
+        ),
+        (
+            Example::El9,
+            "links = [\"back_channel\"]",
+            "links = [\"internet\"]",
+            0,
+            "warning: `corosync.links[0]`: corosync on the Internet-facing network",
+            "use back_channel",
+        ),
+    ];
+    for (ex, edit, with, code, head, advice) in cases {
+        let (got, err) = check_variant(ex, edit, with);
+        assert_eq!(got, code, "{with:?}:\n{err}");
+        let line = err
+            .lines()
+            .find(|l| l.contains(head))
+            .unwrap_or_else(|| panic!("{with:?}: no {head:?} in:\n{err}"));
+        assert!(line.starts_with(&file(ex)), "{line}");
+        assert!(line.contains(advice), "{line}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
