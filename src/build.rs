@@ -40,15 +40,12 @@ pub fn render_all(
         helper.bytes.clone(),
     );
     for p in crate::pipeline::pack_nodes(&s)? {
-        let ks = p.installer_file(&s, Media::Http, &helper.sha256)?;
         // Files the nodes fetch: the web server's group may read them, no
         // one else (the overlay holds the fence passwords and the helper's
-        // key; the kickstart the root password hash).
-        out.add(
-            s.installer_path(p.node),
-            layout::SERVED_FILE_MODE,
-            ks.into_bytes(),
-        );
+        // key; the installer file the root password hash).
+        for (path, text) in p.installer_files(&s, Media::Http, &helper.sha256)? {
+            out.add(path, layout::SERVED_FILE_MODE, text.into_bytes());
+        }
         out.add(layout::overlay(p.node), layout::SERVED_FILE_MODE, p.tgz);
         out.overlay_sha256.insert(p.node.name.clone(), p.sha256);
     }

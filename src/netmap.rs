@@ -167,13 +167,22 @@ pub fn svg(c: &Cluster, platform: &dyn Platform) -> String {
                     m.devices
                         .iter()
                         .filter(|r| r.device == f.name)
-                        .map(move |r| {
-                            format!(
-                                "{} port {}{}",
+                        .map(move |r| match r.port.as_deref() {
+                            Some(port) => format!(
+                                "{} port {port}{}",
                                 n.name,
-                                r.port.as_deref().unwrap_or("-"),
                                 r.delay.map_or(String::new(), |d| format!(" (delay {d}s)"))
-                            )
+                            ),
+                            // A device of the node's own (a BMC): its delay
+                            // is what makes the node survive a split.
+                            None => format!(
+                                "{}{}",
+                                n.name,
+                                r.delay.map_or(String::new(), |d| format!(
+                                    " (waits {d} s: {} survives a split)",
+                                    n.name
+                                ))
+                            ),
                         })
                 })
             })

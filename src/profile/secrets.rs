@@ -19,6 +19,16 @@ use std::ops::Range;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// corosync's authkey for a profile: `<dir>/<stem>.secrets/corosync.authkey`.
+pub fn corosync_key_file(profile: &Path) -> PathBuf {
+    default_key_file(profile).with_file_name("corosync.authkey")
+}
+
+/// corosync 3 (knet) takes a key of 1024 to 32768 bits; corosync-keygen
+/// makes 2048.
+const AUTHKEY_MIN: usize = 128;
+const AUTHKEY_MAX: usize = 4096;
+
 /// Default key file for a profile: `<dir>/<stem>.secrets/firstboot.key`.
 pub fn default_key_file(profile: &Path) -> PathBuf {
     let stem = profile
@@ -80,7 +90,60 @@ pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
         }
         Key::Refused => {}
     }
+    if v.flavor.platform().corosync_authkey() {
+        if let Some(k) = corosync_authkey(&corosync_key_file(path), d) {
+            secrets.corosync_authkey = k;
+        }
+    }
     Read { secrets, new_key }
+}
+
+/// The cluster's corosync authkey: read, never made by a build (both nodes
+/// and every later build must share the one key: it is made once, on
+/// purpose, and the error says how).
+fn corosync_authkey(path: &Path, d: &mut Diagnostics) -> Option<Vec<u8>> {
+    let key = "corosync authkey";
+    let shown = crate::diag::one_line(&path.to_string_lossy(), 1000);
+    match files::read_capped(path, AUTHKEY_MAX as u64) {
+        Ok((k, meta)) if (AUTHKEY_MIN..=AUTHKEY_MAX).contains(&k.len()) => {
+            warn_readable(d, None, key, path, &meta);
+            Some(k)
+        }
+        Ok((k, _)) => {
+            d.push(
+                Severity::Error,
+                None,
+                key,
+                format!(
+                    "{shown} holds {} bytes; corosync takes a key of {AUTHKEY_MIN} to {AUTHKEY_MAX} bytes: make a new one with `corosync-keygen -k {}` (both nodes get it from the build)",
+                    k.len(),
+                    files::shell_word(path)
+                ),
+            );
+            None
+        }
+        Err(FileProblem::Missing) => {
+            d.push(
+                Severity::Error,
+                None,
+                key,
+                format!(
+                    "{shown} does not exist; the cluster's corosync key is made once and kept: make it with `corosync-keygen -k {}` (or `umask 077; head -c 256 /dev/urandom > {0}`)",
+                    files::shell_word(path)
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            d.push(
+                Severity::Error,
+                None,
+                key,
+                format!("cannot read {shown}: {e}"),
+            );
+            None
+        }
+    }
 }
 
 /// The profile's words for a key file: `key_file`'s place, or a note that

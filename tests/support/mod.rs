@@ -103,8 +103,14 @@ impl Workspace {
             .expect("run clusterkick")
     }
 
-    /// Builds `profile` into <ws>/out and returns out/<cluster>.
+    /// Builds `profile` into <ws>/out and returns out/an-cluster.
     pub fn build(&self, profile: &Path) -> PathBuf {
+        self.build_cluster(profile, "an-cluster")
+    }
+
+    /// Builds `profile` (whose cluster is `cluster`) into <ws>/out and
+    /// returns out/<cluster>.
+    pub fn build_cluster(&self, profile: &Path, cluster: &str) -> PathBuf {
         let out = self.path().join("out");
         let o = Command::new(CLUSTERKICK)
             .arg("build")
@@ -120,7 +126,7 @@ impl Workspace {
             "build failed: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        out.join("an-cluster")
+        out.join(cluster)
     }
 }
 

@@ -80,11 +80,11 @@ fn shipped_list() -> String {
 /// cluster.conf names each (by device name).
 pub fn validate(c: &Common<'_>, d: &mut Diagnostics) -> BTreeMap<String, FenceAgent> {
     let mut out = BTreeMap::new();
-    for dev in c.fence_devices {
+    for dev in c.fence_devices_at {
         let agent = dev.agent.get_ref().as_str();
         let akey = format!("{}.agent", dev.key);
         let entries: Vec<_> = c
-            .fence_entries
+            .fence_entries_at
             .iter()
             .filter(|e| e.device == dev.name)
             .collect();
