@@ -3,6 +3,9 @@
 //! refuses what it did not write, takes turns with other builds, and leaves
 //! DIR/<cluster> whole (the old tree or the new one) wherever it is killed.
 
+#[cfg(not(feature = "sim"))]
+compile_error!("the crash tests kill builds through a hook only a build with the test-only feature `sim` has: run with --features sim (scripts/test.sh does)");
+
 mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;

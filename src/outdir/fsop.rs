@@ -4,7 +4,9 @@
 //! The numbering is for the crash test: with `CLUSTERKICK_TEST_KILL_AT_STEP=N`
 //! in the environment the process kills itself (SIGKILL, as `kill -9` would)
 //! right before its N-th change, so that a test can stop a build at every
-//! point, one after the other, without depending on timing.
+//! point, one after the other, without depending on timing. The hook is
+//! only in a build with the test-only feature `sim` (what the tests run);
+//! the clusterkick that ships ignores the variable.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -19,13 +21,21 @@ pub const KILL_AT_STEP: &str = "CLUSTERKICK_TEST_KILL_AT_STEP";
 static STEPS: AtomicU64 = AtomicU64::new(0);
 static KILL_AT: OnceLock<Option<u64>> = OnceLock::new();
 
-/// Counts one change; dies here if this is the step the test asked for.
-fn step() {
-    let at = *KILL_AT.get_or_init(|| {
+/// The step the crash test asked to die before, if any (never, in the
+/// clusterkick that ships).
+fn kill_at() -> Option<u64> {
+    if cfg!(feature = "sim") {
         std::env::var(KILL_AT_STEP)
             .ok()
             .and_then(|v| v.trim().parse().ok())
-    });
+    } else {
+        None
+    }
+}
+
+/// Counts one change; dies here if this is the step the test asked for.
+fn step() {
+    let at = *KILL_AT.get_or_init(kill_at);
     let n = STEPS.fetch_add(1, Ordering::SeqCst) + 1;
     if at == Some(n) {
         let _ =
