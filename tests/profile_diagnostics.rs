@@ -554,11 +554,12 @@ fn test_the_helpers_default_port_never_refuses_a_profile() {
     let o = check(&ws, &p);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(firstboot_port(&ws, &p), "7791");
-    // ... and past a totem port in its way.
+    // ... and past totem's two ports in its way (7792, and 7791 it sends
+    // from).
     let p = ws.variant("drbd7790t", |s| {
         r(
             r(s, "port = 7789", "port = 7790"),
-            "mcastport = 5406",
+            "mcastport = 5405",
             "mcastport = 7792",
         )
     });
