@@ -101,7 +101,7 @@ pub fn cluster_files(
             Scope::FenceDevice => {
                 for dev in &s.cluster.fence_devices {
                     // Only a device with a password has a password file.
-                    if f.source == Source::FencePassword && dev.passwd_source.is_none() {
+                    if matches!(f.source, Source::FencePassword) && dev.passwd_source.is_none() {
                         continue;
                     }
                     let dev_ctx = context! { device => dev.name, ..ctx.clone() };

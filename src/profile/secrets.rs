@@ -103,7 +103,8 @@ pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
 /// purpose, and the error says how).
 fn corosync_authkey(path: &Path, d: &mut Diagnostics) -> Option<Vec<u8>> {
     let key = "corosync authkey";
-    let shown = crate::diag::one_line(&path.to_string_lossy(), 1000);
+    let lossy = path.to_string_lossy();
+    let shown = crate::diag::one_line(&lossy, 1000);
     match files::read_capped(path, AUTHKEY_MAX as u64) {
         Ok((k, meta)) if (AUTHKEY_MIN..=AUTHKEY_MAX).contains(&k.len()) => {
             warn_readable(d, None, key, path, &meta);
