@@ -467,6 +467,27 @@ drbd_generation = "8.4"
         assert!(FirstbootConfig::parse(&toml_with("drbd_generation = \"8.3\"")).is_err());
     }
 
+    #[test]
+    fn the_role_defaults_to_initial_and_is_written_only_for_a_replacement() {
+        let cfg = pcmk_config();
+        assert_eq!(cfg.role, NodeRole::Initial);
+        let text = crate::toml_out::to_string(&cfg).expect("serializes");
+        assert!(!text.contains("role"), "{text}");
+        let mut r = cfg.clone();
+        r.role = NodeRole::Replacement;
+        let text = crate::toml_out::to_string(&r).expect("serializes");
+        assert!(text.contains("role = \"replacement\"\n"), "{text}");
+        assert_eq!(FirstbootConfig::parse(&text).expect("parses back"), r);
+        let initial = text.replace("role = \"replacement\"", "role = \"initial\"");
+        assert_eq!(
+            FirstbootConfig::parse(&initial).expect("parses").role,
+            NodeRole::Initial
+        );
+        let bad = text.replace("role = \"replacement\"", "role = \"survivor\"");
+        let e = FirstbootConfig::parse(&bad).unwrap_err();
+        assert!(e.contains("initial") && e.contains("replacement"), "{e}");
+    }
+
     fn toml_with(line: &str) -> String {
         let cfg = pcmk_config();
         let text = crate::toml_out::to_string(&cfg).expect("serializes");
