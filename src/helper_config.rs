@@ -45,6 +45,8 @@ pub fn for_node(
     FirstbootConfig {
         cluster: cluster.name.clone(),
         platform,
+        // The builder's `node replace` sets `replacement` (issue 9).
+        role: Default::default(),
         node: node_ref(node),
         peer: node_ref(peer),
         listen: format!("{}:{}", bc(node), fb.port),

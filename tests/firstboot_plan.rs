@@ -196,6 +196,7 @@ fn firstboot_exit_codes_are_documented_once_and_agree() {
         code::REFUSED,
         code::TIMEOUT,
         code::PEER_STOPPED,
+        code::SURVIVOR_NOT_READY,
     ];
     assert_eq!(in_code, exit::ALL, "firstboot::error::exit vs the docs");
     // The simulator's crash is not the helper's.

@@ -24,6 +24,13 @@ pub struct FirstbootConfig {
     /// The platform from the profile, e.g. `el5-xen`: which plan the helper
     /// runs ([`crate::firstboot::platform::for_id`]).
     pub platform: PlatformId,
+    /// Whether this node is new along with its peer (`initial`, the default
+    /// when absent: both nodes are set up together) or replaces a dead node
+    /// whose peer, the survivor, holds the data (`replacement`: the helper
+    /// joins the survivor and never initializes). Written only when it is
+    /// `replacement`, so that the configs of initial nodes stay as they were.
+    #[serde(default, skip_serializing_if = "NodeRole::is_initial")]
+    pub role: NodeRole,
     /// This node: its `uname -n` (FQDN), its short name and cman node id.
     pub node: NodeRef,
     /// The other node of the pair.
@@ -48,6 +55,35 @@ pub struct FirstbootConfig {
     /// helper loads and the ids of the resources it hands storage to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacemaker: Option<PacemakerConfig>,
+}
+
+/// A node's part in the pair's first boot (`role` in firstboot.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    /// Both nodes are new: the helpers set the pair up together (DRBD
+    /// metadata and initial sync, the clustered VG, GFS2).
+    #[default]
+    Initial,
+    /// This node replaces a dead one: its peer (the survivor) holds the
+    /// data, and this node only joins it. Its plan holds no step that
+    /// creates shared data, and its destructive path refuses every
+    /// operation but its own backing LV and DRBD metadata.
+    Replacement,
+}
+
+impl NodeRole {
+    pub fn is_initial(&self) -> bool {
+        *self == NodeRole::Initial
+    }
+
+    /// The word firstboot.toml, `plan` and the log use.
+    pub fn word(self) -> &'static str {
+        match self {
+            NodeRole::Initial => "initial",
+            NodeRole::Replacement => "replacement",
+        }
+    }
 }
 
 /// `[pacemaker]`: what the pacemaker-family steps need beyond the engine's
@@ -429,6 +465,27 @@ drbd_generation = "8.4"
             "{e}"
         );
         assert!(FirstbootConfig::parse(&toml_with("drbd_generation = \"8.3\"")).is_err());
+    }
+
+    #[test]
+    fn the_role_defaults_to_initial_and_is_written_only_for_a_replacement() {
+        let cfg = pcmk_config();
+        assert_eq!(cfg.role, NodeRole::Initial);
+        let text = crate::toml_out::to_string(&cfg).expect("serializes");
+        assert!(!text.contains("role"), "{text}");
+        let mut r = cfg.clone();
+        r.role = NodeRole::Replacement;
+        let text = crate::toml_out::to_string(&r).expect("serializes");
+        assert!(text.contains("role = \"replacement\"\n"), "{text}");
+        assert_eq!(FirstbootConfig::parse(&text).expect("parses back"), r);
+        let initial = text.replace("role = \"replacement\"", "role = \"initial\"");
+        assert_eq!(
+            FirstbootConfig::parse(&initial).expect("parses").role,
+            NodeRole::Initial
+        );
+        let bad = text.replace("role = \"replacement\"", "role = \"survivor\"");
+        let e = FirstbootConfig::parse(&bad).unwrap_err();
+        assert!(e.contains("initial") && e.contains("replacement"), "{e}");
     }
 
     fn toml_with(line: &str) -> String {

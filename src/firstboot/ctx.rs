@@ -3,8 +3,9 @@
 //! change, destructive), the generic wait loop and the barrier loop. It
 //! knows no platform.
 
+use crate::firstboot::barrier::wire::{FACT_ROLE, FACT_SETUP, SETUP_DONE};
 use crate::firstboot::barrier::Link;
-use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::config::{FirstbootConfig, NodeRole};
 use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::{Argv, CmdResult, Host};
 use crate::firstboot::log::Logger;
@@ -53,7 +54,21 @@ pub struct Ctx<'a> {
     /// When and at what per mille background progress (a resync) was last
     /// logged.
     pub progress_logged: Option<(Instant, u32)>,
+    /// The platform's facts about this node's storage
+    /// ([`crate::firstboot::step::Platform::facts`]), announced while this
+    /// node's setup is done and its peer is a replacement node; and when
+    /// they were last read.
+    pub facts: Option<FactsFn>,
+    facts_read: Option<Instant>,
 }
+
+/// A platform's facts about this node (see
+/// [`crate::firstboot::step::Platform::facts`]).
+pub type FactsFn = fn(&mut Ctx) -> Vec<(&'static str, String)>;
+
+/// How often a node whose setup is done reads its facts again while a
+/// replacement peer asks for them.
+pub const FACTS_EVERY: Duration = Duration::from_secs(1);
 
 impl<'a> Ctx<'a> {
     /// A context with nothing logged or announced yet.
@@ -75,7 +90,54 @@ impl<'a> Ctx<'a> {
             dry_run,
             key,
             progress_logged: None,
+            facts: None,
+            facts_read: None,
         }
+    }
+
+    /// Announces what every helper says about itself: its role, and
+    /// `setup=done` once its setup is done; and, on a node whose setup is
+    /// done while a replacement peer asks, the platform's facts about its
+    /// storage, read again at most every [`FACTS_EVERY`].
+    pub fn refresh_facts(&mut self) {
+        if self.link.is_none() {
+            return;
+        }
+        self.announce(FACT_ROLE, self.cfg.role.word());
+        if !self.state.done {
+            return;
+        }
+        self.announce(FACT_SETUP, SETUP_DONE);
+        let replacement_peer =
+            self.peer_fact(FACT_ROLE).as_deref() == Some(NodeRole::Replacement.word());
+        let Some(facts) = self.facts.filter(|_| replacement_peer) else {
+            return;
+        };
+        let now = self.now();
+        if self
+            .facts_read
+            .is_some_and(|t| now.saturating_duration_since(t) < FACTS_EVERY)
+        {
+            return;
+        }
+        self.facts_read = Some(now);
+        for (k, v) in facts(self) {
+            self.announce(k, &v);
+        }
+    }
+
+    /// One exchange with the peer (answering it meanwhile): refreshes what
+    /// it announced. True when it answered.
+    pub fn ask_peer(&mut self) -> bool {
+        if self.dry_run {
+            return false;
+        }
+        self.refresh_facts();
+        let Some(link) = self.link.as_mut() else {
+            return false;
+        };
+        link.serve(&mut self.log);
+        link.exchange(&mut self.log)
     }
 
     /// Runs a command that only reads state. Runs in dry-run too.
@@ -132,8 +194,22 @@ impl<'a> Ctx<'a> {
     /// and `done` after, so that after a crash the command is never repeated
     /// once its effect is in place, and a state file saying `done` while
     /// the effect is missing is refused rather than redone.
+    ///
+    /// On a replacement node only its own disks may be written
+    /// ([`crate::firstboot::step::REPLACEMENT_OPS`]): any other operation
+    /// is refused, whatever the guard found (its plan holds no such step;
+    /// this makes sure none ever runs).
     pub fn destructive(&mut self, op: &str, argv: &Argv, found: Found) -> Result<()> {
         let line = argv.to_string();
+        if self.cfg.role == NodeRole::Replacement
+            && !crate::firstboot::step::REPLACEMENT_OPS.contains(&op)
+        {
+            return Err(Error::Refused(format!(
+                "this node is a replacement (role = \"replacement\"): it joins {}, which holds \
+                 the data, and never runs `{line}`. Nothing was changed",
+                self.cfg.peer.name
+            )));
+        }
         let ledger = self.state.op(op);
         match (&found, ledger) {
             (Found::Harmless(what), _) => {
@@ -199,6 +275,7 @@ impl<'a> Ctx<'a> {
     fn serve_for(&mut self, d: Duration, until: impl Fn(&Link) -> bool) -> bool {
         let start = self.host.now();
         loop {
+            self.refresh_facts();
             let Some(link) = self.link.as_mut() else {
                 return false;
             };
@@ -338,6 +415,7 @@ impl<'a> Ctx<'a> {
         });
         let mut last_log = self.now();
         loop {
+            self.refresh_facts();
             let Some(link) = self.link.as_mut() else {
                 return Err(Error::Unexpected("no back channel".into()));
             };
@@ -441,5 +519,127 @@ impl<'a> Ctx<'a> {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firstboot::config::FirstbootConfig;
+    use crate::firstboot::step::REPLACEMENT_OPS;
+    use std::io;
+
+    /// A host that records what it is asked to run and runs nothing.
+    struct Recorder(Vec<String>, Instant);
+
+    impl Host for Recorder {
+        fn run(&mut self, argv: &Argv) -> CmdResult {
+            self.0.push(argv.to_string());
+            CmdResult::ok("")
+        }
+        fn run_for(&mut self, argv: &Argv, _: Duration) -> CmdResult {
+            self.run(argv)
+        }
+        fn read_file(&mut self, _: &str) -> io::Result<String> {
+            Err(io::ErrorKind::NotFound.into())
+        }
+        fn read_head(&mut self, _: &str, _: usize) -> io::Result<Vec<u8>> {
+            Err(io::ErrorKind::NotFound.into())
+        }
+        fn write_file(&mut self, _: &str, _: &str) -> io::Result<()> {
+            Ok(())
+        }
+        fn list_dir(&mut self, _: &str) -> io::Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+        fn now(&self) -> Instant {
+            self.1
+        }
+        fn sleep(&mut self, _: Duration) {}
+    }
+
+    fn config(role: NodeRole) -> FirstbootConfig {
+        let mut cfg = FirstbootConfig::parse(
+            r#"
+cluster = "c"
+platform = "el5-xen"
+listen = "127.0.0.1:1"
+peer_addr = "127.0.0.1:2"
+key_file = "/k"
+state_file = "/s"
+log_file = "/l"
+post_join_delay_secs = 60
+node = { name = "a.example", short = "a", id = 1 }
+peer = { name = "b.example", short = "b", id = 2 }
+drbd = { resource = "r0", device = "/dev/drbd0", initial_primary = true, backing_vg = "vg", backing_lv = "lv", backing_size = "1G", skip_initial_sync = false }
+clvm = { vg = "cvg", volumes = [] }
+timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_secs = 1, barrier_secs = 1, retry_initial_ms = 1, retry_max_ms = 1 }
+"#,
+        )
+        .expect("parses");
+        cfg.role = role;
+        cfg
+    }
+
+    /// The shared-data operations of both platforms' plans, by their
+    /// ledger names.
+    const SHARED: &[&str] = &[
+        "initial-sync",
+        "pvcreate",
+        "vgcreate",
+        "lvcreate:iso_store",
+        "mkfs:iso_store",
+        "cib-load",
+    ];
+
+    #[test]
+    fn a_replacement_node_never_runs_a_shared_data_operation() {
+        let cfg = config(NodeRole::Replacement);
+        let mut host = Recorder(Vec::new(), Instant::now());
+        let mut ctx = Ctx::new(
+            &cfg,
+            &mut host,
+            Logger::silent("a"),
+            State::new("a.example"),
+            false,
+            Vec::new(),
+        );
+        for op in SHARED {
+            // Whatever the guard found, and even with the ledger saying the
+            // operation was started before.
+            ctx.state.set_op(op, OpStatus::Started, "x");
+            let e = ctx
+                .destructive(op, &Argv::new(["mkfs.gfs2", op]), Found::Nothing)
+                .expect_err("refused");
+            assert!(matches!(e, Error::Refused(_)), "{op}: {e}");
+            assert!(e.to_string().contains("never runs `mkfs.gfs2"), "{e}");
+        }
+        // Its own disks: the guarded path as for any node.
+        for op in REPLACEMENT_OPS {
+            ctx.destructive(op, &Argv::new(["true", op]), Found::Nothing)
+                .expect("own disk");
+        }
+        drop(ctx);
+        assert_eq!(host.0, ["true backing-lv", "true create-md"]);
+    }
+
+    #[test]
+    fn an_initial_node_runs_them_under_their_guards() {
+        let cfg = config(NodeRole::Initial);
+        let mut host = Recorder(Vec::new(), Instant::now());
+        let mut ctx = Ctx::new(
+            &cfg,
+            &mut host,
+            Logger::silent("a"),
+            State::new("a.example"),
+            false,
+            Vec::new(),
+        );
+        for op in SHARED {
+            ctx.destructive(op, &Argv::new(["true", op]), Found::Nothing)
+                .expect("runs");
+        }
+        drop(ctx);
+        assert_eq!(host.0.len(), SHARED.len());
     }
 }

@@ -26,6 +26,10 @@ pub mod exit {
     pub const TIMEOUT: i32 = 11;
     /// The peer's helper stopped (refused or failed) and told us.
     pub const PEER_STOPPED: i32 = 12;
+    /// A replacement node refused to join: its survivor's data is not
+    /// UpToDate, or the survivor is not in a state to be joined. Nothing
+    /// that touches shared data ran.
+    pub const SURVIVOR_NOT_READY: i32 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +48,10 @@ pub enum Error {
     Usage(String),
     #[error("REFUSED: {0}")]
     Refused(String),
+    /// A replacement node's survivor cannot be joined (see
+    /// [`exit::SURVIVOR_NOT_READY`]).
+    #[error("REFUSED: {0}")]
+    SurvivorNotReady(String),
     #[error("timed out after {secs} s waiting for {what} (last seen: {last})")]
     Timeout {
         what: String,
@@ -82,6 +90,7 @@ impl Error {
             Error::Locked(_) => exit::LOCKED,
             Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
+            Error::SurvivorNotReady(_) => exit::SURVIVOR_NOT_READY,
             Error::Timeout { .. } => exit::TIMEOUT,
             Error::PeerStopped { .. } => exit::PEER_STOPPED,
             _ => exit::FAILED,

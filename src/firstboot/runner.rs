@@ -14,7 +14,7 @@
 
 use crate::firstboot::barrier::link::MAX_PENDING;
 use crate::firstboot::barrier::{self, Link};
-use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::config::{FirstbootConfig, NodeRole};
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::{exit, Error, Result};
 use crate::firstboot::file;
@@ -153,6 +153,18 @@ fn role_word(cfg: &FirstbootConfig) -> &'static str {
     }
 }
 
+/// The node's part, for the first log line, `plan` and `status`: `DRBD
+/// initial primary`, or for a replacement node whom it joins.
+fn role_line(cfg: &FirstbootConfig) -> String {
+    match cfg.role {
+        NodeRole::Initial => format!("DRBD initial {}", role_word(cfg)),
+        NodeRole::Replacement => format!(
+            "replacement node: joins {}, which holds the data, and never initializes",
+            cfg.peer.name
+        ),
+    }
+}
+
 /// `run`: walks the plan; returns the exit code.
 pub fn run(opts: &Options) -> i32 {
     session(opts, "stopped", opts.stderr || opts.dry_run, |cfg, log| {
@@ -162,7 +174,7 @@ pub fn run(opts: &Options) -> i32 {
 
 fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<()> {
     let platform = platform::for_id(cfg.platform);
-    let items = platform.items;
+    let items = platform.items_for(cfg);
     // Refused before the lock is made next to it.
     file::regular_or_absent(&cfg.state_file).map_err(|source| StateError::Read {
         path: cfg.state_file.clone(),
@@ -180,13 +192,13 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
         Err(e) => return Err(e.into()),
     };
     log.info(format!(
-        "starting{}: node {} (id {}), peer {} ({}), DRBD initial {}; {} of {} items done{}",
+        "starting{}: node {} (id {}), peer {} ({}), {}; {} of {} items done{}",
         if opts.dry_run { " a dry run" } else { "" },
         cfg.node.name,
         cfg.node.id,
         cfg.peer.name,
         cfg.peer_addr,
-        role_word(cfg),
+        role_line(cfg),
         items.iter().filter(|i| state.is_completed(&i.id())).count(),
         items.len(),
         if state.done { " (done)" } else { "" }
@@ -219,6 +231,8 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
     let mut ctx = Ctx::new(cfg, host.as_mut(), log_taken, state, opts.dry_run, key);
     ctx.state_path = (!opts.dry_run).then(|| cfg.state_file.clone());
     ctx.link = link;
+    ctx.facts = Some(platform.facts);
+    ctx.refresh_facts();
     let result = run_items(&mut ctx, platform);
     if let Err(e) = &result {
         let heard = ctx.link.as_ref().is_some_and(|l| l.peer_at.is_some());
@@ -241,7 +255,7 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
 /// long as it takes, then the [`Runs::EveryRun`] steps). Then, unless in a
 /// dry run, stays to answer the peer ([`stay`]): it returns only on error.
 pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
-    let items = platform.items;
+    let items = platform.items_for(ctx.cfg);
     let booting = ctx.state.done;
     if booting && platform.boot == BootOwner::ClusterManager {
         ctx.log.info(format!(
@@ -372,7 +386,7 @@ fn run_step(ctx: &mut Ctx, s: &Step, done: bool) -> Result<bool> {
     }
     match (s.run)(ctx) {
         Ok(()) => Ok(true),
-        Err(e) if ctx.dry_run && !matches!(e, Error::Refused(_)) => {
+        Err(e) if ctx.dry_run && !matches!(e, Error::Refused(_) | Error::SurvivorNotReady(_)) => {
             ctx.log
                 .info(format!("dry-run: step {} stops here: {e}", s.name));
             Ok(false)
@@ -483,18 +497,28 @@ fn next_item(items: &[Item], is_done: impl Fn(&Item) -> bool) -> Option<usize> {
 /// `plan`: the lines, runs nothing.
 pub fn plan_lines(cfg: &FirstbootConfig, config_path: &Path) -> Vec<String> {
     let platform = platform::for_id(cfg.platform);
-    let items = platform.items;
+    let items = platform.items_for(cfg);
     let state = State::load(&cfg.state_file, &cfg.node.name).map_err(|e| e.to_string());
     let mut out = vec![
         format!(
-            "# {PROGRAM} plan for {} ({}, node id {}): DRBD initial {}",
+            "# {PROGRAM} plan for {} ({}, node id {}): {}",
             cfg.node.name,
             cfg.node.short,
             cfg.node.id,
-            role_word(cfg)
+            role_line(cfg)
         ),
         format!("# config: {}", config_path.display()),
     ];
+    if cfg.role == NodeRole::Replacement {
+        out.push(format!(
+            "# role: replacement: {} (the survivor) holds the data; this node makes its own DRBD \
+             metadata on its own empty backing LV, becomes the sync target of the survivor's data, \
+             joins the cluster and mounts the survivor's file systems. It never runs the initial \
+             sync, pvcreate, vgcreate, lvcreate in {}, mkfs or a cluster configuration load, and \
+             refuses (exit 13) unless the survivor's disk is UpToDate",
+            cfg.peer.name, cfg.clvm.vg
+        ));
+    }
     let (completed, done) = match &state {
         Ok(s) => (s.completed.clone(), s.done),
         Err(_) => (Vec::new(), false),
@@ -614,13 +638,13 @@ pub fn status(opts: &Options) -> i32 {
         }
     };
     let platform = platform::for_id(cfg.platform);
-    let items = platform.items;
+    let items = platform.items_for(&cfg);
     println!(
-        "node: {} ({}, id {}), DRBD initial {}",
+        "node: {} ({}, id {}), {}",
         cfg.node.name,
         cfg.node.short,
         cfg.node.id,
-        role_word(&cfg)
+        role_line(&cfg)
     );
     println!("peer: {} ({})", cfg.peer.name, cfg.peer_addr);
     println!("state file: {}", cfg.state_file.display());

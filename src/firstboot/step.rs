@@ -17,7 +17,7 @@
 //!
 //! and lists its items in order (see `platform::el5::ITEMS`).
 
-use crate::firstboot::config::FirstbootConfig;
+use crate::firstboot::config::{FirstbootConfig, NodeRole};
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::Result;
 use crate::firstboot::host::Argv;
@@ -222,6 +222,16 @@ pub struct Platform {
     /// The steps and barriers, in order; the first is
     /// [`crate::firstboot::step::MEET`].
     pub items: &'static [Item],
+    /// The plan of a replacement node (`role = "replacement"`): it joins
+    /// the survivor, which holds the data, and never initializes. It holds
+    /// no step that creates shared data (no initial sync, no PV, VG or LV
+    /// in the shared VG, no file system, no cluster configuration load).
+    pub replacement_items: &'static [Item],
+    /// What this node tells a replacement peer about its storage, as
+    /// `key=value` facts on the back channel (e.g. `drbd=<cs>/<role>/<disk>`):
+    /// the replacement refuses to join a survivor whose data is not
+    /// UpToDate. Read-only.
+    pub facts: crate::firstboot::ctx::FactsFn,
     /// Logs background work that outlives its step (a DRBD resync), if any
     /// is going on; true while it goes on. The runner calls it after each
     /// step, then until it returns false once the last step is done.
@@ -255,6 +265,25 @@ pub enum BootOwner {
     /// node that is done does nothing.
     ClusterManager,
 }
+
+impl Platform {
+    /// The plan for the node `cfg` describes: its role picks it.
+    pub fn items_for(&self, cfg: &FirstbootConfig) -> &'static [Item] {
+        match cfg.role {
+            NodeRole::Initial => self.items,
+            NodeRole::Replacement => self.replacement_items,
+        }
+    }
+}
+
+pub use crate::firstboot::barrier::wire::{FACT_ROLE, FACT_SETUP, SETUP_DONE};
+
+/// The destructive operations (their ledger names in
+/// [`Ctx::destructive`]) a replacement node may run: on its own disks only.
+/// Every other one (initial sync, PV, VG, LVs of the shared VG, file
+/// systems, the cluster configuration) is refused for the role, whatever
+/// the guard found.
+pub const REPLACEMENT_OPS: &[&str] = &["backing-lv", "create-md"];
 
 /// Who holds the good data, as the operator says for `recover`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

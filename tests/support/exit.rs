@@ -14,9 +14,11 @@ pub const PEER_FENCED: i32 = 7;
 pub const REFUSED: i32 = 10;
 pub const TIMEOUT: i32 = 11;
 pub const PEER_STOPPED: i32 = 12;
+/// A replacement node refused to join its survivor.
+pub const SURVIVOR_NOT_READY: i32 = 13;
 
 /// Every documented code, in the table's order.
-pub const ALL: [i32; 9] = [
+pub const ALL: [i32; 10] = [
     OK,
     FAILED,
     USAGE,
@@ -26,6 +28,7 @@ pub const ALL: [i32; 9] = [
     REFUSED,
     TIMEOUT,
     PEER_STOPPED,
+    SURVIVOR_NOT_READY,
 ];
 
 /// The simulator's crash (`clusterkick-firstboot-sim` only; not part of

@@ -17,7 +17,8 @@
 //!   window.
 
 use super::wire::{
-    decode_info, encode_info, nonce, Announce, Kind, Message, Refusal, MAX_LINE, PROTO,
+    decode_info, encode_info, nonce, Announce, Kind, Message, Refusal, FACT_SETUP, MAX_LINE, PROTO,
+    SETUP_DONE,
 };
 use super::BarrierError;
 use crate::firstboot::log::Logger;
@@ -217,9 +218,17 @@ impl Link {
     /// acknowledged our `at >= k`, and we acknowledged its `at >= k` or it
     /// already announced a later barrier (then it needs nothing more from
     /// us for `k`, e.g. when this side restarted).
+    ///
+    /// A peer that announced `setup=done` (its first-boot setup is done)
+    /// needs nothing more from us at any barrier: it passed them all when
+    /// the pair was set up (a replacement node joining a survivor, or a
+    /// node restarted at the last barrier after its peer finished).
     pub fn passed(&self, k: u32) -> bool {
+        let peer_done = self.peer_info.get(FACT_SETUP).map(String::as_str) == Some(SETUP_DONE);
         self.my_acked_at.is_some_and(|a| a >= k)
-            && (self.acked_peer_at.is_some_and(|a| a >= k) || self.peer_at.is_some_and(|a| a > k))
+            && (self.acked_peer_at.is_some_and(|a| a >= k)
+                || self.peer_at.is_some_and(|a| a > k)
+                || peer_done)
     }
 
     fn remember_nonce(&mut self, n: &str) -> bool {

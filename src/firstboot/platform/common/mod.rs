@@ -2,6 +2,7 @@
 //! reports, /proc/mounts and fstab, plain file commands, the raw signature
 //! probe. A platform's own tools live in its folder.
 
+pub mod join;
 pub mod lvm;
 pub mod mounts;
 pub mod probe;

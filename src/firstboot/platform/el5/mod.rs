@@ -16,12 +16,14 @@ pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
 use crate::firstboot::step::{Barrier, BootOwner, Item, Platform, MEET};
-use steps::{clvm, cman, drbd, finish, gfs2, inspect, xend};
+use steps::{clvm, cman, drbd, finish, gfs2, inspect, join, xend};
 
 pub static PLATFORM: Platform = Platform {
     id: PlatformId::El5Xen,
     boot: BootOwner::Helper,
     items: ITEMS,
+    replacement_items: REPLACEMENT_ITEMS,
+    facts: join::facts,
     progress: drbd::progress,
     recover: recover::recover,
     start_alone: start_alone::start_alone,
@@ -89,6 +91,31 @@ pub static ITEMS: &[Item] = &[
     Item::Step(&finish::FINISH),
 ];
 
+/// The plan of a replacement node: it joins the survivor, which holds the
+/// data, and creates nothing shared. Its one barrier is the meeting: the
+/// survivor's helper answers it (it stays up after every boot) and says
+/// its setup is done, so it needs nothing more from this node. Its DRBD
+/// metadata is made only on its own empty backing LV (the guards of the
+/// initial plan); DRBD then resyncs it from the survivor. The boot
+/// sequence afterwards is the initial plan's (the same service steps).
+pub static REPLACEMENT_ITEMS: &[Item] = &[
+    Item::Step(&xend::XEND_ORDER),
+    Item::Barrier(&MEET),
+    Item::Step(&join::SURVIVOR),
+    Item::Step(&inspect::INSPECT),
+    Item::Step(&cman::CMAN),
+    Item::Step(&join::SURVIVOR_DISK),
+    Item::Step(&drbd::BACKING_LV),
+    Item::Step(&drbd::DRBD_MD),
+    Item::Step(&drbd::DRBD_START),
+    Item::Step(&join::JOIN_SYNC),
+    Item::Step(&drbd::DRBD_PRIMARY),
+    Item::Step(&clvm::CLVMD),
+    Item::Step(&clvm::LV_ACTIVATE),
+    Item::Step(&gfs2::GFS2_MOUNT),
+    Item::Step(&finish::FINISH),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +134,42 @@ mod tests {
         assert_eq!(ids[4], "step:cman");
         assert_eq!(ids[7], "barrier:drbd-md");
         assert_eq!(ids[25], "step:finish");
+    }
+
+    #[test]
+    fn the_replacement_plan_creates_nothing_shared() {
+        check_items(REPLACEMENT_ITEMS).unwrap();
+        let steps: Vec<&str> = REPLACEMENT_ITEMS
+            .iter()
+            .filter_map(|i| match i {
+                Item::Step(s) => Some(s.name),
+                Item::Barrier(_) => None,
+            })
+            .collect();
+        for never in [
+            "initial-sync",
+            "clustered-vg",
+            "gfs2-mkfs",
+            "fs-write",
+            "fs-read",
+        ] {
+            assert!(!steps.contains(&never), "{never} in the replacement plan");
+        }
+        assert!(REPLACEMENT_ITEMS.iter().all(|i| match i {
+            Item::Step(s) => s.role == Role::Both,
+            Item::Barrier(b) => std::ptr::eq(*b, &MEET),
+        }));
+        // Its boot sequence is the initial plan's.
+        let every = |items: &[Item]| -> Vec<&str> {
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Step(s) if s.runs == Runs::EveryRun => Some(s.name),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(every(REPLACEMENT_ITEMS), every(ITEMS));
     }
 
     #[test]

@@ -18,12 +18,14 @@ pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
 use crate::firstboot::step::{Barrier, BootOwner, Item, Platform, MEET};
-use steps::{check, cluster, drbd, inspect, storage};
+use steps::{check, cluster, drbd, inspect, join, storage};
 
 pub static EL9_KVM: Platform = Platform {
     id: PlatformId::El9Kvm,
     boot: BootOwner::ClusterManager,
     items: ITEMS,
+    replacement_items: join::REPLACEMENT_ITEMS,
+    facts: join::facts,
     progress: drbd::progress,
     recover: recover::recover,
     start_alone: alone::start_alone,
@@ -36,6 +38,8 @@ pub static DEBIAN12_KVM: Platform = Platform {
     id: PlatformId::Debian12Kvm,
     boot: BootOwner::ClusterManager,
     items: ITEMS,
+    replacement_items: join::REPLACEMENT_ITEMS,
+    facts: join::facts,
     progress: drbd::progress,
     recover: recover::recover,
     start_alone: alone::start_alone,

@@ -258,69 +258,91 @@ proc                    /proc                   proc    defaults        0 0
 /dev/VG/lv00            swap                    swap    defaults        0 0
 ";
 
+impl NodeWorld {
+    /// A node as the kickstart leaves it: local VG with lv00/lv01, no
+    /// backing LV, nothing running, the helper enabled at boot.
+    pub fn fresh(cfg: &FirstbootConfig) -> NodeWorld {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "/etc/fstab".to_string(),
+            DEFAULT_FSTAB.replace("VG", &cfg.drbd.backing_vg),
+        );
+        let dirs = ["/", "/etc", "/var", "/tmp", "/mnt"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut node = NodeWorld {
+            name: cfg.node.name.clone(),
+            id: cfg.node.id,
+            address: cfg
+                .listen
+                .rsplit_once(':')
+                .map(|x| x.0.to_string())
+                .unwrap_or_default(),
+            drbd_version: "8.3.2".into(),
+            resource: cfg.drbd.resource.clone(),
+            minor: cfg.drbd.minor().unwrap_or(0),
+            backing_vg: cfg.drbd.backing_vg.clone(),
+            backing_lv: cfg.drbd.backing_lv.clone(),
+            cluster_vg: cfg.clvm.vg.clone(),
+            changes: 0,
+            cman_started_ms: None,
+            powered: true,
+            post_join_delay_secs: cfg.post_join_delay_secs,
+            fenced_watch_ms: None,
+            drbd: DrbdNode {
+                net: "StandAlone".into(),
+                role: "Secondary".into(),
+                disk: "Diskless".into(),
+                ..Default::default()
+            },
+            data: DrbdData::default(),
+            faults: Faults::default(),
+            local_lvs: vec![
+                LocalLv {
+                    name: "lv00".into(),
+                    size_m: 2048,
+                },
+                LocalLv {
+                    name: "lv01".into(),
+                    size_m: 20000,
+                },
+            ],
+            running: BTreeMap::new(),
+            rc: BTreeMap::new(),
+            subsys: BTreeSet::new(),
+            active: BTreeSet::new(),
+            mounts: Vec::new(),
+            dirs,
+            files,
+            log: Vec::new(),
+        };
+        World::install_rc(&mut node);
+        node
+    }
+}
+
+impl World {
+    /// New hardware in place of a dead node: `cfg`'s node comes back as the
+    /// kickstart leaves it (new, empty disks; its old DRBD metadata, data
+    /// and files are gone with the old machine), powered and booted. Its
+    /// peer, the survivor, keeps everything.
+    pub fn replace_node(&mut self, cfg: &FirstbootConfig) {
+        let me = cfg.node.short.clone();
+        self.power_off(&me);
+        self.nodes.insert(me.clone(), NodeWorld::fresh(cfg));
+        self.boot_services(&me);
+        self.events.push(format!("{me} replaced by new hardware"));
+    }
+}
+
 impl World {
     /// A fresh pair as the kickstart leaves it: local VG with lv00/lv01, no
     /// backing LV, nothing running, the helper enabled at boot.
     pub fn new_pair(a: &FirstbootConfig, b: &FirstbootConfig) -> World {
         let mut nodes = BTreeMap::new();
         for cfg in [a, b] {
-            let mut files = BTreeMap::new();
-            files.insert(
-                "/etc/fstab".to_string(),
-                DEFAULT_FSTAB.replace("VG", &cfg.drbd.backing_vg),
-            );
-            let dirs = ["/", "/etc", "/var", "/tmp", "/mnt"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            let mut node = NodeWorld {
-                name: cfg.node.name.clone(),
-                id: cfg.node.id,
-                address: cfg
-                    .listen
-                    .rsplit_once(':')
-                    .map(|x| x.0.to_string())
-                    .unwrap_or_default(),
-                drbd_version: "8.3.2".into(),
-                resource: cfg.drbd.resource.clone(),
-                minor: cfg.drbd.minor().unwrap_or(0),
-                backing_vg: cfg.drbd.backing_vg.clone(),
-                backing_lv: cfg.drbd.backing_lv.clone(),
-                cluster_vg: cfg.clvm.vg.clone(),
-                changes: 0,
-                cman_started_ms: None,
-                powered: true,
-                post_join_delay_secs: cfg.post_join_delay_secs,
-                fenced_watch_ms: None,
-                drbd: DrbdNode {
-                    net: "StandAlone".into(),
-                    role: "Secondary".into(),
-                    disk: "Diskless".into(),
-                    ..Default::default()
-                },
-                data: DrbdData::default(),
-                faults: Faults::default(),
-                local_lvs: vec![
-                    LocalLv {
-                        name: "lv00".into(),
-                        size_m: 2048,
-                    },
-                    LocalLv {
-                        name: "lv01".into(),
-                        size_m: 20000,
-                    },
-                ],
-                running: BTreeMap::new(),
-                rc: BTreeMap::new(),
-                subsys: BTreeSet::new(),
-                active: BTreeSet::new(),
-                mounts: Vec::new(),
-                dirs,
-                files,
-                log: Vec::new(),
-            };
-            World::install_rc(&mut node);
-            nodes.insert(cfg.node.short.clone(), node);
+            nodes.insert(cfg.node.short.clone(), NodeWorld::fresh(cfg));
         }
         World {
             cluster: a.cluster.clone(),

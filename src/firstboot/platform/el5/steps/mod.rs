@@ -8,6 +8,7 @@ pub mod drbd;
 pub mod finish;
 pub mod gfs2;
 pub mod inspect;
+pub mod join;
 pub mod xend;
 
 use crate::firstboot::config::{FirstbootConfig, VolumeConfig};

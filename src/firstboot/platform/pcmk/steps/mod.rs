@@ -6,6 +6,7 @@ pub mod check;
 pub mod cluster;
 pub mod drbd;
 pub mod inspect;
+pub mod join;
 pub mod storage;
 
 use super::argv;
