@@ -36,8 +36,9 @@ pub fn render_all(
     // The helper is the same for every node: written once, by content.
     out.add(layout::blob(&helper.sha256), 0o644, helper.bytes.clone());
     for p in crate::pipeline::pack_nodes(&s)? {
-        let ks = p.installer_file(&s, Media::Http, &helper.sha256)?;
-        out.add(s.installer_path(p.node), 0o644, ks.into_bytes());
+        for (path, text) in p.installer_files(&s, Media::Http, &helper.sha256)? {
+            out.add(path, 0o644, text.into_bytes());
+        }
         // The overlay holds the fence passwords and the helper's key.
         out.add(layout::overlay(p.node), 0o640, p.tgz);
         out.overlay_sha256.insert(p.node.name.clone(), p.sha256);

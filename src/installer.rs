@@ -36,6 +36,7 @@ pub struct Pins<'a> {
 fn paths(cluster: &Cluster, node: &Node, pins: &Pins<'_>) -> Value {
     context! {
         overlay => layout::overlay(node),
+        post => layout::post_script(node),
         helper => layout::blob(pins.helper_sha256),
         overlay_dir => layout::OVERLAY_DIR,
         blobs_dir => layout::BLOBS_DIR,

@@ -153,12 +153,13 @@ fn dvd_files(s: &RenderSession<'_>, helper: &HelperBlob) -> Result<Vec<DvdFile>,
         bytes: helper.bytes.to_vec(),
     }];
     for p in crate::pipeline::pack_nodes(s)? {
-        let ks = p.installer_file(s, Media::Cdrom, &helper.sha256)?;
-        files.push(DvdFile {
-            rel: s.installer_path(p.node),
-            mode: 0o644,
-            bytes: ks.into_bytes(),
-        });
+        for (rel, text) in p.installer_files(s, Media::Cdrom, &helper.sha256)? {
+            files.push(DvdFile {
+                rel,
+                mode: 0o644,
+                bytes: text.into_bytes(),
+            });
+        }
         files.push(DvdFile {
             rel: layout::overlay(p.node),
             mode: 0o640,
@@ -203,6 +204,7 @@ fn menu_block(s: &RenderSession<'_>, boot: &isolinux::BootFiles) -> Result<Strin
         &context! {
             header => header(cluster),
             cluster_name => cluster.name,
+            domain => cluster.domain,
             begin => isolinux::begin_marker(&cluster.name),
             end => isolinux::end_marker(&cluster.name),
             disks => cluster.disks.devices.join(", "),

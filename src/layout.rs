@@ -40,6 +40,13 @@ pub fn installer_file(node: &Node, ext: &str) -> String {
     format!("{KS_DIR}/{}.{ext}", node.name)
 }
 
+/// A node's post-install script, when its platform keeps it apart from the
+/// installer file (a preseed's late_command fetches it), e.g.
+/// `ks/an-node01.post.sh`.
+pub fn post_script(node: &Node) -> String {
+    format!("{KS_DIR}/{}.post.sh", node.name)
+}
+
 /// A node's overlay, e.g. `overlay/an-node01.tar.gz`.
 pub fn overlay(node: &Node) -> String {
     format!("{OVERLAY_DIR}/{}.tar.gz", node.name)

@@ -156,6 +156,8 @@ impl Disks {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Drbd {
+    /// The DRBD version the platform runs: "8.3", "8.4" or "9".
+    pub version: String,
     pub resource: String,
     pub device: String,
     pub minor: u32,
@@ -226,6 +228,8 @@ pub struct Secrets {
     pub fence_passwords: Vec<(String, String)>,
     /// Hex-encoded per-cluster key for the first-boot helper.
     pub firstboot_key: String,
+    /// corosync's authkey (binary), on platforms that run corosync 3.
+    pub corosync_authkey: Vec<u8>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -238,6 +242,8 @@ impl std::fmt::Debug for Secrets {
 pub struct Cluster {
     pub name: String,
     pub domain: String,
+    /// cman's fence_daemon post_join_delay; 0 on platforms without cman
+    /// (they refuse the key).
     pub post_join_delay: u32,
     pub config_version: u32,
     pub install: Install,

@@ -31,7 +31,13 @@ fn specs<'s>(s: &'s RenderSession<'_>) -> impl Iterator<Item = &'static FileSpec
         .filter(|f| f.when.is_none_or(|w| w(s.cluster)))
 }
 
-/// One file's bytes. `node` is the node whose context `ctx` is.
+/// A file's path on the node: `{resource}` is the DRBD resource.
+fn path(s: &RenderSession<'_>, f: &FileSpec) -> String {
+    f.path.replace("{resource}", &s.cluster.drbd.resource)
+}
+
+/// One file's bytes. `node` is the node whose context `ctx` is; a
+/// per-device file's context names its fence device (`device`).
 fn make(
     s: &RenderSession<'_>,
     f: &FileSpec,
@@ -46,9 +52,30 @@ fn make(
             .into_bytes(),
         Source::Verbatim => s.raw(&f.template_name())?.to_vec(),
         Source::HelperConfig => {
-            helper_config::to_toml(s.cluster, s.platform.firstboot_platform(), node)?.into_bytes()
+            helper_config::to_toml(
+                s.cluster,
+                s.platform.firstboot_platform(),
+                s.platform.firstboot_pacemaker(s.cluster),
+                node,
+            )?
+            .into_bytes()
         }
         Source::HelperKey => format!("{}\n", s.secrets.firstboot_key).into_bytes(),
+        Source::FencePassword => {
+            let device = ctx
+                .get_attr("device")
+                .ok()
+                .and_then(|d| d.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let pw = s
+                .secrets
+                .fence_passwords
+                .iter()
+                .find(|(d, _)| *d == device)
+                .map_or("", |(_, p)| p.as_str());
+            format!("{pw}\n").into_bytes()
+        }
+        Source::CorosyncKey => s.secrets.corosync_authkey.clone(),
     };
     Ok(OverlayFile {
         path,
@@ -65,10 +92,25 @@ pub fn cluster_files(
     node: &Node,
     ctx: &Value,
 ) -> Result<Vec<OverlayFile>, RenderError> {
-    specs(s)
-        .filter(|f| f.scope == Scope::Cluster)
-        .map(|f| make(s, f, f.path.to_string(), node, ctx))
-        .collect()
+    let mut files = Vec::new();
+    for f in specs(s) {
+        match f.scope {
+            Scope::Cluster => files.push(make(s, f, path(s, f), node, ctx)?),
+            Scope::FenceDevice => {
+                for dev in &s.cluster.fence_devices {
+                    // Only a device with a password has a password file.
+                    if f.source == Source::FencePassword && dev.passwd_source.is_none() {
+                        continue;
+                    }
+                    let dev_ctx = context! { device => dev.name, ..ctx.clone() };
+                    let p = path(s, f).replace("{device}", &dev.name);
+                    files.push(make(s, f, p, node, &dev_ctx)?);
+                }
+            }
+            Scope::Node | Scope::Nic => {}
+        }
+    }
+    Ok(files)
 }
 
 /// Every overlay file for one node, sorted by path: the cluster-wide files
@@ -82,8 +124,8 @@ pub fn node_files(
     let mut files = shared.to_vec();
     for f in specs(s) {
         match f.scope {
-            Scope::Cluster => {}
-            Scope::Node => files.push(make(s, f, f.path.to_string(), node, ctx)?),
+            Scope::Cluster | Scope::FenceDevice => {}
+            Scope::Node => files.push(make(s, f, path(s, f), node, ctx)?),
             Scope::Nic => {
                 for nic in &node.nics {
                     let nic_ctx = context! {
@@ -91,8 +133,8 @@ pub fn node_files(
                         nic_net => Value::from_serialize(s.cluster.network(nic.role)),
                         ..ctx.clone()
                     };
-                    let path = f.path.replace("{nic}", &nic.interface);
-                    files.push(make(s, f, path, node, &nic_ctx)?);
+                    let p = path(s, f).replace("{nic}", &nic.interface);
+                    files.push(make(s, f, p, node, &nic_ctx)?);
                 }
             }
         }

@@ -5,12 +5,13 @@
 
 use crate::archive::{tar_gz, OverlayFile};
 use crate::installer::{self, Media, Pins};
+use crate::layout;
 use crate::model::Node;
 use crate::output::sha256_hex;
 use crate::overlay;
 use crate::render::RenderError;
 use crate::session::RenderSession;
-use minijinja::Value;
+use minijinja::{context, Value};
 
 /// Every node's overlay, rendered, packed and hashed, in profile order.
 /// The files that are the same on every node are rendered once.
@@ -62,16 +63,39 @@ impl PackedNode<'_> {
         installer::context(s.cluster, self.node, &self.ctx, media, &pins)
     }
 
-    /// The node's installer file (el5-xen: its kickstart) for `media`,
-    /// pinning this overlay and the helper.
+    /// The node's installer files for `media`, each with its path in the
+    /// build: its installer file (el5-xen: its kickstart), pinning this
+    /// overlay and the helper, first; then, on a platform that keeps it
+    /// apart ([`crate::platform::Platform::post_script_file`]), its
+    /// post-install script, which the installer file pins too.
+    pub fn installer_files(
+        &self,
+        s: &RenderSession<'_>,
+        media: Media,
+        helper_sha256: &str,
+    ) -> Result<Vec<(String, String)>, RenderError> {
+        let mut ctx = self.installer_context(s, media, helper_sha256);
+        let mut post = None;
+        if s.platform.post_script_file() {
+            let script = s.platform.post_script(s.renderer(), &ctx)?;
+            ctx = context! { post_sha256 => sha256_hex(script.as_bytes()), ..ctx };
+            post = Some((layout::post_script(self.node), script));
+        }
+        let main = s.platform.installer_file(s.renderer(), &ctx, media)?;
+        Ok(std::iter::once((s.installer_path(self.node), main))
+            .chain(post)
+            .collect())
+    }
+
+    /// The node's installer file alone (el5-xen: its kickstart).
     pub fn installer_file(
         &self,
         s: &RenderSession<'_>,
         media: Media,
         helper_sha256: &str,
     ) -> Result<String, RenderError> {
-        let ctx = self.installer_context(s, media, helper_sha256);
-        s.platform.installer_file(s.renderer(), &ctx, media)
+        let mut files = self.installer_files(s, media, helper_sha256)?;
+        Ok(files.swap_remove(0).1)
     }
 
     /// The post-install script alone (el5-xen: the kickstart's %post).

@@ -78,6 +78,7 @@ pub fn add(s: &RenderSession<'_>, out: &mut Output) -> Result<(), PxeError> {
         header => header(cluster),
         layout => layout_names(),
         cluster_name => cluster.name,
+        domain => cluster.domain,
         install_url => cluster.install.url,
         boot_nic_title => cluster.pxe.boot_network.title().to_lowercase(),
         kernel => cluster.pxe.kernel,
@@ -128,14 +129,22 @@ fn nginx_snippet(s: &RenderSession<'_>, out: &Output) -> Result<String, PxeError
                 node => n.name,
                 ip => n.nic(cluster.pxe.boot_network).ip.to_string(),
                 ks => s.installer_path(n),
+                post => s.platform.post_script_file().then(|| layout::post_script(n)),
                 overlay => layout::overlay(n),
             }
         })
         .collect();
+    let installer_file = s.platform.summary(cluster).installer_file;
+    let installer_what = if s.platform.post_script_file() {
+        format!("{installer_file} and post-install script")
+    } else {
+        installer_file
+    };
     let ctx = context! {
         header => header(cluster),
         layout => layout_names(),
         cluster_name => cluster.name,
+        installer_what => installer_what,
         overlay_url => cluster.install.overlay_url,
         url_path => url_path,
         boot_net_title => boot.role.title().to_lowercase(),

@@ -27,7 +27,7 @@ impl<'a> RenderSession<'a> {
             cluster,
             platform,
             secrets,
-            renderer: Renderer::for_platform(platform.id()),
+            renderer: Renderer::for_platform(platform.template_dirs()),
             base: ClusterContext::new(cluster, platform.context(cluster)),
         }
     }

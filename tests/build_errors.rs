@@ -274,9 +274,9 @@ const CASES: &[Case] = &[
     ),
     (
         "unknown platform",
-        |s| r(s, "platform = \"el5-xen\"", "platform = \"el9-kvm\""),
+        |s| r(s, "platform = \"el5-xen\"", "platform = \"el10-kvm\""),
         "cluster.platform",
-        "known: el5-xen",
+        "known: el5-xen, el9-kvm, debian12-kvm",
     ),
     (
         "wrong rrp_mode for two rings",

@@ -11,19 +11,26 @@
 //!   check, package set, overlay file table, template context, installer
 //!   files, and the platform's lines in SUMMARY.md and network-map.svg.
 //!
-//! Templates live in `overlays/<id>/` and fall back to `overlays/common/`
+//! Templates live in `overlays/<id>/`, then the platform's family folder
+//! if it has one (`overlays/pcmk/`), and fall back to `overlays/common/`
 //! (see [`crate::render`]).
 //!
 //! Adding a platform: a folder here and one under overlays/, one line in
 //! [`SPECS`], one variant of [`Flavor`] and its arm in [`Flavor::platform`].
+//! The pacemaker platforms (el9-kvm, debian12-kvm) share what they have in
+//! common in [`pcmk`] and `overlays/pcmk/`.
 
+pub mod debian12_kvm;
 pub mod el5_xen;
+pub mod el9_kvm;
+pub mod pcmk;
 
 use crate::check::S;
 use crate::diag::Diagnostics;
+use crate::firstboot::config::PacemakerConfig;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
-use crate::model::{Cluster, NetRole, Network};
+use crate::model::{Clvm, Cluster, Disks, Drbd, FenceDevice, NetRole, Network, Node};
 use crate::render::{RenderError, Renderer};
 use minijinja::Value;
 use serde::Serialize;
@@ -42,10 +49,49 @@ pub struct Spec {
     /// Reads the platform's tables (taken out of the profile) into its raw
     /// types; unknown keys are refused here, as in the common tables.
     pub parse: fn(toml_edit::Table) -> Result<Box<dyn Tables>, toml_edit::de::Error>,
+    /// What is wrong with a fence agent (`fence_devices[].agent`) on this
+    /// platform, if anything: e.g. one it does not ship.
+    pub agent_problem: fn(&str) -> Option<String>,
+    /// The actions a node's fence entry may name (`nodes[].fence[].action`).
+    pub fence_actions: &'static [&'static str],
+    /// Whether each fence device is one resource of the cluster for every
+    /// node it fences (a pacemaker stonith device): then the entries that
+    /// name one device must agree on its action, and a device that fences
+    /// both nodes needs each node's port. (cman asks a device per entry.)
+    pub device_per_resource: bool,
+    /// Whether `check` also warns when both nodes are fenced with a delay
+    /// (the delay decides which node survives: give it to one).
+    pub delay_on_one_node: bool,
+    /// The DRBD versions (`drbd.version`) the platform has; the first is the
+    /// default.
+    pub drbd_versions: &'static [&'static str],
+    /// Where the platform's DRBD comes from, said when a profile asks for
+    /// another version.
+    pub drbd_source: &'static str,
+    /// Keys of the common tables that this platform requires, refuses, or
+    /// needs to be true, each with the sentence that says why.
+    pub keys: &'static [(&'static str, KeyRule)],
+    /// `pxe.kernel` and `pxe.initrd` when the profile gives none: where the
+    /// install tree keeps the network-boot kernel and initrd.
+    pub pxe_defaults: (&'static str, &'static str),
+    /// Said after "remove it" when a profile for this platform has another
+    /// platform's table, e.g. `[totem]`: where this platform's equivalent is.
+    pub table_hints: &'static [(&'static str, &'static str)],
+}
+
+/// What a platform says about a key of a common table.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyRule {
+    /// The key must be given; the sentence says what it is for.
+    Required(&'static str),
+    /// The key has no meaning on this platform; the sentence says why.
+    Refused(&'static str),
+    /// A true/false key that must not be false here; the sentence says why.
+    NotFalse(&'static str),
 }
 
 /// The platforms a profile may name.
-pub const SPECS: &[&Spec] = &[&el5_xen::SPEC];
+pub const SPECS: &[&Spec] = &[&el5_xen::SPEC, &el9_kvm::SPEC, &debian12_kvm::SPEC];
 
 /// The platform a profile names, if there is one by that id.
 pub fn spec(id: &str) -> Option<&'static Spec> {
@@ -79,8 +125,13 @@ pub struct UsedPort {
     pub span: std::ops::Range<usize>,
 }
 
-/// What a platform's validation gets from the common sections.
+/// What a platform's validation gets from the common sections. The
+/// sections that did not validate are `None` (their problems are reported
+/// already).
 pub struct Common<'a> {
+    /// `cluster.name` and `cluster.domain`.
+    pub cluster_name: &'a str,
+    pub domain: &'a str,
     /// The networks, validated, in interface order.
     pub networks: &'a [Network],
     /// `install.url` as written (for its place) and as validated.
@@ -88,12 +139,21 @@ pub struct Common<'a> {
     pub url: &'a str,
     /// `install.extras_url` as written, if given.
     pub extras_url: Option<&'a S<String>>,
+    /// The disks as validated (`None` when a size did not parse).
+    pub disks: Option<&'a Disks>,
+    /// The nodes, with their NICs and fence methods, in profile order.
+    pub nodes: &'a [Node],
+    pub fence_devices: &'a [FenceDevice],
+    pub drbd: Option<&'a Drbd>,
+    pub clvm: &'a Clvm,
 }
 
 /// A validated platform payload: what only that platform's clusters have.
 #[derive(Debug, Clone)]
 pub enum Flavor {
     El5Xen(el5_xen::El5Xen),
+    El9Kvm(el9_kvm::El9Kvm),
+    Debian12Kvm(debian12_kvm::Debian12Kvm),
 }
 
 impl Flavor {
@@ -101,6 +161,8 @@ impl Flavor {
     pub fn platform(&self) -> &dyn Platform {
         match self {
             Flavor::El5Xen(p) => p,
+            Flavor::El9Kvm(p) => p,
+            Flavor::Debian12Kvm(p) => p,
         }
     }
 }
@@ -111,9 +173,19 @@ pub trait Platform: std::fmt::Debug + Sync {
     /// The id a profile names; also the template folder under overlays/.
     fn id(&self) -> &'static str;
 
+    /// The platform's template folders under overlays/, searched in this
+    /// order before overlays/common/: its own (its id), then its family's.
+    fn template_dirs(&self) -> &'static [&'static str];
+
     /// The plan the first-boot helper runs on this platform's nodes (the
     /// `platform` of firstboot.toml).
     fn firstboot_platform(&self) -> PlatformId;
+
+    /// The `[pacemaker]` table of firstboot.toml, on a platform whose
+    /// cluster runs pacemaker.
+    fn firstboot_pacemaker(&self, _cluster: &Cluster) -> Option<PacemakerConfig> {
+        None
+    }
 
     /// Rust target triple the first-boot helper must be built for.
     fn helper_target(&self) -> &'static str;
@@ -149,6 +221,21 @@ pub trait Platform: std::fmt::Debug + Sync {
     /// %post), alone: `clusterkick render ... post`.
     fn post_script(&self, r: &Renderer, ctx: &Value) -> Result<String, RenderError>;
 
+    /// Whether the post-install script is a file of its own beside the
+    /// installer file ([`crate::layout::post_script`]), which the installer
+    /// file fetches and pins by its sha256 (a preseed's late_command takes
+    /// one line), rather than a part of it (a kickstart's %post). Then
+    /// `installer_file` gets its sha256 as `post_sha256` in its context.
+    fn post_script_file(&self) -> bool {
+        false
+    }
+
+    /// Whether the cluster's nodes share a corosync authkey, made once
+    /// beside the profile like the first-boot key.
+    fn corosync_authkey(&self) -> bool {
+        false
+    }
+
     /// The platform's lines in SUMMARY.md.
     fn summary(&self, cluster: &Cluster) -> SummaryText;
 
@@ -176,6 +263,9 @@ pub struct SummaryText {
     pub passwords_in: String,
     /// "Secrets": what the installer files are called, e.g. "Kickstarts".
     pub installer_files: String,
+    /// One of them, e.g. "kickstart": the row in "Nodes" and the warning
+    /// at the top.
+    pub installer_file: String,
     /// "Nodes": the initial sync source's role at first boot.
     pub sync_source: String,
 }
@@ -197,7 +287,9 @@ pub struct MapNotes {
 #[derive(Debug, Clone, Copy)]
 pub struct FileSpec {
     /// Where it goes on the node, without a leading '/'. For a per-NIC file
-    /// `{nic}` stands for the NIC's interface name.
+    /// `{nic}` stands for the NIC's interface name, for a per-fence-device
+    /// file `{device}` for the device's name; in any path `{resource}`
+    /// stands for the DRBD resource's name.
     pub path: &'static str,
     pub mode: u32,
     pub scope: Scope,
@@ -215,6 +307,8 @@ pub enum Scope {
     Node,
     /// One per NIC of each node.
     Nic,
+    /// One per fence device (the same on every node).
+    FenceDevice,
 }
 
 /// Where a file's bytes come from.
@@ -230,6 +324,10 @@ pub enum Source {
     HelperConfig,
     /// The cluster's first-boot key.
     HelperKey,
+    /// A fence device's password, on one line (a per-device file).
+    FencePassword,
+    /// The cluster's corosync authkey (binary).
+    CorosyncKey,
 }
 
 impl FileSpec {
@@ -276,6 +374,14 @@ impl FileSpec {
         }
     }
 
+    /// One per fence device: `{device}` in the path is its name.
+    pub const fn per_fence_device(self) -> Self {
+        Self {
+            scope: Scope::FenceDevice,
+            ..self
+        }
+    }
+
     /// Rendered with the fence passwords.
     pub const fn with_secrets(self) -> Self {
         Self {
@@ -297,9 +403,11 @@ impl FileSpec {
     pub fn template_name(&self) -> String {
         match self.source {
             Source::Template | Source::TemplateWithSecrets => format!("rootfs/{}.j2", self.path),
-            Source::Verbatim | Source::HelperConfig | Source::HelperKey => {
-                format!("rootfs/{}", self.path)
-            }
+            Source::Verbatim
+            | Source::HelperConfig
+            | Source::HelperKey
+            | Source::FencePassword
+            | Source::CorosyncKey => format!("rootfs/{}", self.path),
         }
     }
 }

@@ -65,18 +65,29 @@ fn split(
             own.insert_formatted(&key, item);
             continue;
         }
-        let owner = platform::SPECS
+        let owners: Vec<&str> = platform::SPECS
             .iter()
-            .find(|s| s.tables.contains(&k.as_str()));
-        let message = match (spec, owner) {
+            .filter(|s| s.tables.contains(&k.as_str()))
+            .map(|s| s.id)
+            .collect();
+        let message = match (spec, owners.is_empty()) {
             // cluster.platform names no platform we know (validation says
             // so): its tables cannot be checked.
-            (None, Some(_)) => continue,
-            (Some(s), Some(o)) => format!(
-                "`{k}` is a table of platform {}; this profile's cluster.platform is {}",
-                o.id, s.id
-            ),
-            (_, None) => {
+            (None, false) => continue,
+            (Some(s), false) => {
+                let hint = s
+                    .table_hints
+                    .iter()
+                    .find(|(t, _)| *t == k)
+                    .map_or(String::new(), |(_, h)| format!(" ({h})"));
+                format!(
+                    "`{k}` is a table of {} {}; this profile's cluster.platform is {}, which has no such table: remove it{hint}",
+                    if owners.len() == 1 { "platform" } else { "platforms" },
+                    owners.join(", "),
+                    s.id
+                )
+            }
+            (_, true) => {
                 let own_tables = spec.map_or(&[][..], |s| s.tables);
                 let expected: Vec<String> = COMMON_TABLES
                     .iter()

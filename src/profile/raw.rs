@@ -46,7 +46,9 @@ pub struct RawCluster {
     pub name: S<String>,
     pub domain: S<String>,
     pub platform: S<String>,
-    pub post_join_delay: S<i64>,
+    /// cman's (el5-xen); other platforms refuse it.
+    #[serde(default)]
+    pub post_join_delay: Option<S<i64>>,
     #[serde(default)]
     pub config_version: Option<S<i64>>,
 }
@@ -150,6 +152,10 @@ pub struct RawFenceDevice {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDrbd {
+    /// The DRBD version the platform runs ("8.3", "8.4", "9"); each
+    /// platform has one, its default.
+    #[serde(default)]
+    pub version: Option<S<String>>,
     pub resource: S<String>,
     pub device: S<String>,
     pub port: S<i64>,

@@ -13,7 +13,7 @@ mod validate;
 pub use helper::{check_helper, HELPER_TARGET};
 pub use model::{Bridge, El5Xen, Ring, Totem};
 
-use super::{FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
+use super::{FileSpec, KeyRule, MapNotes, PackageSet, Platform, Spec, SummaryText};
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole};
@@ -28,7 +28,27 @@ pub const SPEC: Spec = Spec {
     tables: &["dom0", "totem"],
     interface_problem: validate::interface_problem,
     parse: raw::parse,
+    // cman runs any fence_* agent named in cluster.conf; fence_na is the
+    // helper itself (README, "Node Assassin fencing on EL5").
+    agent_problem: |_| None,
+    fence_actions: &["off", "reboot", "on", "disable", "enable"],
+    device_per_resource: false,
+    delay_on_one_node: false,
+    drbd_versions: &["8.3"],
+    drbd_source: "CentOS 5 extras ship drbd83 and kmod-drbd83-xen",
+    keys: &[(
+        "cluster.post_join_delay",
+        KeyRule::Required("give the seconds fenced waits for the other node when the cluster starts (cluster.conf's post_join_delay), e.g. post_join_delay = 60"),
+    )],
+    pxe_defaults: ("images/pxeboot/vmlinuz", "images/pxeboot/initrd.img"),
+    table_hints: &[
+        ("corosync", "openais's settings are in [totem] on el5-xen"),
+        ("pacemaker", "cman has no pacemaker: cluster.conf's fencing comes from [[fence_devices]] and the nodes' fence entries"),
+    ],
 };
+
+/// Templates: overlays/el5-xen/, then overlays/common/.
+const TEMPLATE_DIRS: &[&str] = &[ID];
 
 /// xend's network-script (named in xend-config.sxp by the %post): one
 /// bridge per NIC, not only eth0's.
@@ -67,6 +87,10 @@ pub fn lvm_filter(cluster: &Cluster) -> String {
 impl Platform for El5Xen {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn template_dirs(&self) -> &'static [&'static str] {
+        TEMPLATE_DIRS
     }
 
     fn firstboot_platform(&self) -> PlatformId {
@@ -167,6 +191,7 @@ impl Platform for El5Xen {
                 .into(),
             passwords_in: "cluster.conf".into(),
             installer_files: "Kickstarts".into(),
+            installer_file: "kickstart".into(),
             sync_source: "initial sync source (`--overwrite-data-of-peer`, brand-new pair only)"
                 .into(),
         }
@@ -208,7 +233,7 @@ mod tests {
 
     #[test]
     fn every_overlay_file_has_its_template_in_the_platform_tree() {
-        let r = Renderer::for_platform(ID);
+        let r = Renderer::for_platform(TEMPLATE_DIRS);
         for f in FILES {
             let name = f.template_name();
             assert!(

@@ -10,7 +10,8 @@ use crate::profile::raw::RawCluster;
 pub struct Head {
     pub name: String,
     pub domain: String,
-    pub post_join_delay: u32,
+    /// cman's; a platform without cman refuses the key (`platform::KeyRule`).
+    pub post_join_delay: Option<u32>,
     pub config_version: u32,
 }
 
@@ -50,7 +51,10 @@ pub fn cluster(raw: &S<RawCluster>, platform_known: bool, d: &mut Diagnostics) -
             format!("{domain:?} is not a DNS domain: dot-separated labels of letters, digits and '-' (no '_')"),
         );
     }
-    let post_join_delay: u32 = int_in(d, &c.post_join_delay, "cluster.post_join_delay", 0, 3600);
+    let post_join_delay = c
+        .post_join_delay
+        .as_ref()
+        .map(|p| int_in::<u32>(d, p, "cluster.post_join_delay", 0, 3600));
     let config_version = c.config_version.as_ref().map_or(1, |v| {
         int_in(d, v, "cluster.config_version", 1, u32::MAX as i64)
     });

@@ -5,8 +5,41 @@ use crate::diag::Diagnostics;
 use crate::model::{Drbd, NetRole, Node, DRBD_BACKING_LV};
 use crate::profile::raw::RawDrbd;
 
-pub fn drbd(raw: &S<RawDrbd>, nodes: &[Node], d: &mut Diagnostics) -> Option<Drbd> {
+/// What the platform runs: the DRBD versions it has (the first is the
+/// default) and where they come from.
+pub struct Versions<'a> {
+    pub platform: &'a str,
+    pub versions: &'a [&'a str],
+    pub source: &'a str,
+}
+
+pub fn drbd(
+    raw: &S<RawDrbd>,
+    nodes: &[Node],
+    versions: &Versions<'_>,
+    d: &mut Diagnostics,
+) -> Option<Drbd> {
     let r = raw.get_ref();
+    let version = match &r.version {
+        None => versions.versions.first().copied().unwrap_or_default().to_string(),
+        Some(v) => {
+            if !versions.versions.contains(&v.get_ref().as_str()) {
+                let have: Vec<String> = versions.versions.iter().map(|v| format!("{v:?}")).collect();
+                d.error(
+                    sp(v),
+                    "drbd.version",
+                    format!(
+                        "{} has no DRBD {:?} ({}): write version = {} or leave the key out",
+                        versions.platform,
+                        v.get_ref(),
+                        versions.source,
+                        have.join(" or ")
+                    ),
+                );
+            }
+            v.get_ref().clone()
+        }
+    };
     let resource = r.resource.get_ref().clone();
     if !is_name(&resource) {
         d.error(
@@ -80,6 +113,7 @@ pub fn drbd(raw: &S<RawDrbd>, nodes: &[Node], d: &mut Diagnostics) -> Option<Drb
         .find(|n| n.fqdn == primary)
         .map_or(primary.clone(), |n| n.name.clone());
     Some(Drbd {
+        version,
         resource,
         device: ddev,
         minor: minor?,

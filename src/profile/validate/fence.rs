@@ -2,9 +2,9 @@
 //! and where their passwords come from (never the profile itself).
 
 use crate::check::{has_control, is_name, sp, xml_text, S};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Severity};
 use crate::model::{FenceDevice, Node};
-use crate::profile::raw::RawFenceDevice;
+use crate::profile::raw::{RawFenceDevice, RawNode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -26,8 +26,10 @@ pub fn device_names(raw: &S<Vec<S<RawFenceDevice>>>) -> BTreeSet<String> {
         .collect()
 }
 
+/// `agent_problem`: the platform's rule for agents (one it does not ship).
 pub fn fence_devices(
     raw: &S<Vec<S<RawFenceDevice>>>,
+    agent_problem: fn(&str) -> Option<String>,
     d: &mut Diagnostics,
 ) -> (Vec<FenceDevice>, PasswdSources) {
     let mut devices = Vec::new();
@@ -62,6 +64,8 @@ pub fn fence_devices(
                     "{agent:?} is not a fence agent name such as \"fence_na\" or \"fence_ipmilan\""
                 ),
             );
+        } else if let Some(why) = agent_problem(&agent) {
+            d.error(sp(&fd.agent), &format!("{base}.agent"), why);
         }
         let mut attrs = Vec::new();
         if let Some(v) = &fd.ipaddr {
@@ -205,25 +209,52 @@ fn options(
 }
 
 /// Two nodes that lose each other fence at the same moment unless one of
-/// them waits: warn when no delay is set anywhere.
+/// them waits: warn when no delay is set anywhere. With `one_node`, warn
+/// too when both nodes wait (then neither is the one that survives).
 pub fn warn_without_delay(
     raw: &S<Vec<S<RawFenceDevice>>>,
+    raw_nodes: &S<Vec<S<RawNode>>>,
     nodes: &[Node],
     devices: &[FenceDevice],
+    one_node: bool,
     d: &mut Diagnostics,
 ) {
-    let any_delay = nodes.iter().any(|n| {
-        n.fence
+    let device_delays = |name: &str| {
+        devices
             .iter()
-            .any(|m| m.devices.iter().any(|r| r.delay.is_some_and(|x| x > 0)))
-    }) || devices
-        .iter()
-        .any(|f| f.attrs.iter().any(|(k, v)| k == "delay" && v != "0"));
+            .any(|f| f.name == name && f.attrs.iter().any(|(k, v)| k == "delay" && v != "0"))
+    };
+    let delayed = |n: &Node| {
+        n.fence.iter().any(|m| {
+            m.devices
+                .iter()
+                .any(|r| r.delay.is_some_and(|x| x > 0) || device_delays(&r.device))
+        })
+    };
+    let any_delay = nodes.iter().any(delayed)
+        || devices
+            .iter()
+            .any(|f| f.attrs.iter().any(|(k, v)| k == "delay" && v != "0"));
     if !any_delay && !nodes.is_empty() {
         d.warn(
             sp(raw),
             "fence_devices",
             "no fence device has a delay for either node: when the two nodes lose each other both fence at once and may kill each other; give one node's fence entry delay = 15",
+        );
+    }
+    if one_node && nodes.len() == 2 && nodes.iter().all(delayed) {
+        let last = raw_nodes.get_ref().last().map(|n| {
+            let n = n.get_ref();
+            n.fence.as_ref().map_or_else(|| sp(&n.name), |f| sp(f))
+        });
+        d.push(
+            Severity::Warning,
+            last,
+            "nodes[1].fence",
+            format!(
+                "both {} and {} are fenced with a delay: the delay decides which node survives when they lose each other, so give it to that node's fence entry only (the other's fence device then fires at once)",
+                nodes[0].name, nodes[1].name
+            ),
         );
     }
 }

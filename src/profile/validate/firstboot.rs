@@ -18,10 +18,11 @@ pub struct Checked {
 }
 
 /// `post_join_delay`: cman's, from `[cluster]`; cman gets twice that (at
-/// least a minute) to show both members.
+/// least a minute) to show both members. Without cman (pacemaker), the
+/// cluster gets ten minutes to show both members and a DC.
 pub fn firstboot(
     raw: Option<&S<RawFirstboot>>,
-    post_join_delay: u32,
+    post_join_delay: Option<u32>,
     d: &mut Diagnostics,
 ) -> Checked {
     let fb = raw.map(|f| f.get_ref());
@@ -43,7 +44,7 @@ pub fn firstboot(
             d,
             fb.and_then(|f| f.cman_timeout.as_ref()),
             "firstboot.cman_timeout",
-            u64::from(post_join_delay.max(30)) * 2,
+            post_join_delay.map_or(600, |p| u64::from(p.max(30)) * 2),
         ),
         drbd_connect_timeout_secs: secs(
             d,

@@ -18,9 +18,11 @@ mod pxe;
 pub use fence::{PasswdSource, PasswdSources};
 
 use super::parse::Parsed;
-use crate::diag::Diagnostics;
+use super::raw::RawProfile;
+use crate::check::{sp, S};
+use crate::diag::{Diagnostics, Severity};
 use crate::model::Cluster;
-use crate::platform::{Common, Flavor, UsedPort};
+use crate::platform::{Common, Flavor, KeyRule, Spec, UsedPort};
 use std::ops::Range;
 
 /// Everything validation produces.
@@ -36,31 +38,54 @@ pub struct Validated {
 pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
     let raw = &p.raw;
     let spec = p.platform.as_ref().map(|(s, _)| *s);
+    let rules = spec.unwrap_or(&UNKNOWN);
     let head = cluster::cluster(&raw.cluster, spec.is_some(), d);
+    key_rules(raw, rules, d);
     let install = install::install(&raw.install, d);
     let disks = disks::disks(&raw.disks, d);
-    let interface_problem: fn(&str) -> Option<String> =
-        spec.map_or(no_rule, |s| s.interface_problem);
-    let networks = networks::networks(&raw.networks, interface_problem, d);
+    let networks = networks::networks(&raw.networks, rules.interface_problem, d);
     let device_names = fence::device_names(&raw.fence_devices);
     let node_context = nodes::Context {
         networks: &networks,
         device_names: &device_names,
         domain: &head.domain,
         vg_prefix: &disks.vg_prefix,
+        fence_actions: rules.fence_actions,
+        device_per_resource: rules.device_per_resource,
     };
     let nodes = nodes::nodes(&raw.nodes, &node_context, d);
-    let (fence_devices, passwd_sources) = fence::fence_devices(&raw.fence_devices, d);
-    fence::warn_without_delay(&raw.fence_devices, &nodes, &fence_devices, d);
+    let (fence_devices, passwd_sources) =
+        fence::fence_devices(&raw.fence_devices, rules.agent_problem, d);
+    fence::warn_without_delay(
+        &raw.fence_devices,
+        &raw.nodes,
+        &nodes,
+        &fence_devices,
+        rules.delay_on_one_node,
+        d,
+    );
     let fb = firstboot::firstboot(raw.firstboot.as_ref(), head.post_join_delay, d);
-    let drbd = drbd::drbd(&raw.drbd, &nodes, d);
+    let versions = drbd::Versions {
+        platform: rules.id,
+        versions: rules.drbd_versions,
+        source: rules.drbd_source,
+    };
+    let drbd = drbd::drbd(&raw.drbd, &nodes, &versions, d);
     let clvm = clvm::clvm(&raw.clvm, &head.name, &nodes, disks.drbd, d);
-    let pxe = pxe::pxe(raw.pxe.as_ref(), d);
+    let pxe = pxe::pxe(raw.pxe.as_ref(), rules.pxe_defaults, d);
+    let disks = disks.into_model();
     let common = Common {
+        cluster_name: &head.name,
+        domain: &head.domain,
         networks: &networks,
         install_url: &raw.install.get_ref().url,
         url: &install.url,
         extras_url: raw.install.get_ref().extras_url.as_ref(),
+        disks: disks.as_ref(),
+        nodes: &nodes,
+        fence_devices: &fence_devices,
+        drbd: drbd.as_ref(),
+        clvm: &clvm,
     };
     let flavor = p
         .platform
@@ -79,10 +104,10 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
     let cluster = Cluster {
         name: head.name,
         domain: head.domain,
-        post_join_delay: head.post_join_delay,
+        post_join_delay: head.post_join_delay.unwrap_or(0),
         config_version: head.config_version,
         install,
-        disks: disks.into_model()?,
+        disks: disks?,
         networks,
         nodes,
         fence_devices,
@@ -118,7 +143,99 @@ fn used_ports(p: &Parsed) -> Vec<UsedPort> {
     used
 }
 
-/// No platform, no rule (the unknown platform is reported by `[cluster]`).
-fn no_rule(_: &str) -> Option<String> {
-    None
+/// The rules for a profile whose `cluster.platform` names no platform we
+/// know (reported by `[cluster]`): the other sections are checked without
+/// a platform's own rules.
+const UNKNOWN: Spec = Spec {
+    id: "this platform",
+    tables: &[],
+    interface_problem: |_| None,
+    parse: |_| Err(serde::de::Error::custom("no platform")),
+    agent_problem: |_| None,
+    fence_actions: &["off", "reboot", "on", "disable", "enable"],
+    device_per_resource: false,
+    delay_on_one_node: false,
+    drbd_versions: &[],
+    drbd_source: "",
+    keys: &[],
+    pxe_defaults: ("", ""),
+    table_hints: &[],
+};
+
+/// The keys of the common tables that a platform may require, refuse or
+/// need true ([`Spec::keys`]): [`ruled_key`] knows each.
+#[cfg(test)]
+const RULED_KEYS: &[&str] = &[
+    "cluster.post_join_delay",
+    "install.extras_url",
+    "drbd.allow_two_primaries",
+    "drbd.become_primary_on_both",
+    "drbd.fencing",
+];
+
+/// `key` of [`RULED_KEYS`] in `raw`: its table's place, and its own place
+/// and (for a true/false key) value when given.
+fn ruled_key(raw: &RawProfile, key: &str) -> (Range<usize>, Option<(Range<usize>, Option<bool>)>) {
+    let flag = |v: &S<bool>| (sp(v), Some(*v.get_ref()));
+    let c = raw.cluster.get_ref();
+    let i = raw.install.get_ref();
+    let r = raw.drbd.get_ref();
+    match key {
+        "cluster.post_join_delay" => (
+            sp(&raw.cluster),
+            c.post_join_delay.as_ref().map(|v| (sp(v), None)),
+        ),
+        "install.extras_url" => (
+            sp(&raw.install),
+            i.extras_url.as_ref().map(|v| (sp(v), None)),
+        ),
+        "drbd.allow_two_primaries" => (sp(&raw.drbd), r.allow_two_primaries.as_ref().map(flag)),
+        "drbd.become_primary_on_both" => {
+            (sp(&raw.drbd), r.become_primary_on_both.as_ref().map(flag))
+        }
+        "drbd.fencing" => (sp(&raw.drbd), r.fencing.as_ref().map(flag)),
+        _ => (0..0, None),
+    }
+}
+
+/// The platform's rules for keys of the common tables.
+fn key_rules(raw: &RawProfile, spec: &Spec, d: &mut Diagnostics) {
+    for (key, rule) in spec.keys {
+        let (table, given) = ruled_key(raw, key);
+        match (rule, given) {
+            (KeyRule::Required(why), None) => d.push(
+                Severity::Error,
+                Some(table),
+                key,
+                format!("missing on {}: {why}", spec.id),
+            ),
+            (KeyRule::Refused(why), Some((at, _))) => d.error(
+                at,
+                key,
+                format!("{} has no such setting ({why}): remove it", spec.id),
+            ),
+            (KeyRule::NotFalse(why), Some((at, Some(false)))) => {
+                d.error(at, key, format!("cannot be false on {}: {why}", spec.id))
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::SPECS;
+
+    #[test]
+    fn every_key_a_platform_rules_on_is_one_validation_knows() {
+        for spec in SPECS {
+            for (key, rule) in spec.keys {
+                assert!(RULED_KEYS.contains(key), "{}: {key}", spec.id);
+                if let KeyRule::NotFalse(_) = rule {
+                    assert!(key.starts_with("drbd."), "{key} is not a true/false key");
+                }
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ use crate::model::{FenceMethod, FenceRef, NetRole, Network, Nic, Node};
 use crate::profile::raw::RawNode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
+use std::ops::Range;
 
 /// What every node is checked against.
 pub struct Context<'a> {
@@ -18,6 +19,20 @@ pub struct Context<'a> {
     pub domain: &'a str,
     /// `disks.vg_prefix`: a node's local VG is the prefix and its id.
     pub vg_prefix: &'a str,
+    /// The fence actions the platform knows.
+    pub fence_actions: &'a [&'a str],
+    /// Whether a fence device is one resource for every node it fences
+    /// (`platform::Spec::device_per_resource`).
+    pub device_per_resource: bool,
+}
+
+/// One node's fence entry that names a device, for the checks across nodes.
+struct DeviceUse {
+    node: usize,
+    key: String,
+    port: Option<String>,
+    action: Option<String>,
+    span: Range<usize>,
 }
 
 /// Names, ids, MACs and addresses seen so far: each is one node's only.
@@ -27,6 +42,8 @@ struct Seen {
     ids: BTreeMap<u32, usize>,
     macs: BTreeMap<String, String>,
     ips: BTreeMap<Ipv4Addr, String>,
+    /// Fence device → the entries that name it.
+    devices: BTreeMap<String, Vec<DeviceUse>>,
 }
 
 pub fn nodes(raw: &S<Vec<S<RawNode>>>, c: &Context<'_>, d: &mut Diagnostics) -> Vec<Node> {
@@ -42,11 +59,32 @@ pub fn nodes(raw: &S<Vec<S<RawNode>>>, c: &Context<'_>, d: &mut Diagnostics) -> 
         );
     }
     let mut seen = Seen::default();
-    raw_nodes
+    let nodes = raw_nodes
         .iter()
         .enumerate()
         .map(|(idx, rn)| node(idx, rn, c, &mut seen, d))
-        .collect()
+        .collect();
+    if c.device_per_resource {
+        shared_devices(&seen.devices, d);
+    }
+    nodes
+}
+
+/// A fence device that is one resource for every node it fences: the
+/// entries naming it agree on the action, and a device that fences both
+/// nodes is told which one (its port) by each entry.
+fn shared_devices(uses: &BTreeMap<String, Vec<DeviceUse>>, d: &mut Diagnostics) {
+    for (device, uses) in uses {
+        let both = uses.iter().any(|u| u.node != uses[0].node);
+        for u in uses {
+            if both && u.port.is_none() {
+                d.error(u.span.clone(), &format!("{}.port", u.key), format!("fence device {device:?} fences both nodes: give each node's entry the port (the name the device knows the node by), or give each node a device of its own"));
+            }
+            if u.action != uses[0].action {
+                d.error(u.span.clone(), &format!("{}.action", u.key), format!("fence device {device:?} is one stonith device for every node it fences, so its action is one too: {} says {}, this entry {}", uses[0].key, uses[0].action.as_deref().unwrap_or("nothing (reboot)"), u.action.as_deref().unwrap_or("nothing (reboot)")));
+            }
+        }
+    }
 }
 
 fn node(
@@ -97,7 +135,7 @@ fn node(
         );
     }
     let mut nics = nics(&base, rn, c, seen, d);
-    let fence = fence_methods(&base, raw_node, c, d);
+    let fence = fence_methods(idx, &base, raw_node, c, seen, d);
     nics.sort_by(|a, b| a.interface.cmp(&b.interface));
     Node {
         name: nname,
@@ -227,9 +265,11 @@ fn nics(
 /// Fence methods, kept in order; consecutive entries with the same method
 /// name are one method with several devices.
 fn fence_methods(
+    idx: usize,
     base: &str,
     raw_node: &S<RawNode>,
     c: &Context<'_>,
+    seen: &mut Seen,
     d: &mut Diagnostics,
 ) -> Vec<FenceMethod> {
     let rn = raw_node.get_ref();
@@ -252,10 +292,17 @@ fn fence_methods(
                 let port = f.port.as_ref().map(|p| xml_text(d, p, &format!("{fkey}.port")));
                 let action = f.action.as_ref().map(|a| {
                     let v = a.get_ref();
-                    if !["off", "reboot", "on", "disable", "enable"].contains(&v.as_str()) {
+                    if !c.fence_actions.contains(&v.as_str()) {
                         d.error(sp(a), &format!("{fkey}.action"), format!("{v:?} is not a fence action; use \"off\" or \"reboot\""));
                     }
                     v.clone()
+                });
+                seen.devices.entry(device.clone()).or_default().push(DeviceUse {
+                    node: idx,
+                    key: fkey.clone(),
+                    port: port.clone(),
+                    action: action.clone(),
+                    span: sp(&f.device),
                 });
                 let delay = f.delay.as_ref().map(|x| int_in::<u32>(d, x, &format!("{fkey}.delay"), 0, 600));
                 let r = FenceRef { device, port, action, delay };

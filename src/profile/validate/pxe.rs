@@ -6,7 +6,8 @@ use crate::diag::Diagnostics;
 use crate::model::{NetRole, Pxe};
 use crate::profile::raw::RawPxe;
 
-pub fn pxe(raw: Option<&S<RawPxe>>, d: &mut Diagnostics) -> Pxe {
+/// `defaults`: the platform's kernel and initrd in its install tree.
+pub fn pxe(raw: Option<&S<RawPxe>>, defaults: (&str, &str), d: &mut Diagnostics) -> Pxe {
     let px = raw.map(|p| p.get_ref());
     let boot_network = px
         .and_then(|p| p.boot_network.as_ref())
@@ -42,13 +43,13 @@ pub fn pxe(raw: Option<&S<RawPxe>>, d: &mut Diagnostics) -> Pxe {
             d,
             px.and_then(|p| p.kernel.as_ref()),
             "pxe.kernel",
-            "images/pxeboot/vmlinuz",
+            defaults.0,
         ),
         initrd: pxe_path(
             d,
             px.and_then(|p| p.initrd.as_ref()),
             "pxe.initrd",
-            "images/pxeboot/initrd.img",
+            defaults.1,
         ),
     };
     pxe
