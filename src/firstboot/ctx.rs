@@ -53,6 +53,37 @@ pub struct Ctx<'a> {
     /// When and at what per mille background progress (a resync) was last
     /// logged.
     pub progress_logged: Option<(Instant, u32)>,
+    /// Where this run's time went (see [`Spent`]).
+    pub spent: Spent,
+}
+
+/// Where a run's time went: in the commands it ran, asleep (waiting for the
+/// peer, for a state to come, between polls), and the rest, the helper's
+/// own work. [`Ctx::timing_line`] reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Spent {
+    pub since: Instant,
+    pub commands: Duration,
+    pub command_count: u32,
+    pub asleep: Duration,
+}
+
+impl Spent {
+    pub fn new(since: Instant) -> Self {
+        Spent {
+            since,
+            commands: Duration::ZERO,
+            command_count: 0,
+            asleep: Duration::ZERO,
+        }
+    }
+
+    /// The time since `since` in neither a command nor asleep.
+    pub fn own(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.since)
+            .saturating_sub(self.commands)
+            .saturating_sub(self.asleep)
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -65,6 +96,7 @@ impl<'a> Ctx<'a> {
         dry_run: bool,
         key: Vec<u8>,
     ) -> Self {
+        let since = host.now();
         Ctx {
             cfg,
             host,
@@ -75,12 +107,39 @@ impl<'a> Ctx<'a> {
             dry_run,
             key,
             progress_logged: None,
+            spent: Spent::new(since),
         }
     }
 
     /// Runs a command that only reads state. Runs in dry-run too.
     pub fn query(&mut self, argv: &Argv) -> CmdResult {
-        self.host.run(argv)
+        let start = self.host.now();
+        let res = self.host.run(argv);
+        self.spent.commands += self.host.now().saturating_duration_since(start);
+        self.spent.command_count += 1;
+        res
+    }
+
+    /// Sleeps `d` on the host, counted as time asleep.
+    fn sleep(&mut self, d: Duration) {
+        let start = self.host.now();
+        self.host.sleep(d);
+        self.spent.asleep += self.host.now().saturating_duration_since(start);
+    }
+
+    /// One line for the log: this run's time, in commands, asleep and the
+    /// helper's own (the rest).
+    pub fn timing_line(&self) -> String {
+        let now = self.host.now();
+        let ms = |d: Duration| d.as_millis();
+        format!(
+            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work",
+            ms(now.saturating_duration_since(self.spent.since)),
+            ms(self.spent.commands),
+            self.spent.command_count,
+            ms(self.spent.asleep),
+            ms(self.spent.own(now))
+        )
     }
 
     /// Runs a command that changes state; fails on a non-zero exit.
@@ -190,7 +249,7 @@ impl<'a> Ctx<'a> {
         if self.link.is_some() {
             self.serve_for(d, |_| false);
         } else {
-            self.host.sleep(d);
+            self.sleep(d);
         }
     }
 
@@ -210,7 +269,7 @@ impl<'a> Ctx<'a> {
             if left.is_zero() {
                 return true;
             }
-            self.host.sleep(left.min(IDLE_SLICE));
+            self.sleep(left.min(IDLE_SLICE));
         }
     }
 

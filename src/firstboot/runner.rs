@@ -302,6 +302,8 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
     if ctx.dry_run {
         return Ok(());
     }
+    let line = ctx.timing_line();
+    ctx.log.info(line);
     if ctx.state.done {
         stay(ctx, platform)
     } else {
