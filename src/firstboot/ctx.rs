@@ -502,3 +502,20 @@ impl<'a> Ctx<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_time_is_what_is_neither_in_commands_nor_asleep() {
+        let t0 = Instant::now();
+        let mut s = Spent::new(t0);
+        s.commands = Duration::from_millis(700);
+        s.asleep = Duration::from_millis(250);
+        assert_eq!(s.own(t0 + Duration::from_secs(1)), Duration::from_millis(50));
+        // Never negative, whatever the clocks say.
+        assert_eq!(s.own(t0 + Duration::from_millis(500)), Duration::ZERO);
+        assert_eq!(s.own(t0), Duration::ZERO);
+    }
+}

@@ -56,11 +56,16 @@ if [ -z "$boot_mib" ] || [ -z "$swap_mib" ] || [ -z "$root_mib" ]; then
 	echo "install-host: the profile's disk sizes are not in MiB (M)" >&2
 	exit 1
 fi
-printf 'label: dos\nstart=2048, size=%sMiB, type=83, bootable\ntype=8e\n' "$boot_mib" |
+n=${node#node}
+printf 'label: dos\nlabel-id: 0x9900000%s\nstart=2048, size=%sMiB, type=83, bootable\ntype=8e\n' "$n" "$boot_mib" |
 	sfdisk -q "$data" >/dev/null
 read -r start sectors < <(sfdisk -d "$data" | sed -n 's/.*2 : start= *\([0-9]*\), size= *\([0-9]*\).*/\1 \2/p')
 loop=$(losetup --find --show --offset $((start * 512)) --sizelimit $((sectors * 512)) "$data")
-lvmq() { "$@" --devices "$loop" --config 'global { use_lvmlockd = 0 locking_type = 1 } devices { use_devicesfile = 0 }'; }
+# This LVM sees only the loop device, and never asks device-mapper (the host
+# may have none): the LVs are made inactive, as partman leaves nothing
+# active in the installed system either.
+export LVM_SUPPRESS_FD_WARNINGS=1
+lvmq() { "$@" --devices "$loop" --config 'global { use_lvmlockd = 0 activation = 0 } devices { use_devicesfile = 0 }'; }
 rc=0
 {
 	lvmq pvcreate -q "$loop" &&
@@ -68,7 +73,6 @@ rc=0
 		lvmq lvcreate -q -an -Zn -L "${swap_mib}M" -n lv00 "$vg" &&
 		lvmq lvcreate -q -an -Zn -L "${root_mib}M" -n lv01 "$vg"
 } >/dev/null 2>"$run/$node/partition.err" || rc=$?
-lvmq vgchange -q -an "$vg" >/dev/null 2>&1 || true
 losetup -d "$loop"
 [ $rc = 0 ] || {
 	cat "$run/$node/partition.err" >&2
