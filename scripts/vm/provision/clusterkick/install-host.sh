@@ -81,6 +81,12 @@ losetup -d "$loop"
 }
 say "$data: /boot ${boot_mib} MiB, PV with VG $vg (lv00 swap ${swap_mib} MiB, lv01 / ${root_mib} MiB; the rest free)"
 
+# ---- the image as debian-installer leaves a system that uses ifupdown: the
+# rig's image enables systemd-networkd for the hand-run provisioner, whose
+# wait-online service (with no link of networkd's to wait for) would hold
+# network-online.target, and so the helper, for its 2-minute timeout.
+chroot "$tree" systemctl disable --quiet systemd-networkd-wait-online.service
+
 # ---- 2. the late_command, as d-i runs it (in-target = chroot /target with
 # /proc, /sys and /dev mounted), in a network namespace with the build
 # folder served on its loopback.
