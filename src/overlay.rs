@@ -51,15 +51,13 @@ fn make(
             .render(&f.template_name(), &with_secrets(ctx, s.secrets))?
             .into_bytes(),
         Source::Verbatim => s.raw(&f.template_name())?.to_vec(),
-        Source::HelperConfig => {
-            helper_config::to_toml(
-                s.cluster,
-                s.platform.firstboot_platform(),
-                s.platform.firstboot_pacemaker(s.cluster),
-                node,
-            )?
-            .into_bytes()
-        }
+        Source::HelperConfig => helper_config::to_toml(
+            s.cluster,
+            s.platform.firstboot_platform(),
+            s.platform.firstboot_pacemaker(s.cluster),
+            node,
+        )?
+        .into_bytes(),
         Source::HelperKey => format!("{}\n", s.secrets.firstboot_key).into_bytes(),
         Source::FencePassword => {
             let device = ctx

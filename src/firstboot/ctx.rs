@@ -513,7 +513,10 @@ mod tests {
         let mut s = Spent::new(t0);
         s.commands = Duration::from_millis(700);
         s.asleep = Duration::from_millis(250);
-        assert_eq!(s.own(t0 + Duration::from_secs(1)), Duration::from_millis(50));
+        assert_eq!(
+            s.own(t0 + Duration::from_secs(1)),
+            Duration::from_millis(50)
+        );
         // Never negative, whatever the clocks say.
         assert_eq!(s.own(t0 + Duration::from_millis(500)), Duration::ZERO);
         assert_eq!(s.own(t0), Duration::ZERO);

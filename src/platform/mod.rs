@@ -30,7 +30,7 @@ use crate::diag::Diagnostics;
 use crate::firstboot::config::PacemakerConfig;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
-use crate::model::{Clvm, Cluster, Disks, Drbd, FenceDevice, NetRole, Network, Node};
+use crate::model::{Cluster, Clvm, Disks, Drbd, FenceDevice, NetRole, Network, Node};
 use crate::render::{RenderError, Renderer};
 use minijinja::Value;
 use serde::Serialize;

@@ -234,7 +234,12 @@ mod tests {
             let name = f.template_name();
             assert!(r.raw(&name).is_ok(), "{} has no {name}", f.path);
         }
-        for name in ["preseed/node.preseed.j2", "preseed/post.sh.j2", "pxe/boot.j2", "isolinux/boot.j2"] {
+        for name in [
+            "preseed/node.preseed.j2",
+            "preseed/post.sh.j2",
+            "pxe/boot.j2",
+            "isolinux/boot.j2",
+        ] {
             assert!(r.raw(name).is_ok(), "{name}");
         }
     }

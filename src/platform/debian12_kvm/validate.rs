@@ -29,7 +29,11 @@ impl Tables for RawDebian12Kvm {
         };
         let fam = family::validate(&raw, common, d);
         let install_mirror = mirror(common.url).map_err(|why| {
-            d.error(sp(common.install_url), "install.url", format!("{:?} {why}", common.url))
+            d.error(
+                sp(common.install_url),
+                "install.url",
+                format!("{:?} {why}", common.url),
+            )
         });
         let security_url = self
             .debian
@@ -66,9 +70,7 @@ fn mirror_of(url: &str, at: &S<String>, key: &str, d: &mut Diagnostics) -> Optio
 
 /// A mirror URL as debian-installer asks for it: protocol, host, path.
 pub fn mirror(url: &str) -> Result<Mirror, &'static str> {
-    let (protocol, rest) = url
-        .split_once("://")
-        .ok_or("has no scheme")?;
+    let (protocol, rest) = url.split_once("://").ok_or("has no scheme")?;
     if protocol != "http" && protocol != "https" {
         return Err("is not an http:// or https:// URL: debian-installer 12 fetches a mirror over HTTP(S) only");
     }
@@ -101,10 +103,18 @@ mod tests {
     #[test]
     fn mirrors_split_as_the_installer_asks() {
         let m = mirror("http://10.0.1.1/debian/").unwrap();
-        assert_eq!((m.protocol.as_str(), m.host.as_str(), m.directory.as_str()), ("http", "10.0.1.1", "/debian"));
+        assert_eq!(
+            (m.protocol.as_str(), m.host.as_str(), m.directory.as_str()),
+            ("http", "10.0.1.1", "/debian")
+        );
         let m = mirror("https://deb.example:8443/a/b").unwrap();
-        assert_eq!((m.host.as_str(), m.directory.as_str()), ("deb.example:8443", "/a/b"));
+        assert_eq!(
+            (m.host.as_str(), m.directory.as_str()),
+            ("deb.example:8443", "/a/b")
+        );
         assert_eq!(mirror("http://h").unwrap().directory, "/");
-        assert!(mirror("ftp://h/debian").unwrap_err().contains("HTTP(S) only"));
+        assert!(mirror("ftp://h/debian")
+            .unwrap_err()
+            .contains("HTTP(S) only"));
     }
 }

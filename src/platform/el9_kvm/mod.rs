@@ -204,12 +204,19 @@ mod tests {
         let r = Renderer::for_platform(TEMPLATE_DIRS);
         for f in FILES {
             let name = f.template_name();
-            if matches!(f.source, super::super::Source::CorosyncKey | super::super::Source::FencePassword) {
+            if matches!(
+                f.source,
+                super::super::Source::CorosyncKey | super::super::Source::FencePassword
+            ) {
                 continue;
             }
             assert!(r.raw(&name).is_ok(), "{} has no {name}", f.path);
         }
-        for name in ["kickstart/node.ks.j2", "kickstart/post.sh.j2", "pxe/boot.j2"] {
+        for name in [
+            "kickstart/node.ks.j2",
+            "kickstart/post.sh.j2",
+            "pxe/boot.j2",
+        ] {
             assert!(r.raw(name).is_ok(), "{name}");
         }
     }

@@ -40,7 +40,10 @@ impl Tables for RawEl9Kvm {
 
 /// The package that ships `agent` on RHEL 9.
 pub fn package(agent: &str) -> Option<&'static str> {
-    agents::EL9.iter().find(|(a, _)| *a == agent).map(|(_, p)| *p)
+    agents::EL9
+        .iter()
+        .find(|(a, _)| *a == agent)
+        .map(|(_, p)| *p)
 }
 
 pub fn agent_problem(agent: &str) -> Option<String> {
@@ -59,13 +62,19 @@ fn repos(raw: &RawEl9Kvm, c: &Common<'_>, d: &mut Diagnostics) -> Repos {
     let mut missing = Vec::new();
     let mut tree = |v: Option<&S<String>>, key: &str, variant: &str| match v {
         Some(v) => url_value(d, v, key),
-        None if c.url.contains("/BaseOS/") => c.url.replacen("/BaseOS/", &format!("/{variant}/"), 1),
+        None if c.url.contains("/BaseOS/") => {
+            c.url.replacen("/BaseOS/", &format!("/{variant}/"), 1)
+        }
         None => {
             missing.push(key.to_string());
             String::new()
         }
     };
-    let appstream = tree(r.and_then(|r| r.appstream_url.as_ref()), "el9.appstream_url", "AppStream");
+    let appstream = tree(
+        r.and_then(|r| r.appstream_url.as_ref()),
+        "el9.appstream_url",
+        "AppStream",
+    );
     let high_availability = tree(
         r.and_then(|r| r.high_availability_url.as_ref()),
         "el9.high_availability_url",
@@ -90,7 +99,11 @@ fn repos(raw: &RawEl9Kvm, c: &Common<'_>, d: &mut Diagnostics) -> Repos {
         appstream,
         high_availability,
         resilient_storage,
-        elrepo: url(r.and_then(|r| r.elrepo_url.as_ref()), "el9.elrepo_url", ELREPO_URL),
+        elrepo: url(
+            r.and_then(|r| r.elrepo_url.as_ref()),
+            "el9.elrepo_url",
+            ELREPO_URL,
+        ),
         elrepo_key: url(
             r.and_then(|r| r.elrepo_key_url.as_ref()),
             "el9.elrepo_key_url",

@@ -94,12 +94,14 @@ pub const RESOURCE_AGENTS_DEPS: FileSpec = FileSpec::verbatim(
 )
 .cluster_wide();
 pub const CIB: FileSpec = FileSpec::template("etc/clusterkick/cib.xml", 0o600).cluster_wide();
-pub const FENCE_PASSWORDS: FileSpec =
-    FileSpec::made("etc/clusterkick/fence/{device}.passwd", 0o600, Source::FencePassword)
-        .per_fence_device();
+pub const FENCE_PASSWORDS: FileSpec = FileSpec::made(
+    "etc/clusterkick/fence/{device}.passwd",
+    0o600,
+    Source::FencePassword,
+)
+.per_fence_device();
 pub const HELPER_UNIT: FileSpec =
-    FileSpec::verbatim("etc/systemd/system/clusterkick-firstboot.service", 0o644)
-        .cluster_wide();
+    FileSpec::verbatim("etc/systemd/system/clusterkick-firstboot.service", 0o644).cluster_wide();
 /// Each NIC named after its MAC address.
 pub const NIC_NAME: FileSpec =
     FileSpec::template("etc/systemd/network/10-clusterkick-{nic}.link", 0o644).per_nic();
@@ -124,7 +126,9 @@ pub fn helper_config(p: &Pcmk, cluster: &Cluster) -> PacemakerConfig {
 /// A stable UUID for a NetworkManager connection: from the cluster, the
 /// node and the connection's name, so that a rebuild gives the same file.
 pub fn connection_uuid(cluster: &str, node: &str, connection: &str) -> String {
-    let h = crate::output::sha256_hex(format!("clusterkick\0{cluster}\0{node}\0{connection}").as_bytes());
+    let h = crate::output::sha256_hex(
+        format!("clusterkick\0{cluster}\0{node}\0{connection}").as_bytes(),
+    );
     // Laid out as a version-4 (random) UUID with the RFC 4122 variant.
     format!(
         "{}-{}-4{}-{}{}-{}",
@@ -179,7 +183,10 @@ mod tests {
         assert_eq!(a, connection_uuid("c", "n1", "clusterkick-ifn0"));
         assert_ne!(a, connection_uuid("c", "n2", "clusterkick-ifn0"));
         let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('4'));
         assert!("89ab".contains(&parts[3][..1]));
     }

@@ -2,9 +2,7 @@
 //! NIC-name rule, and the family's payload made from the common sections
 //! (stonith devices, bridges, LVM filter, CIB ids).
 
-use super::model::{
-    Bridge, Cib, Corosync, Level, Pcmk, Stonith, Storage, StorageVolume, Timeouts,
-};
+use super::model::{Bridge, Cib, Corosync, Level, Pcmk, Stonith, Storage, StorageVolume, Timeouts};
 use super::raw::{RawCorosync, RawPacemaker};
 use super::FENCE_DIR;
 use crate::check::{int_in, sp, S};
@@ -76,9 +74,9 @@ fn corosync(
     d: &mut Diagnostics,
 ) -> Option<Corosync> {
     let r = raw.map(S::get_ref);
-    let token_ms = r
-        .and_then(|r| r.token.as_ref())
-        .map_or(3000, |t| int_in::<u32>(d, t, "corosync.token", 100, 300_000));
+    let token_ms = r.and_then(|r| r.token.as_ref()).map_or(3000, |t| {
+        int_in::<u32>(d, t, "corosync.token", 100, 300_000)
+    });
     let Some(links) = r.and_then(|r| r.links.as_ref()) else {
         return Some(Corosync {
             network: NetRole::BackChannel,
@@ -120,7 +118,10 @@ fn corosync(
         }
         return None;
     };
-    networks.iter().any(|n| n.role == network).then_some(Corosync { network, token_ms })
+    networks
+        .iter()
+        .any(|n| n.role == network)
+        .then_some(Corosync { network, token_ms })
 }
 
 fn link_warnings(role: NetRole, at: &S<String>, key: &str, d: &mut Diagnostics) {
@@ -151,7 +152,13 @@ fn timeouts(raw: Option<&S<RawPacemaker>>, d: &mut Diagnostics) -> Timeouts {
         })
     };
     Timeouts {
-        op_secs: secs(r.and_then(|r| r.op_timeout.as_ref()), "pacemaker.op_timeout", 300, 20, 3600),
+        op_secs: secs(
+            r.and_then(|r| r.op_timeout.as_ref()),
+            "pacemaker.op_timeout",
+            300,
+            20,
+            3600,
+        ),
         monitor_secs: secs(
             r.and_then(|r| r.monitor_timeout.as_ref()),
             "pacemaker.monitor_timeout",
@@ -199,7 +206,11 @@ fn stonith(
     let mut levels = Vec::new();
     for n in nodes {
         for (i, m) in n.fence.iter().enumerate() {
-            let ids: Vec<String> = m.devices.iter().map(|r| format!("fence_{}", r.device)).collect();
+            let ids: Vec<String> = m
+                .devices
+                .iter()
+                .map(|r| format!("fence_{}", r.device))
+                .collect();
             levels.push(Level {
                 id: format!("fl-{}-{}", n.name, i + 1),
                 target: n.fqdn.clone(),
@@ -326,7 +337,11 @@ pub fn lvm_filter(disks: &Disks) -> String {
     } else {
         let disk = &disks.devices[0];
         // nvme0n1 → nvme0n1p3; sda → sda3.
-        let sep = if disk.ends_with(|c: char| c.is_ascii_digit()) { "p" } else { "" };
+        let sep = if disk.ends_with(|c: char| c.is_ascii_digit()) {
+            "p"
+        } else {
+            ""
+        };
         accept.push(format!("^/dev/{disk}{sep}[0-9]+$"));
     }
     let list: Vec<String> = accept
@@ -371,10 +386,22 @@ mod tests {
         for ok in ["ifn0", "sn0", "bcn0", "lan-1", "enp1s0", "storage_a"] {
             assert_eq!(interface_problem(ok), None, "{ok}");
         }
-        for bad in ["eth0", "eth12", "wlan0", "", "0lan", "Lan0", "a.b", "br-ifn0", "averylongname"] {
+        for bad in [
+            "eth0",
+            "eth12",
+            "wlan0",
+            "",
+            "0lan",
+            "Lan0",
+            "a.b",
+            "br-ifn0",
+            "averylongname",
+        ] {
             assert!(interface_problem(bad).is_some(), "{bad}");
         }
-        assert!(interface_problem("eth0").unwrap().contains("systemd.link(5)"));
+        assert!(interface_problem("eth0")
+            .unwrap()
+            .contains("systemd.link(5)"));
     }
 
     fn disks(devices: &[&str]) -> Disks {

@@ -21,10 +21,16 @@ pub fn drbd(
 ) -> Option<Drbd> {
     let r = raw.get_ref();
     let version = match &r.version {
-        None => versions.versions.first().copied().unwrap_or_default().to_string(),
+        None => versions
+            .versions
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .to_string(),
         Some(v) => {
             if !versions.versions.contains(&v.get_ref().as_str()) {
-                let have: Vec<String> = versions.versions.iter().map(|v| format!("{v:?}")).collect();
+                let have: Vec<String> =
+                    versions.versions.iter().map(|v| format!("{v:?}")).collect();
                 d.error(
                     sp(v),
                     "drbd.version",
