@@ -132,8 +132,14 @@ impl<'a> Ctx<'a> {
     pub fn timing_line(&self) -> String {
         let now = self.host.now();
         let ms = |d: Duration| d.as_millis();
+        let cpu = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| cpu_ms(&s))
+            .map_or_else(String::new, |c| {
+                format!("; the helper process itself used {c} ms of CPU")
+            });
         format!(
-            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work",
+            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work{cpu}",
             ms(now.saturating_duration_since(self.spent.since)),
             ms(self.spent.commands),
             self.spent.command_count,
@@ -503,9 +509,31 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// User + system CPU time of a process, in ms, from its /proc/PID/stat
+/// (fields 14 and 15 after the command name, in USER_HZ = 100 ticks a
+/// second on Linux): what the helper itself burns, its children aside.
+fn cpu_ms(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): utime is field 14, stime 15.
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_from_proc_stat() {
+        // A /proc/PID/stat line (Linux 6.1), with a ") " in the name.
+        let stat = "898 (clusterkick-f) x) S 1 898 898 0 -1 4194560 1201 0 0 0 4711 289 0 0 20 0 1 0 2411 6045696 611 18446744073709551615";
+        assert_eq!(cpu_ms(stat), Some(50_000));
+        assert_eq!(cpu_ms("garbage"), None);
+        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
+        assert!(cpu_ms(&own).is_some(), "{own}");
+    }
 
     #[test]
     fn own_time_is_what_is_neither_in_commands_nor_asleep() {

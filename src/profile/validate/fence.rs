@@ -245,7 +245,7 @@ pub fn warn_without_delay(
     if one_node && nodes.len() == 2 && nodes.iter().all(delayed) {
         let last = raw_nodes.get_ref().last().map(|n| {
             let n = n.get_ref();
-            n.fence.as_ref().map_or_else(|| sp(&n.name), |f| sp(f))
+            n.fence.as_ref().map_or_else(|| sp(&n.name), sp)
         });
         d.push(
             Severity::Warning,
