@@ -270,7 +270,9 @@ sleep 8
 # Cut node2 off both inter-node links (cluster: corosync/dlm; storage: DRBD).
 # Both nodes still reach the BMCs: who fences whom is settled by the delay
 # on fence_node1 (pcmk_delay_base), as in a real split.
-vm_exec 2 60 "for i in eth0 eth1; do iptables -I INPUT -i \$i -j DROP; iptables -I OUTPUT -o \$i -j DROP; done; echo cut" >/dev/null ||
+# By node1's addresses, not by interface: the clusterkick nodes' addresses
+# are on bridges (br-bcn0, br-sn0) over renamed NICs, the hand's on eth0/1.
+vm_exec 2 60 "for a in 10.99.0.1 10.99.1.1; do iptables -I INPUT -s \$a -j DROP; iptables -I OUTPUT -d \$a -j DROP; done; echo cut" >/dev/null ||
 	log "the cut command on node2 did not report back"
 t_cut=$SECONDS
 log "node2 cut off from node1 (cluster and storage links)"
