@@ -9,7 +9,7 @@ need=
 for tool in qemu-system-x86_64:qemu-system-x86 ipmi_sim:openipmi ipmitool:ipmitool \
 	debootstrap:debootstrap crm_verify:pacemaker-cli-utils /lib/drbd/drbdadm-84:drbd-utils \
 	corosync-keygen:corosync lvmconfig:lvm2 mkfs.ext4:e2fsprogs ss:iproute2 \
-	shellcheck:shellcheck; do
+	shellcheck:shellcheck sfdisk:fdisk unshare:util-linux python3:python3; do
 	path=${tool%%:*}
 	pkg=${tool#*:}
 	case $path in

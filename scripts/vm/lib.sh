@@ -133,7 +133,8 @@ make_secrets() {
 
 # The provisioner's files for the guests go on the share.
 stage_share() {
-	cp "$VMRIG_HOME"/guest/agent.sh "$VMRIG_HOME"/guest/lib.sh "$VMRIG_HOME"/guest/state.py "$SHARE/vmrig/"
+	cp "$VMRIG_HOME"/guest/agent.sh "$VMRIG_HOME"/guest/lib.sh "$VMRIG_HOME"/guest/state.py \
+		"$VMRIG_HOME"/guest/kill-helper.sh "$VMRIG_HOME"/guest/destructive.sh "$SHARE/vmrig/"
 	mkdir -p "$SHARE/vmrig/provision"
 	cp -r "$VMRIG_HOME/provision/$VMRIG_PROVISION/." "$SHARE/vmrig/provision/"
 	chmod -R a+rX "$SHARE/vmrig"
@@ -151,7 +152,10 @@ make_disks() {
 	mkdir -p "$d/upper" "$d/work" "$d/tree"
 	mount -t overlay overlay -o "lowerdir=$IMG/rootfs,upperdir=$d/upper,workdir=$d/work" "$d/tree" ||
 		die "node$n: overlay mount failed"
-	"$VMRIG_HOME/provision/$VMRIG_PROVISION/install-host.sh" "$d/tree" "node$n" "$RUN/secrets" || rc=1
+	# The data disk first: a provisioner that stands in for the installer
+	# lays out its partitions and the node's VG (the fourth argument).
+	truncate -s 1G "$d/data.raw"
+	"$VMRIG_HOME/provision/$VMRIG_PROVISION/install-host.sh" "$d/tree" "node$n" "$RUN/secrets" "$d/data.raw" || rc=1
 	if [ $rc = 0 ]; then
 		truncate -s 4G "$d/root.raw"
 		mkfs.ext4 -q -F -L root -d "$d/tree" "$d/root.raw" || rc=2
@@ -159,7 +163,29 @@ make_disks() {
 	umount "$d/tree"
 	rm -rf "$d/upper" "$d/work" "$d/tree"
 	[ $rc = 0 ] || die "node$n: $([ $rc = 1 ] && echo "the provisioner's install step" || echo "mkfs.ext4 -d") failed"
-	truncate -s 1G "$d/data.raw"
+}
+
+# The provisioner's host-side preparation, once before the disks (e.g.
+# `clusterkick build`): provision/<name>/prepare-host.sh RUN SECRETS, if it
+# has one. A server it leaves running writes its pid to RUN/provision/*.pid
+# (with the command name in RUN/provision/*.comm); teardown ends it.
+prepare_host() {
+	local p=$VMRIG_HOME/provision/$VMRIG_PROVISION/prepare-host.sh
+	[ -x "$p" ] || return 0
+	install -d -m 0700 "$RUN/provision"
+	"$p" "$RUN" "$RUN/secrets" 2>&1 | tee -a "$RUN/rig.log" >&2
+	return "${PIPESTATUS[0]}"
+}
+stop_provision_servers() {
+	local f pid comm
+	for f in "$RUN"/provision/*.pid; do
+		[ -s "$f" ] || continue
+		pid=$(cat "$f")
+		comm=$(cat "${f%.pid}.comm" 2>/dev/null || echo '?')
+		# Only the process the provisioner started: same pid, same name.
+		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]; then kill "$pid" 2>/dev/null || true; fi
+		rm -f "$f"
+	done
 }
 
 # --- VMs and BMCs -----------------------------------------------------------
@@ -357,6 +383,7 @@ teardown() {
 		fi
 	done
 	if [ -n "${POWER_WATCH_PID:-}" ]; then kill "$POWER_WATCH_PID" 2>/dev/null || true; fi
+	stop_provision_servers
 	for n in "${NODES[@]}"; do
 		if mountpoint -q "$RUN/node$n/tree" 2>/dev/null; then umount "$RUN/node$n/tree" || true; fi
 	done

@@ -60,6 +60,37 @@ pub struct Ctx<'a> {
     /// they were last read.
     pub facts: Option<FactsFn>,
     facts_read: Option<Instant>,
+    /// Where this run's time went (see [`Spent`]).
+    pub spent: Spent,
+}
+
+/// Where a run's time went: in the commands it ran, asleep (waiting for the
+/// peer, for a state to come, between polls), and the rest, the helper's
+/// own work. [`Ctx::timing_line`] reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Spent {
+    pub since: Instant,
+    pub commands: Duration,
+    pub command_count: u32,
+    pub asleep: Duration,
+}
+
+impl Spent {
+    pub fn new(since: Instant) -> Self {
+        Spent {
+            since,
+            commands: Duration::ZERO,
+            command_count: 0,
+            asleep: Duration::ZERO,
+        }
+    }
+
+    /// The time since `since` in neither a command nor asleep.
+    pub fn own(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.since)
+            .saturating_sub(self.commands)
+            .saturating_sub(self.asleep)
+    }
 }
 
 /// A platform's facts about this node (see
@@ -80,6 +111,7 @@ impl<'a> Ctx<'a> {
         dry_run: bool,
         key: Vec<u8>,
     ) -> Self {
+        let since = host.now();
         Ctx {
             cfg,
             host,
@@ -92,6 +124,7 @@ impl<'a> Ctx<'a> {
             progress_logged: None,
             facts: None,
             facts_read: None,
+            spent: Spent::new(since),
         }
     }
 
@@ -142,7 +175,39 @@ impl<'a> Ctx<'a> {
 
     /// Runs a command that only reads state. Runs in dry-run too.
     pub fn query(&mut self, argv: &Argv) -> CmdResult {
-        self.host.run(argv)
+        let start = self.host.now();
+        let res = self.host.run(argv);
+        self.spent.commands += self.host.now().saturating_duration_since(start);
+        self.spent.command_count += 1;
+        res
+    }
+
+    /// Sleeps `d` on the host, counted as time asleep.
+    fn sleep(&mut self, d: Duration) {
+        let start = self.host.now();
+        self.host.sleep(d);
+        self.spent.asleep += self.host.now().saturating_duration_since(start);
+    }
+
+    /// One line for the log: this run's time, in commands, asleep and the
+    /// helper's own (the rest).
+    pub fn timing_line(&self) -> String {
+        let now = self.host.now();
+        let ms = |d: Duration| d.as_millis();
+        let cpu = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| cpu_ms(&s))
+            .map_or_else(String::new, |c| {
+                format!("; the helper process itself used {c} ms of CPU")
+            });
+        format!(
+            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work{cpu}",
+            ms(now.saturating_duration_since(self.spent.since)),
+            ms(self.spent.commands),
+            self.spent.command_count,
+            ms(self.spent.asleep),
+            ms(self.spent.own(now))
+        )
     }
 
     /// Runs a command that changes state; fails on a non-zero exit.
@@ -266,7 +331,7 @@ impl<'a> Ctx<'a> {
         if self.link.is_some() {
             self.serve_for(d, |_| false);
         } else {
-            self.host.sleep(d);
+            self.sleep(d);
         }
     }
 
@@ -287,7 +352,7 @@ impl<'a> Ctx<'a> {
             if left.is_zero() {
                 return true;
             }
-            self.host.sleep(left.min(IDLE_SLICE));
+            self.sleep(left.min(IDLE_SLICE));
         }
     }
 
@@ -641,5 +706,44 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         }
         drop(ctx);
         assert_eq!(host.0.len(), SHARED.len());
+/// User + system CPU time of a process, in ms, from its /proc/PID/stat
+/// (fields 14 and 15 after the command name, in USER_HZ = 100 ticks a
+/// second on Linux): what the helper itself burns, its children aside.
+fn cpu_ms(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): utime is field 14, stime 15.
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10)
+}
+
+#[cfg(test)]
+mod timing_tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_from_proc_stat() {
+        // A /proc/PID/stat line (Linux 6.1), with a ") " in the name.
+        let stat = "898 (clusterkick-f) x) S 1 898 898 0 -1 4194560 1201 0 0 0 4711 289 0 0 20 0 1 0 2411 6045696 611 18446744073709551615";
+        assert_eq!(cpu_ms(stat), Some(50_000));
+        assert_eq!(cpu_ms("garbage"), None);
+        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
+        assert!(cpu_ms(&own).is_some(), "{own}");
+    }
+
+    #[test]
+    fn own_time_is_what_is_neither_in_commands_nor_asleep() {
+        let t0 = Instant::now();
+        let mut s = Spent::new(t0);
+        s.commands = Duration::from_millis(700);
+        s.asleep = Duration::from_millis(250);
+        assert_eq!(
+            s.own(t0 + Duration::from_secs(1)),
+            Duration::from_millis(50)
+        );
+        // Never negative, whatever the clocks say.
+        assert_eq!(s.own(t0 + Duration::from_millis(500)), Duration::ZERO);
+        assert_eq!(s.own(t0), Duration::ZERO);
     }
 }

@@ -203,7 +203,10 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
         items.len(),
         if state.done { " (done)" } else { "" }
     ));
-    if cfg.timeouts.retry_max_ms >= cfg.post_join_delay_secs.saturating_mul(500) {
+    // post_join_delay is cman's; the pacemaker family has none (0).
+    if cfg.post_join_delay_secs > 0
+        && cfg.timeouts.retry_max_ms >= cfg.post_join_delay_secs.saturating_mul(500)
+    {
         log.info(format!(
             "warning: retry_max_ms {} is not well inside post_join_delay {} s",
             cfg.timeouts.retry_max_ms, cfg.post_join_delay_secs
@@ -325,6 +328,8 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
     if ctx.dry_run {
         return Ok(());
     }
+    let line = ctx.timing_line();
+    ctx.log.info(line);
     if ctx.state.done && platform.boot == BootOwner::Helper {
         stay(ctx, platform)
     } else {

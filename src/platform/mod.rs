@@ -183,7 +183,6 @@ pub struct Common<'a> {
     pub fence_devices: &'a [FenceDevice],
     pub drbd: Option<&'a Drbd>,
     pub clvm: &'a Clvm,
-    pub firstboot: &'a Firstboot,
 }
 
 /// A validated platform payload: what only that platform's clusters have.

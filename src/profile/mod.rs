@@ -43,6 +43,9 @@ pub struct Loaded {
     /// The first-boot key, when it does not exist yet: its place has been
     /// checked; [`Loaded::make_key`] makes it.
     pub new_key: Option<NewKey>,
+    /// corosync's authkey, when the platform needs one and it does not
+    /// exist yet; [`Loaded::make_key`] makes it too.
+    pub new_authkey: Option<PathBuf>,
 }
 
 impl Loaded {
@@ -50,13 +53,27 @@ impl Loaded {
     /// A build calls it only once every profile of the run is valid, so
     /// that a refused run makes no key.
     pub fn make_key(&mut self) -> Result<(), InvalidProfile> {
-        let Some(k) = &self.new_key else {
-            return Ok(());
-        };
-        let made = secrets::make_key(k).map_err(|d| InvalidProfile(vec![d]))?;
-        self.secrets.firstboot_key = made.key;
-        self.notes.push(made.note);
-        self.new_key = None;
+        if let Some(k) = &self.new_key {
+            let made = secrets::make_key(k).map_err(|d| InvalidProfile(vec![d]))?;
+            self.secrets.firstboot_key = made.key;
+            self.notes.push(made.note);
+            self.new_key = None;
+        }
+        if let Some(path) = &self.new_authkey {
+            let (key, note) = secrets::make_authkey(path).map_err(|e| {
+                InvalidProfile(vec![Diagnostic {
+                    severity: Severity::Error,
+                    file: self.path.clone(),
+                    line: 1,
+                    column: 1,
+                    key: "corosync authkey".into(),
+                    message: format!("cannot create {}: {e}", path.display()),
+                }])
+            })?;
+            self.secrets.corosync_authkey = key;
+            self.notes.push(note);
+            self.new_authkey = None;
+        }
         Ok(())
     }
 }
@@ -120,6 +137,7 @@ pub fn load_str(path: &Path, text: &str, mode: Mode) -> Result<Loaded, InvalidPr
         notes: Vec::new(),
         path: path.to_path_buf(),
         new_key: read.new_key,
+        new_authkey: read.new_authkey,
     };
     if mode == Mode::Build {
         loaded.make_key()?;

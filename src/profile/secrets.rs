@@ -19,16 +19,6 @@ use std::ops::Range;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// corosync's authkey for a profile: `<dir>/<stem>.secrets/corosync.authkey`.
-pub fn corosync_key_file(profile: &Path) -> PathBuf {
-    default_key_file(profile).with_file_name("corosync.authkey")
-}
-
-/// corosync 3 (knet) takes a key of 1024 to 32768 bits; corosync-keygen
-/// makes 2048.
-const AUTHKEY_MIN: usize = 128;
-const AUTHKEY_MAX: usize = 4096;
-
 /// Default key file for a profile: `<dir>/<stem>.secrets/firstboot.key`.
 pub fn default_key_file(profile: &Path) -> PathBuf {
     let stem = profile
@@ -40,6 +30,17 @@ pub fn default_key_file(profile: &Path) -> PathBuf {
         .join(format!("{stem}.secrets"))
         .join("firstboot.key")
 }
+
+/// corosync's authkey for a profile: `<dir>/<stem>.secrets/corosync.authkey`.
+pub fn corosync_key_file(profile: &Path) -> PathBuf {
+    default_key_file(profile).with_file_name("corosync.authkey")
+}
+
+/// corosync 3 (knet) takes a key of 1024 to 32768 bits; corosync-keygen
+/// makes 2048.
+const AUTHKEY_MIN: usize = 128;
+const AUTHKEY_MAX: usize = 4096;
+const AUTHKEY_NEW: usize = 256;
 
 const KEY_KEY: &str = "firstboot.key_file";
 
@@ -60,6 +61,9 @@ pub struct Read {
     pub secrets: Secrets,
     /// The first-boot key when it is still to be made.
     pub new_key: Option<NewKey>,
+    /// corosync's authkey when the platform needs one and it is still to
+    /// be made: its path.
+    pub new_authkey: Option<PathBuf>,
 }
 
 /// Reads every secret the validated profile at `path` names.
@@ -90,60 +94,19 @@ pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
         }
         Key::Refused => {}
     }
+    let mut new_authkey = None;
     if v.flavor.platform().corosync_authkey() {
-        if let Some(k) = corosync_authkey(&corosync_key_file(path), d) {
-            secrets.corosync_authkey = k;
+        let path = corosync_key_file(path);
+        match corosync_authkey(&path, d) {
+            Key2::Present(k) => secrets.corosync_authkey = k,
+            Key2::Missing => new_authkey = Some(path),
+            Key2::Refused => {}
         }
     }
-    Read { secrets, new_key }
-}
-
-/// The cluster's corosync authkey: read, never made by a build (both nodes
-/// and every later build must share the one key: it is made once, on
-/// purpose, and the error says how).
-fn corosync_authkey(path: &Path, d: &mut Diagnostics) -> Option<Vec<u8>> {
-    let key = "corosync authkey";
-    let lossy = path.to_string_lossy();
-    let shown = crate::diag::one_line(&lossy, 1000);
-    match files::read_capped(path, AUTHKEY_MAX as u64) {
-        Ok((k, meta)) if (AUTHKEY_MIN..=AUTHKEY_MAX).contains(&k.len()) => {
-            warn_readable(d, None, key, path, &meta);
-            Some(k)
-        }
-        Ok((k, _)) => {
-            d.push(
-                Severity::Error,
-                None,
-                key,
-                format!(
-                    "{shown} holds {} bytes; corosync takes a key of {AUTHKEY_MIN} to {AUTHKEY_MAX} bytes: make a new one with `corosync-keygen -k {}` (both nodes get it from the build)",
-                    k.len(),
-                    files::shell_word(path)
-                ),
-            );
-            None
-        }
-        Err(FileProblem::Missing) => {
-            d.push(
-                Severity::Error,
-                None,
-                key,
-                format!(
-                    "{shown} does not exist; the cluster's corosync key is made once and kept: make it with `corosync-keygen -k {}` (or `umask 077; head -c 256 /dev/urandom > {0}`)",
-                    files::shell_word(path)
-                ),
-            );
-            None
-        }
-        Err(e) => {
-            d.push(
-                Severity::Error,
-                None,
-                key,
-                format!("cannot read {shown}: {e}"),
-            );
-            None
-        }
+    Read {
+        secrets,
+        new_key,
+        new_authkey,
     }
 }
 
@@ -180,6 +143,70 @@ fn warn_readable(
             ),
         );
     }
+}
+
+/// What [`corosync_authkey`] found.
+enum Key2 {
+    Present(Vec<u8>),
+    Missing,
+    Refused,
+}
+
+/// The cluster's corosync authkey, read; build makes a missing one
+/// ([`make_authkey`]) once every profile of the run is valid.
+fn corosync_authkey(path: &Path, d: &mut Diagnostics) -> Key2 {
+    let key = "corosync authkey";
+    match files::read_capped(path, AUTHKEY_MAX as u64 + 1) {
+        Ok((k, meta)) if (AUTHKEY_MIN..=AUTHKEY_MAX).contains(&k.len()) => {
+            warn_readable(d, None, key, path, &meta);
+            Key2::Present(k)
+        }
+        Ok((k, _)) => {
+            d.push(Severity::Error, None, key, format!("{} holds {} bytes; corosync takes a key of {AUTHKEY_MIN} to {AUTHKEY_MAX} bytes: delete it to have build make a new one", path.display(), k.len()));
+            Key2::Refused
+        }
+        Err(FileProblem::Missing) => Key2::Missing,
+        Err(e) => {
+            d.push(
+                Severity::Error,
+                None,
+                key,
+                format!("cannot read {}: {e}", path.display()),
+            );
+            Key2::Refused
+        }
+    }
+}
+
+/// Makes a missing corosync authkey: 256 random bytes in a new file of mode
+/// 0600 (its folder, when it has to be made, 0700). Returns the key and a
+/// note for the user.
+pub fn make_authkey(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+    }
+    let mut bytes = vec![0u8; AUTHKEY_NEW];
+    getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    if let Err(e) = f.write_all(&bytes).and_then(|()| f.sync_all()) {
+        drop(f);
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+    let note = format!(
+        "note: made a new corosync authkey in {} (keep it: the nodes of this cluster share it)",
+        path.display()
+    );
+    Ok((bytes, note))
 }
 
 fn fence_password(

@@ -6,7 +6,7 @@
 # writes its exit status to ID.rc when it ends. It also appends one line per
 # boot to /share/<node>/boots: "<boot number> <uptime seconds>".
 set -u
-me=$(hostname)
+me=$(hostname -s)
 dir=/share/$me
 mkdir -p "$dir/cmd" /var/lib/vmrig
 boots=$(($(cat /var/lib/vmrig/boots 2>/dev/null || echo 0) + 1))

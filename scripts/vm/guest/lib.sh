@@ -2,12 +2,14 @@
 # Times are uptime seconds, never the time of day.
 # shellcheck shell=bash
 
-me=$(hostname)
+# node1 or node2 (the clusterkick provisioner's nodes are node1.rig.test
+# and node2.rig.test: pacemaker's and corosync's names are the FQDN).
+me=$(hostname -s)
 case $me in
 node1) peer=node2 ;;
 node2) peer=node1 ;;
 *)
-	echo "vmrig: this node is called '$me', not node1 or node2" >&2
+	echo "vmrig: this node is called '$(hostname)', not node1 or node2" >&2
 	exit 1
 	;;
 esac
@@ -78,10 +80,10 @@ cluster_all_started() {
 	act=$(grep -c '<resource [^>]*role="\(Started\|Promoted\)" active="true"[^>]*failed="false"' <<<"$x")
 	[ -n "$conf" ] && [ "$conf" -gt 0 ] && [ "$act" = "$conf" ] &&
 		! grep -q 'role="Unpromoted"' <<<"$x" &&
-		[ "$(grep -c '<node name="node[12]" [^>]*online="true"' <<<"$x")" = 2 ]
+		[ "$(grep -c '<node name="node[12][^"]*" [^>]*online="true"' <<<"$x")" = 2 ]
 }
 corosync_two_members() {
 	corosync-quorumtool -s 2>/dev/null | grep -Eq '^Quorate: +Yes' &&
 		[ "$(corosync-quorumtool -l 2>/dev/null | grep -c 'node[12]')" = 2 ]
 }
-both_online() { [ "$(crm_xml | grep -c '<node name="node[12]" [^>]*online="true"')" = 2 ]; }
+both_online() { [ "$(crm_xml | grep -c '<node name="node[12][^"]*" [^>]*online="true"')" = 2 ]; }

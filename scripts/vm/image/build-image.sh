@@ -64,6 +64,11 @@ packages=(
 	corosync pacemaker pacemaker-cli-utils pacemaker-resource-agents
 	resource-agents fence-agents ipmitool
 	dlm-controld lvm2 lvm2-lockd gfs2-utils drbd-utils
+	# What the debian12-kvm preseed installs besides, that the clusterkick
+	# provisioner's nodes use: ifupdown + bridge-utils (the overlay's
+	# /etc/network/interfaces), wget (the post-install script's fetch). Not
+	# its KVM host packages (qemu, libvirt): no guest runs in the rig.
+	ifupdown bridge-utils wget
 )
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
 	apt-get update -qq >"$out/apt.log" 2>&1

@@ -177,13 +177,13 @@ const RULED_KEYS: &[&str] = &[
     "drbd.fencing",
 ];
 
-/// Where a ruled key is given: its own place and, for a true/false key,
-/// its value.
-type Given = Option<(Range<usize>, Option<bool>)>;
+/// A ruled key's table's place and, when given, its own place and
+/// (for a true/false key) value.
+type RuledKey = (Range<usize>, Option<(Range<usize>, Option<bool>)>);
 
 /// `key` of [`RULED_KEYS`] in `raw`: its table's place, and its own place
 /// and (for a true/false key) value when given.
-fn ruled_key(raw: &RawProfile, key: &str) -> (Range<usize>, Given) {
+fn ruled_key(raw: &RawProfile, key: &str) -> RuledKey {
     let flag = |v: &S<bool>| (sp(v), Some(*v.get_ref()));
     let c = raw.cluster.get_ref();
     let i = raw.install.get_ref();

@@ -125,6 +125,29 @@ pub fn failure(text: &str) -> Option<String> {
     })
 }
 
+/// Why a crm_mon that exited 0 shows no cluster yet: pacemaker 2.1.5,
+/// just started, answers with exit 0 and only its errors ("Could not
+/// connect to the CIB: ...", tests/fixtures/pcmk/crm_mon-cib-not-connected.xml)
+/// until its CIB manager is up. None when the output has its `<nodes>`
+/// (or is not crm_mon's XML at all: [`parse`] says what is wrong).
+pub fn not_ready(text: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "pacemaker-result"
+        || root.children().any(|c| c.has_tag_name("nodes"))
+    {
+        return None;
+    }
+    let daemon = root
+        .children()
+        .find(|c| c.has_tag_name("pacemakerd"))
+        .and_then(|p| p.attribute("state"))
+        .map(|s| format!(" (pacemakerd {s})"))
+        .unwrap_or_default();
+    let why = failure(text).unwrap_or_else(|| "no node list yet".into());
+    Some(format!("pacemaker is not ready: {why}{daemon}"))
+}
+
 impl CrmMon {
     /// The node row of a member named either way (FQDN or short name).
     pub fn node(&self, names: &[&str]) -> Option<&NodeRow> {
@@ -222,6 +245,29 @@ mod tests {
     fn fixture(name: &str) -> CrmMon {
         let path = format!("{}/tests/fixtures/pcmk/{name}", env!("CARGO_MANIFEST_DIR"));
         parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_cib_not_connected_yet_is_not_ready_not_an_error() {
+        // RUN IN THE VM RIG: pacemaker 2.1.5 two seconds after its start.
+        let path = format!(
+            "{}/tests/fixtures/pcmk/crm_mon-cib-not-connected.xml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let why = not_ready(&text).expect("not ready");
+        assert!(
+            why.contains("Could not connect to the CIB") && why.contains("pacemakerd running"),
+            "{why}"
+        );
+        // parse alone would refuse it: no <nodes>.
+        assert!(parse(&text).is_err());
+        // A full answer is ready.
+        let full = format!(
+            "{}/tests/fixtures/pcmk/crm_mon-all-started.xml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        assert_eq!(not_ready(&std::fs::read_to_string(full).unwrap()), None);
     }
 
     #[test]

@@ -113,6 +113,9 @@ fn crm_mon(ctx: &mut Ctx) -> Result<std::result::Result<CrmMon, String>> {
         let why = crm_mon::failure(&r.stdout).unwrap_or_else(|| r.last_line());
         return Ok(Err(format!("crm_mon exit {}: {why}", r.code)));
     }
+    if let Some(why) = crm_mon::not_ready(&r.stdout) {
+        return Ok(Err(why));
+    }
     Ok(Ok(crm_mon::parse(&r.stdout)?))
 }
 

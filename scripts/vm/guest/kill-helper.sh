@@ -1,0 +1,23 @@
+# Check 3's fault (run on node1 by the rig, through the agent, while the
+# helper runs): waits until the helper's state file records `drbdadm
+# create-md` done, kills the helper with SIGKILL, and starts its unit again
+# as a boot or an admin would. Prints "killed PID" last.
+# shellcheck shell=bash
+# shellcheck source=scripts/vm/guest/lib.sh
+. /share/vmrig/lib.sh
+state=/var/lib/clusterkick/firstboot.state
+unit=clusterkick-firstboot.service
+md_done() { grep -A1 '^op = "create-md"' "$state" 2>/dev/null | grep -q '^status = "done"'; }
+WAIT_EVERY=1 wait_for "create-md done in the state file" 1500 md_done || exit 1
+pid=$(systemctl show -p MainPID --value "$unit")
+[ "${pid:-0}" -gt 0 ] || {
+	log "no helper process to kill"
+	exit 1
+}
+log "killing the helper (pid $pid) with SIGKILL; $(sed -n 's/^completed = //p' "$state" | tr ',' '\n' | grep -c step:) steps completed"
+kill -9 "$pid"
+sleep 5
+if systemctl is-failed --quiet "$unit"; then log "the unit is failed, as after a crash"; fi
+log "starting $unit again"
+systemctl start "$unit"
+echo "killed $pid"
