@@ -4,6 +4,7 @@
 //! by a parser here, and enforced by a real nginx on loopback).
 
 mod support;
+use std::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -465,9 +466,22 @@ fn start_nginx(out: &Path, nodes: &[NodeFacts]) -> NginxServer {
     wait_for_port("127.0.0.1", port);
     // The worker is unprivileged: what it serves it reads through the web
     // group, never through root's rights.
-    let workers = children(server.child.id());
+    // A worker is forked as root and drops to `user` right after: wait for
+    // it to be there and settled (its ids stop being the master's).
+    let start = std::time::Instant::now();
+    let (workers, (uids, gids)) = loop {
+        let workers = children(server.child.id());
+        if workers.len() == 1 {
+            let got = ids(workers[0]);
+            if got.0.iter().all(|u| *u != 0) || start.elapsed() > Duration::from_secs(30) {
+                break (workers, got);
+            }
+        } else if start.elapsed() > Duration::from_secs(30) {
+            panic!("nginx workers: {workers:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!(workers.len(), 1, "nginx workers: {workers:?}");
-    let (uids, gids) = ids(workers[0]);
     assert!(
         uids.iter().all(|u| *u == uid),
         "worker uids {uids:?}, want {user} ({uid})"
