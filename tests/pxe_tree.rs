@@ -4,10 +4,10 @@
 //! by a parser here, and enforced by a real nginx on loopback).
 
 mod support;
-use std::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 use support::*;
 
 /// What the example profile says about one node's PXE boot.

@@ -706,6 +706,9 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         }
         drop(ctx);
         assert_eq!(host.0.len(), SHARED.len());
+    }
+}
+
 /// User + system CPU time of a process, in ms, from its /proc/PID/stat
 /// (fields 14 and 15 after the command name, in USER_HZ = 100 ticks a
 /// second on Linux): what the helper itself burns, its children aside.

@@ -30,9 +30,7 @@ use crate::diag::Diagnostics;
 use crate::firstboot::config::PacemakerConfig;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
-use crate::model::{
-    Cluster, Clvm, Disks, Drbd, FenceDevice, Firstboot, NetRole, Network, Node, Secrets,
-};
+use crate::model::{Cluster, Clvm, Disks, Drbd, FenceDevice, NetRole, Network, Node, Secrets};
 use crate::render::{RenderError, Renderer};
 use minijinja::Value;
 use serde::Serialize;

@@ -89,7 +89,6 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
         fence_devices: &fence_devices,
         drbd: drbd.as_ref(),
         clvm: &clvm,
-        firstboot: &fb.firstboot,
     };
     let flavor = p
         .platform

@@ -5,6 +5,17 @@
 # clusterkick's overlay and makes the edits the cluster needs; every edit can
 # run again and gives the same files. ROOT points it at another tree (tests
 # run it against a fixture root).
+# After a failure: nothing of the cluster may start at boot. The helper is
+# what would start it (corosync and pacemaker are not enabled before it
+# has run); it is switched off with them. (Called by fail, from the
+# prologue.)
+post_failed() {
+	for unit in clusterkick-firstboot.service corosync.service pacemaker.service; do
+		systemctl ${ROOT:+--root="$ROOT"} disable --quiet "$unit" 2>/dev/null ||
+			echo "clusterkick-post: could not disable $unit" >&2
+	done
+}
+
 set -u
 ROOT=${ROOT:-}
 SOURCE=${SOURCE:-http://10.0.1.1/an-cluster-deb12}
@@ -15,10 +26,16 @@ HELPER_SHA256=4be7fd1e6b93d8f6c75b344afb341a0f49503b8944b317d935e644e516e509e7
 WORK=$ROOT/root/clusterkick
 
 say() { echo "clusterkick-post: $*"; }
+# fail WHAT: the first failure stops the %post. WHAT (what failed, and
+# where) goes to the log and to /etc/clusterkick/POST-FAILED; post-done is
+# removed; the platform's post_failed switches off what must not start.
 fail() {
-	echo "clusterkick-post: ERROR: $*" >&2
+	trap - ERR
+	echo "clusterkick-post: POST-FAILED: $*" >&2
 	mkdir -p "$ROOT/etc/clusterkick"
-	echo "$*" >"$ROOT/etc/clusterkick/POST-FAILED"
+	echo "POST-FAILED: $*" >"$ROOT/etc/clusterkick/POST-FAILED"
+	rm -f "$ROOT/etc/clusterkick/post-done"
+	post_failed
 	exit 1
 }
 
@@ -105,7 +122,12 @@ cat >>"$hosts.clusterkick" <<'HOSTS'
 10.0.1.72	an-node02.alteeve.com an-node02
 # clusterkick end
 HOSTS
-cat "$hosts.clusterkick" >"$hosts" && rm -f "$hosts.clusterkick"
+cat "$hosts.clusterkick" >"$hosts" || fail "cannot write $hosts"
+rm -f "$hosts.clusterkick"
+[ "$(awk '$2 == "an-node01.alteeve.com" { print $1; exit }' "$hosts")" = "10.0.1.71" ] ||
+	fail "$hosts: an-node01.alteeve.com does not resolve to 10.0.1.71 first"
+[ "$(awk '$2 == "an-node02.alteeve.com" { print $1; exit }' "$hosts")" = "10.0.1.72" ] ||
+	fail "$hosts: an-node02.alteeve.com does not resolve to 10.0.1.72 first"
 mkdir -p "$ROOT/shared/iso_store"
 
 # unit_file NAME: whether the unit is installed.
