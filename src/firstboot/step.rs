@@ -83,6 +83,17 @@ pub struct Barrier {
     pub every_start: bool,
 }
 
+/// A barrier after [`MEET`], met once and recorded, waited for up to the
+/// config's `barrier_secs`: what every platform's plan is made of.
+pub const fn barrier(name: &'static str, meaning: &'static str) -> Barrier {
+    Barrier {
+        name,
+        meaning,
+        timeout: |cfg| cfg.timeouts.barrier_secs,
+        every_start: false,
+    }
+}
+
 /// The first item of every plan: both helpers up and authenticated.
 pub static MEET: Barrier = Barrier {
     name: "meet",

@@ -15,7 +15,7 @@ pub mod start_alone;
 pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
-use crate::firstboot::step::{Barrier, BootOwner, Item, Platform, MEET};
+use crate::firstboot::step::{barrier, Barrier, BootOwner, Item, Platform, MEET};
 use steps::{clvm, cman, drbd, finish, gfs2, inspect, join, xend};
 
 pub static PLATFORM: Platform = Platform {
@@ -31,16 +31,6 @@ pub static PLATFORM: Platform = Platform {
     helper_service_start: start_alone::helper_service_start,
     fence_peer: fence_peer::fence_peer,
 };
-
-/// The barriers after [`MEET`], each waited for up to `barrier_secs`.
-const fn barrier(name: &'static str, meaning: &'static str) -> Barrier {
-    Barrier {
-        name,
-        meaning,
-        timeout: |cfg| cfg.timeouts.barrier_secs,
-        every_start: false,
-    }
-}
 
 static INSPECTED: Barrier = barrier(
     "inspected",

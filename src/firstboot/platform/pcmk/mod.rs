@@ -17,7 +17,7 @@ pub mod recover;
 pub mod steps;
 
 use crate::firstboot::platform::id::PlatformId;
-use crate::firstboot::step::{Barrier, BootOwner, Item, Platform, MEET};
+use crate::firstboot::step::{barrier, Barrier, BootOwner, Item, Platform, MEET};
 use steps::{check, cluster, drbd, inspect, join, storage};
 
 pub static EL9_KVM: Platform = Platform {
@@ -47,16 +47,6 @@ pub static DEBIAN12_KVM: Platform = Platform {
     helper_service_start: alone::helper_service_start,
     fence_peer: alone::fence_peer,
 };
-
-/// A barrier waited for up to `barrier_secs`.
-const fn barrier(name: &'static str, meaning: &'static str) -> Barrier {
-    Barrier {
-        name,
-        meaning,
-        timeout: |cfg| cfg.timeouts.barrier_secs,
-        every_start: false,
-    }
-}
 
 static INSPECTED: Barrier = barrier(
     "inspected",
