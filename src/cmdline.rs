@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Cmd {
     /// Validate a profile; print only diagnostics. Exit 0 when valid, 1 when not.
     Check(CheckConfig),
+    /// Make the cluster's random secrets that do not exist yet (first-boot
+    /// key, DRBD shared secret, cluster authkey) in <profile>.secrets/.
+    Secrets(SecretsConfig),
     /// Validate, then write DIR/<cluster>/ (kickstarts, overlays, PXE tree, …).
     Build(BuildConfig),
     /// Print one generated file for one node to stdout.
@@ -35,9 +38,19 @@ pub struct CheckConfig {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct SecretsConfig {
+    /// The cluster profile(s) (TOML), or folders of them (every *.toml in
+    /// each). Nothing is made unless every profile is valid; existing
+    /// secrets are never replaced.
+    #[arg(required = true, num_args = 1..)]
+    pub profiles: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct BuildConfig {
-    /// The cluster profile(s) (TOML). Several profiles build in one run and
-    /// share one copy of the helper (hard links).
+    /// The cluster profile(s) (TOML), or folders of them (every *.toml in
+    /// each: one two-node cluster a profile). Several profiles build in one
+    /// run and share one copy of the helper (hard links).
     #[arg(required = true, num_args = 1..)]
     pub profiles: Vec<PathBuf>,
     /// Output folder; the build writes DIR/<cluster>/ and nothing else.

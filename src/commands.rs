@@ -1,6 +1,6 @@
 //! One function per subcommand: load, do the work, report.
 
-use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, IsoConfig, RenderConfig};
+use crate::cmdline::{BuildConfig, CheckConfig, HelperArg, IsoConfig, RenderConfig, SecretsConfig};
 use crate::helper_blob::{self, HelperBlob};
 use crate::installer::Media;
 use crate::outdir::Job;
@@ -9,7 +9,7 @@ use crate::profile::{self, Loaded, Mode};
 use crate::report::{say, CliError};
 use crate::session::RenderSession;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn load(path: &Path, mode: Mode) -> Result<Loaded, CliError> {
     let loaded = profile::load(path, mode)?;
@@ -30,22 +30,55 @@ pub fn check(c: &CheckConfig) -> Result<(), CliError> {
     load(&c.profile, Mode::Check).map(|_| ())
 }
 
-pub fn build(c: &BuildConfig) -> Result<(), CliError> {
-    // Validate every profile before writing anything, a first-boot key
-    // included: keys are made only once the whole run is valid.
-    let mut loaded = Vec::with_capacity(c.profiles.len());
+/// Loads every profile of a run (a folder stands for the `*.toml` profiles
+/// in it); two profiles of one cluster are refused.
+fn load_all(profiles: &[PathBuf], mode: Mode) -> Result<Vec<Loaded>, CliError> {
+    let mut loaded = Vec::with_capacity(profiles.len());
     let mut names = std::collections::BTreeMap::new();
-    for p in &c.profiles {
-        let l = load(p, Mode::Check)?;
+    for p in crate::profile::expand(profiles)? {
+        let l = load(&p, mode)?;
         if let Some(first) = names.insert(l.cluster.name.clone(), p.clone()) {
             return Err(CliError::SameCluster {
                 first,
-                second: p.clone(),
+                second: p,
                 name: l.cluster.name.clone(),
             });
         }
         loaded.push(l);
     }
+    Ok(loaded)
+}
+
+pub fn secrets(c: &SecretsConfig) -> Result<(), CliError> {
+    // Every profile is valid and every secret's place checked before one
+    // is made.
+    let mut loaded = load_all(&c.profiles, Mode::Secrets)?;
+    for l in &mut loaded {
+        let complete = l.secrets_complete();
+        l.make_secrets()?;
+        for n in l.notes.drain(..) {
+            say(n);
+        }
+        if complete {
+            say(format_args!(
+                "{}: every secret exists; nothing made",
+                l.cluster.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn build(c: &BuildConfig) -> Result<(), CliError> {
+    // Validate every profile before writing anything. A build never makes
+    // a secret: a missing one is refused with the command that makes it.
+    let mut loaded = load_all(&c.profiles, Mode::Check)?;
+    // config_version from each profile's lock; the locks are written only
+    // once the output is in place.
+    let locks = loaded
+        .iter_mut()
+        .map(lock)
+        .collect::<Result<Vec<_>, _>>()?;
     // Who may read what the nodes fetch; refused before anything is written.
     let web = crate::webgroup::resolve(
         c.web_group.as_deref(),
@@ -56,12 +89,6 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         .iter()
         .map(|l| blobs.helper(l.flavor.platform(), &c.helper))
         .collect::<Result<Vec<_>, _>>()?;
-    for l in &mut loaded {
-        l.make_key()?;
-        for n in l.notes.drain(..) {
-            say(n);
-        }
-    }
     let jobs: Vec<Job> = loaded
         .iter()
         .zip(&helpers)
@@ -73,6 +100,12 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         })
         .collect();
     let built = crate::outdir::build(&c.out, &jobs, Some(web.gid), &|m| say(m))?;
+    for r in &locks {
+        r.write()?;
+        if let Some(n) = r.note() {
+            say(n);
+        }
+    }
     match built.as_slice() {
         [one] => say(format_args!(
             "built {} ({} files, {} nodes) in {}",
@@ -88,6 +121,16 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         )),
     }
     Ok(())
+}
+
+/// Sets the cluster's config_version from its profile's lock file.
+fn lock(l: &mut Loaded) -> Result<crate::lockfile::Resolved, CliError> {
+    Ok(crate::lockfile::resolve(
+        &l.path,
+        &mut l.cluster,
+        &l.flavor,
+        &l.secrets,
+    )?)
 }
 
 /// The helper is read and checked once per platform and run.
@@ -108,7 +151,9 @@ impl BlobCache {
 }
 
 pub fn render(c: &RenderConfig) -> Result<(), CliError> {
-    let l = load(&c.profile, Mode::Check)?;
+    let mut l = load(&c.profile, Mode::Check)?;
+    // What the next build would write; the lock is left as it is.
+    lock(&mut l)?;
     let cl = &l.cluster;
     let no_such_node = || CliError::NoSuchNode {
         node: c.node.clone(),
@@ -128,9 +173,6 @@ pub fn render(c: &RenderConfig) -> Result<(), CliError> {
         .ok_or_else(no_such_node)?;
     let text: Vec<u8> = match c.path.as_str() {
         "ks" | "post" => {
-            if let Some(k) = &l.new_key {
-                return Err(CliError::NoKey(k.path.clone()));
-            }
             let blob = helper(l.flavor.platform(), &c.helper)?;
             let text = if c.path == "ks" {
                 packed.installer_file(&s, Media::Http, &blob.sha256)?
@@ -163,14 +205,10 @@ pub fn render(c: &RenderConfig) -> Result<(), CliError> {
 }
 
 pub fn iso(c: &IsoConfig) -> Result<(), CliError> {
-    // As in build: the key is made only once the profile and the helper
-    // have passed.
     let mut l = load(&c.profile, Mode::Check)?;
     let blob = helper(l.flavor.platform(), &c.helper)?;
-    l.make_key()?;
-    for n in l.notes.drain(..) {
-        say(n);
-    }
+    // As the next build would have it; only build writes the lock.
+    lock(&mut l)?;
     crate::iso::write_iso(&l.cluster, &l.flavor, &l.secrets, &blob, &c.base, &c.out)?;
     say(format_args!(
         "wrote {} ({} with {} node entries for {})",

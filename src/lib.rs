@@ -23,6 +23,7 @@ pub mod helper_config;
 pub mod installer;
 pub mod iso;
 pub mod layout;
+pub mod lockfile;
 pub mod model;
 pub mod netmap;
 pub mod outdir;

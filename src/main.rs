@@ -7,6 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Check(c) => clusterkick::commands::check(&c),
+        Cmd::Secrets(c) => clusterkick::commands::secrets(&c),
         Cmd::Build(c) => clusterkick::commands::build(&c),
         Cmd::Render(c) => clusterkick::commands::render(&c),
         Cmd::Iso(c) => clusterkick::commands::iso(&c),

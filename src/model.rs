@@ -228,8 +228,12 @@ pub struct Secrets {
     pub fence_passwords: Vec<(String, String)>,
     /// Hex-encoded per-cluster key for the first-boot helper.
     pub firstboot_key: String,
-    /// corosync's authkey (binary), on platforms that run corosync 3.
-    pub corosync_authkey: Vec<u8>,
+    /// The DRBD peers' shared secret (`cram-hmac-alg` / `shared-secret`):
+    /// printable, on one line.
+    pub drbd_secret: String,
+    /// The cluster's authkey (binary): cman/openais's `keyfile` on el5,
+    /// corosync's `authkey` on the pacemaker family.
+    pub cluster_authkey: Vec<u8>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -245,7 +249,13 @@ pub struct Cluster {
     /// cman's fence_daemon post_join_delay; 0 on platforms without cman
     /// (they refuse the key).
     pub post_join_delay: u32,
+    /// cluster.conf's (corosync.conf's) config_version: the profile's lock
+    /// file decides it ([`crate::lockfile`]); until then the profile's
+    /// value, or 1.
     pub config_version: u32,
+    /// `cluster.config_version` in the profile: the least version to use.
+    #[serde(skip)]
+    pub config_version_floor: Option<u32>,
     pub install: Install,
     pub disks: Disks,
     pub networks: Vec<Network>,

@@ -77,7 +77,7 @@ fn make(
                 .map_or("", |(_, p)| p.as_str());
             format!("{pw}\n").into_bytes()
         }
-        Source::CorosyncKey => s.secrets.corosync_authkey.clone(),
+        Source::ClusterAuthkey => s.secrets.cluster_authkey.clone(),
     };
     Ok(OverlayFile {
         path,

@@ -67,8 +67,10 @@ pub enum CliError {
     },
     #[error("{path:?} is not a generated file; choose ks, post or one of: {files}")]
     NotGenerated { path: String, files: String },
-    #[error("no first-boot key yet ({0}); run `clusterkick build` once to make it")]
-    NoKey(PathBuf),
+    #[error(transparent)]
+    Profiles(#[from] crate::profile::ExpandError),
+    #[error(transparent)]
+    Lock(#[from] crate::lockfile::LockError),
     #[error("a build thread panicked")]
     Panicked,
     #[error("writing to standard output")]

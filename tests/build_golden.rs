@@ -163,7 +163,9 @@ fn test_overlay_extracts_with_gnu_tar_with_owners_and_modes() {
         .path()
         .join("usr/lib/drbd/clusterkick-fence-peer.sh")
         .exists());
-    assert_eq!(mode("etc/drbd.conf"), 0o644);
+    // drbd.conf holds the peers' shared secret; cman's key is a secret.
+    assert_eq!(mode("etc/drbd.conf"), 0o600);
+    assert_eq!(mode("etc/cluster/cman_authkey"), 0o600);
     assert_eq!(mode("etc/sysconfig/network-scripts/ifcfg-eth2"), 0o644);
     // The output tree keeps secrets away from other users too.
     let m = std::fs::metadata(&tgz).unwrap().permissions().mode() & 0o777;

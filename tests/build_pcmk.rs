@@ -172,7 +172,8 @@ fn test_pcmk_overlay_modes_are_the_contract() {
                 ("etc/corosync/corosync.conf", "-rw-r--r--"),
                 ("etc/corosync/authkey", "-r--------"),
                 ("etc/drbd.d/global_common.conf", "-rw-r--r--"),
-                ("etc/drbd.d/r0.res", "-rw-r--r--"),
+                // It holds the peers' shared secret.
+                ("etc/drbd.d/r0.res", "-rw-------"),
                 ("etc/lvm/lvmlocal.conf", "-rw-r--r--"),
                 ("etc/dlm/dlm.conf", "-rw-r--r--"),
                 (

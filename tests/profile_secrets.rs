@@ -2,8 +2,9 @@
 //! profile names"): only small regular files are read, refused at the key
 //! that names them, never waited on; the first-boot key goes only where no
 //! one else can write, changes no folder's mode but its own new ones, and is
-//! made only when the whole run is valid; every secret readable by others
-//! gets the same warning.
+//! made (by `clusterkick secrets`, never by a build: issue 9) only when the
+//! whole run is valid; every secret readable by others gets the same
+//! warning.
 
 mod support;
 use std::ffi::OsStr;
@@ -51,6 +52,13 @@ fn stderr(o: &Output) -> String {
 
 fn check(ws: &Workspace, profile: &Path) -> Output {
     run(ws, &[OsStr::new("check"), profile.as_os_str()])
+}
+
+/// `clusterkick secrets` over `profiles`.
+fn make_secrets(ws: &Workspace, profiles: &[&Path]) -> Output {
+    let mut args: Vec<std::ffi::OsString> = vec!["secrets".into()];
+    args.extend(profiles.iter().map(|p| p.as_os_str().to_os_string()));
+    run(ws, &args)
 }
 
 fn build(ws: &Workspace, profiles: &[&Path], out: &Path) -> Output {
@@ -288,7 +296,7 @@ fn test_a_key_in_an_existing_folder_changes_no_folders_mode() {
     std::fs::create_dir(&keys).unwrap();
     chmod(&keys, 0o750);
     let p = keyless(&ws, "existing", "keys/fb.key");
-    let o = build(&ws, &[&p], &ws.path().join("out"));
+    let o = make_secrets(&ws, &[&p]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("note: made a new first-boot key in"),
@@ -298,12 +306,12 @@ fn test_a_key_in_an_existing_folder_changes_no_folders_mode() {
     assert_eq!(
         mode(&keys),
         0o750,
-        "build changed the mode of a folder it did not make"
+        "secrets changed the mode of a folder it did not make"
     );
     assert_eq!(mode(&keys.join("fb.key")), 0o600);
     // Folders it has to make are its own: 0700.
     let p = keyless(&ws, "nested", "new/deeper/fb.key");
-    let o = build(&ws, &[&p], &ws.path().join("out2"));
+    let o = make_secrets(&ws, &[&p]);
     assert!(o.status.success(), "{}", stderr(&o));
     let new = ws.path().join("profiles/new");
     assert_eq!(mode(&new), 0o700);
@@ -312,7 +320,7 @@ fn test_a_key_in_an_existing_folder_changes_no_folders_mode() {
     assert_eq!(
         mode(&profiles),
         profiles_mode,
-        "build changed the profile folder's mode"
+        "secrets changed the profile folder's mode"
     );
 }
 
@@ -441,13 +449,13 @@ fn test_keys_are_made_only_when_the_whole_run_is_valid() {
             .replacen("id = 2", "id = 1", 1),
     )
     .unwrap();
-    let o = build(&ws, &[&bad], &out);
+    let o = make_secrets(&ws, &[&bad]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(!bad_key.exists(), "an invalid build made a key");
+    assert!(!bad_key.exists(), "an invalid run made a key");
     // Nor does a valid one in a run with an invalid one, whichever comes first.
     let (good, good_key) = valid_keyless(&ws, "good");
     for run in [[&good, &bad], [&bad, &good]] {
-        let o = build(&ws, &[run[0], run[1]], &out);
+        let o = make_secrets(&ws, &[run[0], run[1]]);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         assert!(
             !good_key.exists() && !bad_key.exists(),
@@ -463,34 +471,26 @@ fn test_keys_are_made_only_when_the_whole_run_is_valid() {
             .replace("name = \"twin\"", "name = \"good\""),
     )
     .unwrap();
-    let o = build(&ws, &[&good, &twin], &out);
+    let o = make_secrets(&ws, &[&good, &twin]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         !good_key.exists() && !twin_key.exists(),
         "a refused run made a key"
     );
-    // A helper that cannot run on the nodes: refused, no key.
-    let me = std::env::current_exe().unwrap();
-    let o = run(
-        &ws,
-        &[
-            OsStr::new("build"),
-            good.as_os_str(),
-            OsStr::new("--out"),
-            out.as_os_str(),
-            OsStr::new("--helper"),
-            me.as_os_str(),
-        ],
+    // Neither `check` nor `build` ever makes one: both refuse, alike, and
+    // name the command that does.
+    let err = refused_by_both(&ws, &good, "keyless");
+    assert!(
+        err.contains(&format!(
+            "does not exist yet; make the cluster's secrets once with `clusterkick secrets {}`",
+            good.display()
+        )),
+        "{err}"
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(!good_key.exists(), "a refused run made a key");
-    assert!(!out.exists());
-    // `check` never makes one.
-    assert_eq!(check(&ws, &good).status.code(), Some(0));
-    assert!(!good_key.exists());
+    assert!(!good_key.exists() && !out.exists());
     // A valid run makes every missing key, once.
     let (other, other_key) = valid_keyless(&ws, "other");
-    let o = build(&ws, &[&good, &other], &out);
+    let o = make_secrets(&ws, &[&good, &other]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(good_key.is_file() && other_key.is_file());
     assert_eq!(
@@ -500,8 +500,10 @@ fn test_keys_are_made_only_when_the_whole_run_is_valid() {
         2
     );
     let first = std::fs::read(&good_key).unwrap();
-    let o = build(&ws, &[&good, &other], &out);
+    let o = make_secrets(&ws, &[&good, &other]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("made a new first-boot key"));
+    let o = build(&ws, &[&good, &other], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&good_key).unwrap(), first, "the key changed");
 }

@@ -265,17 +265,35 @@ pub trait Platform: std::fmt::Debug + Sync {
         false
     }
 
-    /// Whether the cluster's nodes share a corosync authkey, made once
-    /// beside the profile like the first-boot key.
-    fn corosync_authkey(&self) -> bool {
-        false
-    }
+    /// The authkey the cluster's nodes share to encrypt and sign their
+    /// membership traffic (cman/openais `keyfile`, corosync's `authkey`),
+    /// made once by `clusterkick secrets` beside the profile.
+    fn cluster_authkey(&self) -> &'static AuthkeySpec;
+
+    /// The cluster-wide config that carries `config_version` (cluster.conf,
+    /// corosync.conf): the lock file raises it by one whenever that file's
+    /// content changes ([`crate::lockfile`]).
+    fn versioned_config(&self) -> &'static str;
 
     /// The platform's lines in SUMMARY.md.
     fn summary(&self, cluster: &Cluster) -> SummaryText;
 
     /// The platform's notes in network-map.svg.
     fn map_notes(&self, cluster: &Cluster) -> MapNotes;
+}
+
+/// A platform's cluster authkey: its file in `<profile>.secrets/`, what
+/// the diagnostics call it, and the sizes its reader takes.
+#[derive(Debug)]
+pub struct AuthkeySpec {
+    /// The file name in the secrets folder.
+    pub file: &'static str,
+    /// For diagnostics: "corosync authkey".
+    pub what: &'static str,
+    /// Bytes its reader accepts, and how many a new key has.
+    pub min: usize,
+    pub max: usize,
+    pub new: usize,
 }
 
 /// Package groups (comps ids) and packages.
@@ -361,7 +379,8 @@ pub type MadeFn = fn(&Cluster, &Secrets) -> Result<Vec<u8>, String>;
 pub enum Source {
     /// `rootfs/<path>.j2` in the platform's template folder.
     Template,
-    /// The same, rendered with the fence passwords in its context.
+    /// The same, rendered with the secrets in its context
+    /// ([`crate::render::context::with_secrets`]).
     TemplateWithSecrets,
     /// `rootfs/<path>`, copied as it is.
     Verbatim,
@@ -373,8 +392,8 @@ pub enum Source {
     Made(MadeFn),
     /// A fence device's password, on one line (a per-device file).
     FencePassword,
-    /// The cluster's corosync authkey (binary).
-    CorosyncKey,
+    /// The cluster's authkey (binary): [`Platform::cluster_authkey`].
+    ClusterAuthkey,
 }
 
 impl FileSpec {
@@ -429,7 +448,8 @@ impl FileSpec {
         }
     }
 
-    /// Rendered with the fence passwords.
+    /// Rendered with the secrets a config file may hold (the fence
+    /// passwords, the DRBD shared secret).
     pub const fn with_secrets(self) -> Self {
         Self {
             source: Source::TemplateWithSecrets,
@@ -455,7 +475,7 @@ impl FileSpec {
             | Source::HelperKey
             | Source::Made(_)
             | Source::FencePassword
-            | Source::CorosyncKey => format!("rootfs/{}", self.path),
+            | Source::ClusterAuthkey => format!("rootfs/{}", self.path),
         }
     }
 }

@@ -4,28 +4,33 @@
 //! [`Cluster`] and its platform's [`Flavor`].
 
 mod files;
+mod folder;
 mod parse;
 mod placeholder;
 pub mod raw;
 mod secrets;
 pub mod validate;
 
-pub use secrets::{default_key_file, NewKey};
+pub use folder::{expand, ExpandError};
+pub use secrets::{
+    default_key_file, make_command, secret_file, NewKey, NewSecret, SecretKind, DRBD_SECRET,
+};
 
 use crate::diag::{Diagnostic, Diagnostics, InvalidProfile, Severity};
 use crate::model::{Cluster, Secrets};
 use crate::platform::Flavor;
 use std::path::{Path, PathBuf};
 
-/// What loading may do beyond reading.
+/// What loading does about the cluster's secrets that do not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Read only: a missing first-boot key is left missing
-    /// ([`Loaded::new_key`]).
+    /// Refuses them, naming the command that makes them (`check`,
+    /// `build`, `render`, `iso`, `diff`: none of them makes a secret).
     Check,
-    /// Once the profile is valid, a missing first-boot key is made (in
-    /// place of [`Loaded::make_key`]: for a run of one profile).
-    Build,
+    /// Leaves them to be made ([`Loaded::new_key`],
+    /// [`Loaded::new_secrets`], [`Loaded::make_secrets`]): `clusterkick
+    /// secrets` and `init`.
+    Secrets,
 }
 
 #[derive(Debug)]
@@ -36,45 +41,53 @@ pub struct Loaded {
     pub secrets: Secrets,
     /// Warnings that did not stop validation, in file order.
     pub warnings: Vec<Diagnostic>,
-    /// What loading did besides reading (e.g. made a first-boot key), for
+    /// What was done besides reading (e.g. made a first-boot key), for
     /// the user.
     pub notes: Vec<String>,
     pub path: PathBuf,
-    /// The first-boot key, when it does not exist yet: its place has been
-    /// checked; [`Loaded::make_key`] makes it.
+    /// The first-boot key, when it does not exist yet ([`Mode::Secrets`]):
+    /// its place has been checked; [`Loaded::make_secrets`] makes it.
     pub new_key: Option<NewKey>,
-    /// corosync's authkey, when the platform needs one and it does not
-    /// exist yet; [`Loaded::make_key`] makes it too.
-    pub new_authkey: Option<PathBuf>,
+    /// The other secrets that do not exist yet ([`Mode::Secrets`]).
+    pub new_secrets: Vec<NewSecret>,
 }
 
 impl Loaded {
-    /// Makes the first-boot key if it is missing, and says so in `notes`.
-    /// A build calls it only once every profile of the run is valid, so
-    /// that a refused run makes no key.
-    pub fn make_key(&mut self) -> Result<(), InvalidProfile> {
+    /// Makes every missing secret, and says so in `notes`. `clusterkick
+    /// secrets` calls it only once every profile of the run is valid, so
+    /// that a refused run makes none.
+    pub fn make_secrets(&mut self) -> Result<(), InvalidProfile> {
         if let Some(k) = &self.new_key {
             let made = secrets::make_key(k).map_err(|d| InvalidProfile(vec![d]))?;
             self.secrets.firstboot_key = made.key;
             self.notes.push(made.note);
             self.new_key = None;
         }
-        if let Some(path) = &self.new_authkey {
-            let (key, note) = secrets::make_authkey(path).map_err(|e| {
+        for n in std::mem::take(&mut self.new_secrets) {
+            let (secret, note) = secrets::make_secret(&n).map_err(|e| {
                 InvalidProfile(vec![Diagnostic {
                     severity: Severity::Error,
                     file: self.path.clone(),
                     line: 1,
                     column: 1,
-                    key: "corosync authkey".into(),
-                    message: format!("cannot create {}: {e}", path.display()),
+                    key: n.what.into(),
+                    message: format!("cannot create {}: {e}", n.path.display()),
                 }])
             })?;
-            self.secrets.corosync_authkey = key;
+            match n.kind {
+                SecretKind::DrbdSecret => {
+                    self.secrets.drbd_secret = String::from_utf8(secret).unwrap_or_default()
+                }
+                SecretKind::ClusterAuthkey => self.secrets.cluster_authkey = secret,
+            }
             self.notes.push(note);
-            self.new_authkey = None;
         }
         Ok(())
+    }
+
+    /// Whether every secret exists.
+    pub fn secrets_complete(&self) -> bool {
+        self.new_key.is_none() && self.new_secrets.is_empty()
     }
 }
 
@@ -125,11 +138,15 @@ pub fn load_str(path: &Path, text: &str, mode: Mode) -> Result<Loaded, InvalidPr
     let Some(v) = validate::validate(&parsed, &mut d) else {
         return Err(finish(d));
     };
-    let read = secrets::read(path, &v, &mut d);
+    let missing = match mode {
+        Mode::Check => secrets::Missing::Refuse,
+        Mode::Secrets => secrets::Missing::Make,
+    };
+    let read = secrets::read(path, &v, missing, &mut d);
     if d.has_errors() {
         return Err(finish(d));
     }
-    let mut loaded = Loaded {
+    let loaded = Loaded {
         cluster: v.cluster,
         flavor: v.flavor,
         secrets: read.secrets,
@@ -137,11 +154,8 @@ pub fn load_str(path: &Path, text: &str, mode: Mode) -> Result<Loaded, InvalidPr
         notes: Vec::new(),
         path: path.to_path_buf(),
         new_key: read.new_key,
-        new_authkey: read.new_authkey,
+        new_secrets: read.new_secrets,
     };
-    if mode == Mode::Build {
-        loaded.make_key()?;
-    }
     Ok(loaded)
 }
 

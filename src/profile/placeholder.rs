@@ -33,10 +33,20 @@ const DOC_DOMAINS: [&str; 3] = ["example.com", "example.net", "example.org"];
 /// Root password hashes of known placeholder passwords: the example's.
 const KNOWN_HASHES: [(&str, &str); 1] = [("$1$clusterk$WQVv5GfLpTu5h7o68qMw6/", "changeme")];
 
-/// The first-boot key committed with the example profile
-/// (profiles/an-cluster.secrets/firstboot.key): anyone can read it.
-const EXAMPLE_FIRSTBOOT_KEY: &str =
-    "f779037c80349cf834b9ee6d7024daa488ecd8268210013000dd9cb3f661412e";
+/// The sha256 of each random secret committed with the example profiles
+/// (profiles/*.secrets/: first-boot keys as their hex text, DRBD secrets
+/// as their line, authkeys as their bytes): anyone can read them.
+const PUBLISHED_SECRETS: [&str; 9] = [
+    "6c434ca68114433ca16078a6b1b6a4ab6719adb1a067cac01c79b356abf5d5f0",
+    "3018279914a392c96c107740cc5492d380c18a1f206cf73cba55f233cdac49f1",
+    "8baff7cc2a698bac43c382781f9f286fe05c2f6a4385c80c11b7700d4f5fa555",
+    "9166fd24f0aa6ac4a2790d5f304090d3f8b102a012b3415cb4a097d60982536e",
+    "abe99d981c144d5eb3356d58e28e6d4bec2be8ecfc526029431eb4d11bd7d74c",
+    "6e0a172660dfb6bf1cfdeee52d20d4e0061c579e8341870c92b7bc0dd31f6947",
+    "c6b7f821dc6e9ca95550aa5b18ca40ce6a314a7834b7ad83ebc5ed246c55537e",
+    "2580abacbfc84a7aec9955ec973c7fe07fa3b6919ae176ede243d8da4babf28c",
+    "48df55b9dcfd039f617e46ad3b2eb91b5346359ab3f115a6907bbddf2678ba85",
+];
 
 /// Warns for every string value in the profile that is a placeholder.
 pub fn scan(root: &Table, d: &mut Diagnostics) {
@@ -168,8 +178,10 @@ pub fn password(pw: &str) -> Option<&'static str> {
 }
 
 /// Whether `hex` (lower case) is the example's published first-boot key.
-pub fn is_example_key(hex: &str) -> bool {
-    hex == EXAMPLE_FIRSTBOOT_KEY
+pub fn is_published_secret(secret: &[u8]) -> bool {
+    use sha2::Digest;
+    let h = hex::encode(sha2::Sha256::digest(secret));
+    PUBLISHED_SECRETS.contains(&h.as_str())
 }
 
 #[cfg(test)]
@@ -224,12 +236,29 @@ mod tests {
     fn the_known_secrets_are_the_examples() {
         assert!(password("secret").is_some() && password("changeme").is_some());
         assert_eq!(password("Secret1"), None);
-        let committed = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("profiles/an-cluster.secrets/firstboot.key"),
-        )
-        .unwrap();
-        assert!(is_example_key(committed.trim()));
+        // Every random secret committed with an example, as it is read.
+        let profiles = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+        let mut seen = 0;
+        for dir in std::fs::read_dir(&profiles).unwrap() {
+            let dir = dir.unwrap().path();
+            if dir.extension().is_none_or(|e| e != "secrets") {
+                continue;
+            }
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let f = f.unwrap().path();
+                let bytes = std::fs::read(&f).unwrap();
+                let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                let value = match name.as_str() {
+                    "firstboot.key" | "drbd.secret" => bytes.trim_ascii_end().to_vec(),
+                    n if n.ends_with(".authkey") => bytes,
+                    _ => continue,
+                };
+                assert!(is_published_secret(&value), "{} is not listed", f.display());
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, PUBLISHED_SECRETS.len());
+        assert!(!is_published_secret(b"0123456789abcdef0123456789abcdef"));
         let pw = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("profiles/an-cluster.secrets/motoko.passwd"),

@@ -1,18 +1,23 @@
 //! The secrets a profile names but never holds: fence passwords (from a
 //! file beside the profile or an environment variable) and the cluster's
-//! first-boot key (made once by the first build, then kept).
+//! random secrets in `<profile>.secrets/`: the first-boot key, the DRBD
+//! peers' shared secret and the cluster's authkey (cman's or corosync's),
+//! made once by `clusterkick secrets` (or `init`), then kept.
 //!
 //! Every file is read as [`files::read_capped`] reads it (a regular file,
-//! small). Reading never creates anything: a missing key is a [`NewKey`],
-//! which `build` makes ([`make_key`]) only once every profile of the run is
-//! valid. The checks a new key needs (where it goes, who else could write
-//! there) are made here, so that `check` reports what `build` would refuse.
+//! small). Reading never creates anything: `check` and `build` refuse a
+//! missing secret and name the command that makes it; for `secrets` a
+//! missing one is a [`NewKey`] / [`NewSecret`], made ([`make_key`],
+//! [`make_secret`]) only once every profile of the run is valid. The checks
+//! a new key needs (where it goes, who else could write there) are made
+//! here, so that `check` reports what `secrets` would refuse.
 
 use super::files::{self, FileProblem, SECRET_CAP};
 use super::placeholder;
 use super::validate::{PasswdSource, Validated};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::Secrets;
+use crate::platform::AuthkeySpec;
 use std::fs;
 use std::io::Write;
 use std::ops::Range;
@@ -31,16 +36,19 @@ pub fn default_key_file(profile: &Path) -> PathBuf {
         .join("firstboot.key")
 }
 
-/// corosync's authkey for a profile: `<dir>/<stem>.secrets/corosync.authkey`.
-pub fn corosync_key_file(profile: &Path) -> PathBuf {
-    default_key_file(profile).with_file_name("corosync.authkey")
+/// A secret file of the cluster's in `<dir>/<stem>.secrets/`.
+pub fn secret_file(profile: &Path, name: &str) -> PathBuf {
+    default_key_file(profile).with_file_name(name)
 }
 
-/// corosync 3 (knet) takes a key of 1024 to 32768 bits; corosync-keygen
-/// makes 2048.
-const AUTHKEY_MIN: usize = 128;
-const AUTHKEY_MAX: usize = 4096;
-const AUTHKEY_NEW: usize = 256;
+/// The DRBD peers' shared secret's file name.
+pub const DRBD_SECRET: &str = "drbd.secret";
+/// DRBD keeps `shared-secret` in a 64-byte buffer with its NUL
+/// (SHARED_SECRET_MAX): at most 63 characters. A new one is 24 random
+/// bytes in hex (48 characters).
+const DRBD_SECRET_MIN: usize = 16;
+const DRBD_SECRET_MAX: usize = 63;
+const DRBD_SECRET_NEW: usize = 24;
 
 const KEY_KEY: &str = "firstboot.key_file";
 
@@ -56,18 +64,53 @@ pub struct NewKey {
     column: usize,
 }
 
+/// A shared secret of the cluster's that does not exist yet: where
+/// `clusterkick secrets` makes it, and how.
+#[derive(Debug, Clone)]
+pub struct NewSecret {
+    pub path: PathBuf,
+    pub what: &'static str,
+    pub kind: SecretKind,
+    /// Random bytes it takes, and whether they are written as hex text.
+    len: usize,
+    hex: bool,
+}
+
 /// What the profile's secrets are, as far as they exist.
 pub struct Read {
     pub secrets: Secrets,
     /// The first-boot key when it is still to be made.
     pub new_key: Option<NewKey>,
-    /// corosync's authkey when the platform needs one and it is still to
-    /// be made: its path.
-    pub new_authkey: Option<PathBuf>,
+    /// The other secrets still to be made.
+    pub new_secrets: Vec<NewSecret>,
+}
+
+/// Which of [`Secrets`]' fields a [`NewSecret`] fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    DrbdSecret,
+    ClusterAuthkey,
+}
+
+/// What reading does about a secret that does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// An error that says how to make it (`check`, `build`, …).
+    Refuse,
+    /// Kept to be made (`clusterkick secrets`, `init`).
+    Make,
+}
+
+/// The command that makes a profile's missing secrets, for messages.
+pub fn make_command(profile: &Path) -> String {
+    format!(
+        "clusterkick secrets {}",
+        files::shell_word(profile)
+    )
 }
 
 /// Reads every secret the validated profile at `path` names.
-pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
+pub fn read(path: &Path, v: &Validated, missing: Missing, d: &mut Diagnostics) -> Read {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut secrets = Secrets::default();
     for (device, source, span) in &v.passwd_sources {
@@ -82,6 +125,16 @@ pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
     let mut new_key = None;
     match firstboot_key(&key_path, key_span.clone(), d) {
         Key::Present(k) => secrets.firstboot_key = k,
+        Key::Missing if missing == Missing::Refuse => d.push(
+            Severity::Error,
+            key_span.clone(),
+            KEY_KEY,
+            format!(
+                "{} does not exist yet; make the cluster's secrets once with `{}` (it makes only the missing ones; build never makes one)",
+                key_words(&key_path, key_span.is_some()),
+                make_command(path)
+            ),
+        ),
         Key::Missing => {
             let (line, column) = key_span.as_ref().map_or((1, 1), |s| d.line_col(s.start));
             new_key = Some(NewKey {
@@ -94,19 +147,67 @@ pub fn read(path: &Path, v: &Validated, d: &mut Diagnostics) -> Read {
         }
         Key::Refused => {}
     }
-    let mut new_authkey = None;
-    if v.flavor.platform().corosync_authkey() {
-        let path = corosync_key_file(path);
-        match corosync_authkey(&path, d) {
-            Key2::Present(k) => secrets.corosync_authkey = k,
-            Key2::Missing => new_authkey = Some(path),
-            Key2::Refused => {}
+    let mut new_secrets = Vec::new();
+    let mut wanted = |found: Found, new: NewSecret, d: &mut Diagnostics| match found {
+        Found::Present(k) => {
+            if placeholder::is_published_secret(&k) {
+                d.push(
+                    Severity::Warning,
+                    None,
+                    new.what,
+                    format!("{} holds an example's {}, which is published with clusterkick: a placeholder; move it away and run `{}` to make your own", new.path.display(), new.what, make_command(path)),
+                );
+            }
+            Some(k)
         }
+        Found::Missing if missing == Missing::Refuse => {
+            d.push(
+                Severity::Error,
+                None,
+                new.what,
+                format!(
+                    "{} does not exist yet; make the cluster's secrets once with `{}` (it makes only the missing ones; build never makes one)",
+                    new.path.display(),
+                    make_command(path)
+                ),
+            );
+            None
+        }
+        Found::Missing => {
+            new_secrets.push(new);
+            None
+        }
+        Found::Refused => None,
+    };
+    let drbd = secret_file(path, DRBD_SECRET);
+    let found = drbd_secret(&drbd, d);
+    let new = NewSecret {
+        path: drbd,
+        what: "DRBD shared secret",
+        kind: SecretKind::DrbdSecret,
+        len: DRBD_SECRET_NEW,
+        hex: true,
+    };
+    if let Some(k) = wanted(found, new, d) {
+        secrets.drbd_secret = String::from_utf8(k).unwrap_or_default();
+    }
+    let spec = v.flavor.platform().cluster_authkey();
+    let authkey = secret_file(path, spec.file);
+    let found = cluster_authkey(&authkey, spec, d);
+    let new = NewSecret {
+        path: authkey,
+        what: spec.what,
+        kind: SecretKind::ClusterAuthkey,
+        len: spec.new,
+        hex: false,
+    };
+    if let Some(k) = wanted(found, new, d) {
+        secrets.cluster_authkey = k;
     }
     Read {
         secrets,
         new_key,
-        new_authkey,
+        new_secrets,
     }
 }
 
@@ -145,44 +246,70 @@ fn warn_readable(
     }
 }
 
-/// What [`corosync_authkey`] found.
-enum Key2 {
+/// What reading a shared secret found.
+enum Found {
     Present(Vec<u8>),
     Missing,
+    /// A diagnostic says why.
     Refused,
 }
 
-/// The cluster's corosync authkey, read; build makes a missing one
-/// ([`make_authkey`]) once every profile of the run is valid.
-fn corosync_authkey(path: &Path, d: &mut Diagnostics) -> Key2 {
-    let key = "corosync authkey";
-    match files::read_capped(path, AUTHKEY_MAX as u64 + 1) {
-        Ok((k, meta)) if (AUTHKEY_MIN..=AUTHKEY_MAX).contains(&k.len()) => {
-            warn_readable(d, None, key, path, &meta);
-            Key2::Present(k)
+/// Reads a secret file: a problem other than its absence is an error.
+fn secret_bytes(path: &Path, cap: usize, what: &str, d: &mut Diagnostics) -> Found {
+    match files::read_capped(path, cap as u64 + 1) {
+        Ok((k, meta)) => {
+            warn_readable(d, None, what, path, &meta);
+            Found::Present(k)
         }
-        Ok((k, _)) => {
-            d.push(Severity::Error, None, key, format!("{} holds {} bytes; corosync takes a key of {AUTHKEY_MIN} to {AUTHKEY_MAX} bytes: delete it to have build make a new one", path.display(), k.len()));
-            Key2::Refused
-        }
-        Err(FileProblem::Missing) => Key2::Missing,
+        Err(FileProblem::Missing) => Found::Missing,
         Err(e) => {
             d.push(
                 Severity::Error,
                 None,
-                key,
+                what,
                 format!("cannot read {}: {e}", path.display()),
             );
-            Key2::Refused
+            Found::Refused
         }
     }
 }
 
-/// Makes a missing corosync authkey: 256 random bytes in a new file of mode
-/// 0600 (its folder, when it has to be made, 0700). Returns the key and a
-/// note for the user.
-pub fn make_authkey(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
-    if let Some(dir) = path.parent() {
+/// The cluster's authkey, read and its size checked.
+fn cluster_authkey(path: &Path, spec: &AuthkeySpec, d: &mut Diagnostics) -> Found {
+    match secret_bytes(path, spec.max, spec.what, d) {
+        Found::Present(k) if !(spec.min..=spec.max).contains(&k.len()) => {
+            d.push(Severity::Error, None, spec.what, format!("{} holds {} bytes; it takes a key of {} to {} bytes: move it away and run `clusterkick secrets` to make a new one (every node then needs the new one)", path.display(), k.len(), spec.min, spec.max));
+            Found::Refused
+        }
+        found => found,
+    }
+}
+
+/// The DRBD peers' shared secret: letters and digits on one line (it goes
+/// between double quotes in DRBD's config).
+fn drbd_secret(path: &Path, d: &mut Diagnostics) -> Found {
+    let what = "DRBD shared secret";
+    match secret_bytes(path, DRBD_SECRET_MAX + 1, what, d) {
+        Found::Present(k) => {
+            let line = k.strip_suffix(b"\n").unwrap_or(&k);
+            if (DRBD_SECRET_MIN..=DRBD_SECRET_MAX).contains(&line.len())
+                && line.iter().all(u8::is_ascii_alphanumeric)
+            {
+                Found::Present(line.to_vec())
+            } else {
+                d.push(Severity::Error, None, what, format!("{} must hold {DRBD_SECRET_MIN} to {DRBD_SECRET_MAX} letters and digits on one line (DRBD's shared-secret); move it away and run `clusterkick secrets` to make a new one", path.display()));
+                Found::Refused
+            }
+        }
+        found => found,
+    }
+}
+
+/// Makes a missing shared secret: random bytes (as hex text, or raw) in
+/// a new file of mode 0600; its folder, when it has to be made, 0700 (no
+/// existing folder's mode is changed). Returns the secret and a note.
+pub fn make_secret(n: &NewSecret) -> std::io::Result<(Vec<u8>, String)> {
+    if let Some(dir) = n.path.parent() {
         if !dir.as_os_str().is_empty() && !dir.exists() {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -190,23 +317,30 @@ pub fn make_authkey(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
                 .create(dir)?;
         }
     }
-    let mut bytes = vec![0u8; AUTHKEY_NEW];
+    let mut bytes = vec![0u8; n.len];
     getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let (secret, file) = if n.hex {
+        let h = hex::encode(&bytes);
+        (h.clone().into_bytes(), format!("{h}\n").into_bytes())
+    } else {
+        (bytes.clone(), bytes)
+    };
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    if let Err(e) = f.write_all(&bytes).and_then(|()| f.sync_all()) {
+        .open(&n.path)?;
+    if let Err(e) = f.write_all(&file).and_then(|()| f.sync_all()) {
         drop(f);
-        let _ = fs::remove_file(path);
+        let _ = fs::remove_file(&n.path);
         return Err(e);
     }
     let note = format!(
-        "note: made a new corosync authkey in {} (keep it: the nodes of this cluster share it)",
-        path.display()
+        "note: made a new {} in {} (keep it: the nodes of this cluster share it)",
+        n.what,
+        crate::diag::one_line(&n.path.to_string_lossy(), 1000)
     );
-    Ok((bytes, note))
+    Ok((secret, note))
 }
 
 fn fence_password(
@@ -340,12 +474,12 @@ fn firstboot_key(key_path: &Path, span: Option<Range<usize>>, d: &mut Diagnostic
                 return refuse(d, format!("{words} must hold a hex key of at least 16 bytes (32 hex digits); delete it to have build make a new one"));
             }
             let k = k.to_ascii_lowercase();
-            if placeholder::is_example_key(&k) {
+            if placeholder::is_published_secret(k.as_bytes()) {
                 d.push(
                     Severity::Warning,
                     span.clone(),
                     KEY_KEY,
-                    format!("{words} holds the example's first-boot key, which is published with clusterkick: a placeholder; delete it and build again to make a key of your own"),
+                    format!("{words} holds an example's first-boot key, which is published with clusterkick: a placeholder; move it away and run `clusterkick secrets` to make a key of your own"),
                 );
             }
             Key::Present(k)

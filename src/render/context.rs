@@ -85,5 +85,9 @@ impl ClusterContext {
 pub fn with_secrets(ctx: &Value, secrets: &Secrets) -> Value {
     let fence_passwords: BTreeMap<String, String> =
         secrets.fence_passwords.iter().cloned().collect();
-    context! { fence_passwords => fence_passwords, ..ctx.clone() }
+    context! {
+        fence_passwords => fence_passwords,
+        drbd_secret => secrets.drbd_secret,
+        ..ctx.clone()
+    }
 }

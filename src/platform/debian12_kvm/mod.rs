@@ -13,7 +13,7 @@ pub use model::{Debian12Kvm, Mirror};
 pub use validate::{agent_problem, mirror, SECURITY_URL};
 
 use super::pcmk::{self, text::PlatformWords};
-use super::{FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
+use super::{AuthkeySpec, FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
 use crate::firstboot::config::PacemakerConfig;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
@@ -185,8 +185,12 @@ impl Platform for Debian12Kvm {
         true
     }
 
-    fn corosync_authkey(&self) -> bool {
-        true
+    fn cluster_authkey(&self) -> &'static AuthkeySpec {
+        &pcmk::AUTHKEY
+    }
+
+    fn versioned_config(&self) -> &'static str {
+        pcmk::COROSYNC_CONF.path
     }
 
     fn summary(&self, c: &Cluster) -> SummaryText {
@@ -227,7 +231,7 @@ mod tests {
         for f in FILES {
             if matches!(
                 f.source,
-                super::super::Source::CorosyncKey | super::super::Source::FencePassword
+                super::super::Source::ClusterAuthkey | super::super::Source::FencePassword
             ) {
                 continue;
             }

@@ -14,7 +14,7 @@ mod validate;
 pub use helper::{check_helper, HELPER_TARGET};
 pub use model::{Bridge, El5Xen, Ring, Totem};
 
-use super::{FileSpec, KeyRule, MapNotes, PackageSet, Platform, Source, Spec, SummaryText};
+use super::{AuthkeySpec, FileSpec, KeyRule, MapNotes, PackageSet, Platform, Source, Spec, SummaryText};
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole};
@@ -64,7 +64,12 @@ const FILES: &[FileSpec] = &[
         .cluster_wide()
         .with_secrets(),
     FileSpec::template("etc/ais/openais.conf", 0o644).cluster_wide(),
-    FileSpec::template("etc/drbd.conf", 0o644).cluster_wide(),
+    // It carries the peers' shared secret (cram-hmac-alg).
+    FileSpec::template("etc/drbd.conf", 0o600)
+        .cluster_wide()
+        .with_secrets(),
+    // cman's openais key (`<cman keyfile>` in cluster.conf).
+    FileSpec::made(CMAN_KEYFILE, 0o600, Source::ClusterAuthkey).cluster_wide(),
     FileSpec::template("etc/sysconfig/network", 0o644),
     FileSpec::template("etc/sysconfig/network-scripts/ifcfg-{nic}", 0o644).per_nic(),
     FileSpec::template("etc/xen/scripts/an-network-script", 0o755),
@@ -80,6 +85,19 @@ const FILES: &[FileSpec] = &[
     FileSpec::verbatim("etc/rc.d/init.d/clusterkick-firstboot", 0o755),
     FileSpec::verbatim("etc/rc.d/init.d/clusterkick-drbd", 0o755),
 ];
+
+/// Where cluster.conf's `<cman keyfile>` points (without the leading /).
+pub const CMAN_KEYFILE: &str = "etc/cluster/cman_authkey";
+
+/// cman's openais key: cman reads at most 128 bytes of the key file into
+/// totem's private key (the same size openais's own ais-keygen makes).
+pub const AUTHKEY: AuthkeySpec = AuthkeySpec {
+    file: "cman.authkey",
+    what: "cman authkey",
+    min: 16,
+    max: 128,
+    new: 128,
+};
 
 /// The node's own LVM PV, as the kickstart lays the disks out: md1 (RAID 1
 /// over the second partition of each disk) or, with one disk, its second
@@ -208,6 +226,7 @@ impl Platform for El5Xen {
             network_script => NETWORK_SCRIPT,
             agent_links => fence::AGENT_LINKS,
             fence_na_config => fence::uses_fence_na(cluster).then_some(fence::FENCE_NA_CONFIG),
+            cman_keyfile => format!("/{CMAN_KEYFILE}"),
             ..Value::from_serialize(self)
         }
     }
@@ -229,6 +248,14 @@ impl Platform for El5Xen {
         kickstart::post_script(r, ctx)
     }
 
+    fn cluster_authkey(&self) -> &'static AuthkeySpec {
+        &AUTHKEY
+    }
+
+    fn versioned_config(&self) -> &'static str {
+        "etc/cluster/cluster.conf"
+    }
+
     fn summary(&self, c: &Cluster) -> SummaryText {
         let d = &c.disks;
         let mut stack = vec![format!(
@@ -237,7 +264,7 @@ impl Platform for El5Xen {
         )];
         if let Some(r) = self.totem.rings.first() {
             stack.push(format!(
-                "one totem ring, on the {} network: multicast {}, port {} (cluster.conf's `<cman port>` and `<multicast addr>`; the nodes' names resolve to their {} addresses through /etc/hosts). cman encrypts it with the cluster name as the key (its default; that keeps clusters apart, it is no secret: keep the network private). /etc/ais/openais.conf is written, as in the seed, but cman does not read it",
+                "one totem ring, on the {} network: multicast {}, port {} (cluster.conf's `<cman port>` and `<multicast addr>`; the nodes' names resolve to their {} addresses through /etc/hosts). cman encrypts and signs it with the cluster's own authkey (/{CMAN_KEYFILE}, `<cman keyfile>`; without one cman would use the cluster name, which is no secret). /etc/ais/openais.conf is written, as in the seed, but cman does not read it",
                 r.network.title(),
                 r.mcastaddr,
                 r.mcastport,

@@ -14,7 +14,7 @@ pub use model::{El9Kvm, Repos};
 pub use validate::{agent_problem, package, ELREPO_KEY_URL, ELREPO_URL};
 
 use super::pcmk::{self, text::PlatformWords};
-use super::{FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
+use super::{AuthkeySpec, FileSpec, MapNotes, PackageSet, Platform, Spec, SummaryText};
 use crate::firstboot::config::PacemakerConfig;
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
@@ -162,8 +162,12 @@ impl Platform for El9Kvm {
         kickstart::post_script(r, ctx)
     }
 
-    fn corosync_authkey(&self) -> bool {
-        true
+    fn cluster_authkey(&self) -> &'static AuthkeySpec {
+        &pcmk::AUTHKEY
+    }
+
+    fn versioned_config(&self) -> &'static str {
+        pcmk::COROSYNC_CONF.path
     }
 
     fn summary(&self, c: &Cluster) -> SummaryText {
@@ -206,7 +210,7 @@ mod tests {
             let name = f.template_name();
             if matches!(
                 f.source,
-                super::super::Source::CorosyncKey | super::super::Source::FencePassword
+                super::super::Source::ClusterAuthkey | super::super::Source::FencePassword
             ) {
                 continue;
             }

@@ -17,7 +17,7 @@ pub use helper::check_helper;
 pub use model::Pcmk;
 pub use text::{map_notes, summary};
 
-use super::{FileSpec, KeyRule, Source};
+use super::{AuthkeySpec, FileSpec, KeyRule, Source};
 use crate::firstboot::config::{DrbdGeneration, PacemakerConfig};
 use crate::model::Cluster;
 use minijinja::{context, Value};
@@ -76,16 +76,28 @@ pub const TABLE_HINTS: &[(&str, &str)] = &[
 /// (`pcmk_reboot_action`).
 pub const FENCE_ACTIONS: &[&str] = &["off", "reboot"];
 
+/// corosync 3's authkey: knet takes 1024 to 32768 bits (`corosync-keygen`
+/// makes 2048 by default).
+pub const AUTHKEY: AuthkeySpec = AuthkeySpec {
+    file: "corosync.authkey",
+    what: "corosync authkey",
+    min: 128,
+    max: 4096,
+    new: 256,
+};
+
 /// The family's overlay files; each platform lists them with its own.
 pub const COROSYNC_CONF: FileSpec =
     FileSpec::template("etc/corosync/corosync.conf", 0o644).cluster_wide();
 pub const COROSYNC_KEY: FileSpec =
-    FileSpec::made("etc/corosync/authkey", 0o400, Source::CorosyncKey).cluster_wide();
+    FileSpec::made("etc/corosync/authkey", 0o400, Source::ClusterAuthkey).cluster_wide();
 pub const DRBD_GLOBAL: FileSpec =
     FileSpec::template("etc/drbd.d/global_common.conf", 0o644).cluster_wide();
 /// The resource file: each platform has its own template (DRBD 9 or 8.4).
-pub const DRBD_RESOURCE: FileSpec =
-    FileSpec::template("etc/drbd.d/{resource}.res", 0o644).cluster_wide();
+/// It holds the peers' shared secret: root only.
+pub const DRBD_RESOURCE: FileSpec = FileSpec::template("etc/drbd.d/{resource}.res", 0o600)
+    .cluster_wide()
+    .with_secrets();
 pub const LVM_LOCAL: FileSpec = FileSpec::template("etc/lvm/lvmlocal.conf", 0o644);
 pub const DLM_CONF: FileSpec = FileSpec::verbatim("etc/dlm/dlm.conf", 0o644).cluster_wide();
 pub const RESOURCE_AGENTS_DEPS: FileSpec = FileSpec::verbatim(

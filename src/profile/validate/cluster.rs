@@ -12,7 +12,8 @@ pub struct Head {
     pub domain: String,
     /// cman's; a platform without cman refuses the key (`platform::KeyRule`).
     pub post_join_delay: Option<u32>,
-    pub config_version: u32,
+    /// The least config_version the profile asks for, if any.
+    pub config_version: Option<u32>,
 }
 
 /// `platform_known`: whether the loader found the platform `cluster.platform`
@@ -55,9 +56,10 @@ pub fn cluster(raw: &S<RawCluster>, platform_known: bool, d: &mut Diagnostics) -
         .post_join_delay
         .as_ref()
         .map(|p| int_in::<u32>(d, p, "cluster.post_join_delay", 0, 3600));
-    let config_version = c.config_version.as_ref().map_or(1, |v| {
-        int_in(d, v, "cluster.config_version", 1, u32::MAX as i64)
-    });
+    let config_version = c
+        .config_version
+        .as_ref()
+        .map(|v| int_in(d, v, "cluster.config_version", 1, u32::MAX as i64));
     Head {
         name,
         domain,

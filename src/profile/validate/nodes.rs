@@ -49,11 +49,18 @@ struct Seen {
 pub fn nodes(raw: &S<Vec<S<RawNode>>>, c: &Context<'_>, d: &mut Diagnostics) -> Vec<Node> {
     let raw_nodes = raw.get_ref();
     if raw_nodes.len() != 2 {
+        // At the third node when there are more: that is where to cut.
+        let at = raw_nodes.get(2).map_or_else(|| sp(raw), sp);
+        let more = if raw_nodes.len() > 2 {
+            " cman's two_node mode, DRBD's replication between two hosts and the cluster's quorum are set for two; for more machines make one profile per two-node cluster, in one folder, and build the folder (clusterkick build FOLDER/ --out DIR)"
+        } else {
+            ""
+        };
         d.error(
-            sp(raw),
+            at,
             "nodes",
             format!(
-                "a two-node cluster needs exactly two [[nodes]]; this profile has {}",
+                "a two-node cluster needs exactly two [[nodes]]; this profile has {}.{more}",
                 raw_nodes.len()
             ),
         );

@@ -2,7 +2,7 @@
 # The clusterkick provisioner's host-side preparation, once per run: the
 # rig's profile (profile.toml beside this script) is copied into the run
 # folder with a secrets folder made for this run (the BMC passwords the rig
-# made; `clusterkick build` makes the first-boot key and corosync's authkey
+# made; `clusterkick secrets` makes the first-boot key and the DRBD secret
 # there), then `clusterkick build` writes RUN/clusterkick/out/vmrig/.
 #
 #   prepare-host.sh RUN SECRETS
@@ -36,6 +36,13 @@ done
 # The rig's corosync authkey (the host's corosync -t check uses it too).
 install -m 0600 "$secrets/authkey" "$dir/vmrig.secrets/corosync.authkey"
 t0=${EPOCHREALTIME/./}
+# The cluster's other secrets (first-boot key, DRBD shared secret), made
+# once as a user makes them: a build never makes one.
+"$ck" secrets "$dir/vmrig.toml" >"$dir/secrets.log" 2>&1 || {
+	cat "$dir/secrets.log" >&2
+	echo "prepare-host: clusterkick secrets failed" >&2
+	exit 1
+}
 "$ck" build --helper "$helper" --out "$dir/out" "$dir/vmrig.toml" >"$dir/build.log" 2>&1 || {
 	cat "$dir/build.log" >&2
 	echo "prepare-host: clusterkick build failed" >&2
