@@ -265,6 +265,12 @@ pub trait Platform: std::fmt::Debug + Sync {
         false
     }
 
+    /// Why a node marked `role = "replacement"` cannot be built for this
+    /// platform, if it cannot (its helper does not join a survivor yet).
+    fn replacement_refused(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether the cluster's nodes share a corosync authkey, made once
     /// beside the profile like the first-boot key.
     fn corosync_authkey(&self) -> bool {

@@ -189,6 +189,10 @@ impl Platform for Debian12Kvm {
         true
     }
 
+    fn replacement_refused(&self) -> Option<&'static str> {
+        Some(pcmk::REPLACEMENT_REFUSED)
+    }
+
     fn summary(&self, c: &Cluster) -> SummaryText {
         let d = &c.disks;
         pcmk::summary(
