@@ -93,7 +93,7 @@ impl NodeEditError {
 pub enum Outcome {
     /// The profile was rewritten; the edited profile's warnings, for the
     /// user.
-    Written(Loaded),
+    Written(Box<Loaded>),
     /// The profile already said so: nothing written.
     Unchanged,
 }
@@ -250,7 +250,7 @@ fn finish(path: &Path, t: Target) -> Result<Outcome, NodeEditError> {
     let loaded = profile::load_str(path, &text, Mode::Check)
         .map_err(|e| NodeEditError::Invalid(path.into(), e))?;
     write_in_place(path, &t.bytes, text.as_bytes())?;
-    Ok(Outcome::Written(loaded))
+    Ok(Outcome::Written(Box::new(loaded)))
 }
 
 /// Replaces the file at `path` (a symbolic link's target: the link stays)
