@@ -29,7 +29,86 @@ pub enum Cmd {
     /// Write a bootable install DVD: a base distribution ISO plus, per node,
     /// its kickstart, overlay and a boot menu entry.
     Iso(IsoConfig),
+    // --- issue 9: init, node (regen-init) ---
+    /// Write a new profile for cluster NAME: sensible defaults, and a
+    /// placeholder that `check` warns about for every value to fill in.
+    Init(InitConfig),
+    /// Edit one node of a profile in place (comments and layout kept).
+    #[command(subcommand)]
+    Node(NodeCmd),
+    // --- end issue 9 ---
 }
+
+// --- issue 9: init, node (regen-init) ---
+#[derive(Debug, clap::Args)]
+pub struct InitConfig {
+    /// The cluster's name (cluster.name: 1-16 characters, a letter first,
+    /// then letters, digits, '-' or '_').
+    pub name: String,
+    /// The profile to write, e.g. mycluster.toml (never overwritten; its
+    /// folder must exist). Its secrets go in <stem>.secrets/ beside it.
+    #[arg(long, value_name = "PROFILE")]
+    pub out: PathBuf,
+    /// The platform the cluster runs.
+    #[arg(long, value_enum, default_value = "el5-xen")]
+    pub platform: InitPlatform,
+}
+
+/// The platforms `init` writes a profile for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InitPlatform {
+    /// CentOS 5 Xen dom0s, cman + openais (the tutorial's cluster).
+    #[value(name = "el5-xen")]
+    El5Xen,
+    /// RHEL 9 family KVM hosts, pacemaker + corosync 3.
+    #[value(name = "el9-kvm")]
+    El9Kvm,
+    /// Debian 12 KVM hosts, pacemaker + corosync 3.
+    #[value(name = "debian12-kvm")]
+    Debian12Kvm,
+}
+
+impl InitPlatform {
+    /// The id `cluster.platform` takes.
+    pub fn id(self) -> &'static str {
+        match self {
+            InitPlatform::El5Xen => "el5-xen",
+            InitPlatform::El9Kvm => "el9-kvm",
+            InitPlatform::Debian12Kvm => "debian12-kvm",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCmd {
+    /// New hardware for a dead node: set its MACs and mark it
+    /// `role = "replacement"` (its helper joins the survivor, which holds
+    /// the data). Then build, and install that node only.
+    Replace(NodeReplaceConfig),
+    /// The replacement node is back in the cluster: drop its role.
+    Rejoined(NodeRejoinedConfig),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NodeReplaceConfig {
+    /// The cluster profile (TOML), edited in place.
+    pub profile: PathBuf,
+    /// The node, by short name or FQDN.
+    pub node: String,
+    /// A new MAC address: IFACE=MAC, e.g. eth0=00:1B:21:72:96:E8; once per
+    /// interface that changed.
+    #[arg(long = "mac", value_name = "IFACE=MAC", required = true)]
+    pub macs: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NodeRejoinedConfig {
+    /// The cluster profile (TOML), edited in place.
+    pub profile: PathBuf,
+    /// The node, by short name or FQDN.
+    pub node: String,
+}
+// --- end issue 9 ---
 
 #[derive(Debug, clap::Args)]
 pub struct CheckConfig {

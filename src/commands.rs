@@ -75,10 +75,7 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
     let mut loaded = load_all(&c.profiles, Mode::Check)?;
     // config_version from each profile's lock; the locks are written only
     // once the output is in place.
-    let locks = loaded
-        .iter_mut()
-        .map(lock)
-        .collect::<Result<Vec<_>, _>>()?;
+    let locks = loaded.iter_mut().map(lock).collect::<Result<Vec<_>, _>>()?;
     // Who may read what the nodes fetch; refused before anything is written.
     let web = crate::webgroup::resolve(
         c.web_group.as_deref(),
@@ -219,3 +216,85 @@ pub fn iso(c: &IsoConfig) -> Result<(), CliError> {
     ));
     Ok(())
 }
+
+// --- issue 9: init, node (regen-init) ---
+
+pub fn init(c: &crate::cmdline::InitConfig) -> Result<(), CliError> {
+    let w = crate::init::init(&c.name, c.platform.id(), &c.out)?;
+    // The cluster's random secrets, as `clusterkick secrets` makes them
+    // (the placeholders are only warnings, printed by `check`).
+    let mut l = profile::load(&w.profile, Mode::Secrets)?;
+    l.make_secrets()?;
+    for n in l.notes.drain(..) {
+        say(n);
+    }
+    say(format_args!(
+        "wrote {} (cluster {}, {}) and {}/",
+        w.profile.display(),
+        c.name,
+        c.platform.id(),
+        w.secrets.display()
+    ));
+    say(format_args!(
+        "next: fill in every value `clusterkick check {}` warns about (its header lists them), and the password in {}",
+        w.profile.display(),
+        w.password_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(())
+}
+
+pub fn node(c: &crate::cmdline::NodeCmd) -> Result<(), CliError> {
+    use crate::cmdline::NodeCmd;
+    use crate::node_edit::{self, Outcome};
+    match c {
+        NodeCmd::Replace(r) => match node_edit::replace(&r.profile, &r.node, &r.macs)? {
+            Outcome::Unchanged => say(format_args!(
+                "{} already has these MACs and role = \"replacement\" for {}; nothing changed",
+                r.profile.display(),
+                r.node
+            )),
+            Outcome::Written(l) => {
+                for w in &l.warnings {
+                    say(w);
+                }
+                let node = l.cluster.node(&r.node).map_or(r.node.as_str(), |n| &n.name);
+                let survivor = l
+                    .cluster
+                    .node(node)
+                    .map_or("its peer", |n| l.cluster.peer_of(n).name.as_str());
+                say(format_args!(
+                    "{}: {node} has the new MACs and role = \"replacement\"",
+                    r.profile.display()
+                ));
+                say(format_args!(
+                        "next: clusterkick build {} --out DIR; then install {node} from it (PXE or DVD). On {survivor}: nothing, its helper lets {node} join. Once {node} is back: clusterkick node rejoined {} {node}",
+                        r.profile.display(),
+                        r.profile.display()
+                    ));
+            }
+        },
+        NodeCmd::Rejoined(r) => match node_edit::rejoined(&r.profile, &r.node)? {
+            Outcome::Unchanged => say(format_args!(
+                "{} has no role for {}; nothing changed",
+                r.profile.display(),
+                r.node
+            )),
+            Outcome::Written(l) => {
+                for w in &l.warnings {
+                    say(w);
+                }
+                say(format_args!(
+                    "{}: {} is no longer marked as a replacement",
+                    r.profile.display(),
+                    r.node
+                ));
+            }
+        },
+    }
+    Ok(())
+}
+// --- end issue 9 ---

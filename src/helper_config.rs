@@ -4,8 +4,8 @@
 //! reads back: the two sides cannot drift apart.
 
 use crate::firstboot::config::{
-    ClvmConfig, DrbdConfig, FirstbootConfig, Gfs2Config, NodeRef, PacemakerConfig, Timeouts,
-    VolumeConfig,
+    ClvmConfig, DrbdConfig, FirstbootConfig, Gfs2Config, NodeRef, NodeRole, PacemakerConfig,
+    Timeouts, VolumeConfig,
 };
 use crate::firstboot::platform::id::PlatformId;
 use crate::model::{Cluster, NetRole, Node};
@@ -45,8 +45,11 @@ pub fn for_node(
     FirstbootConfig {
         cluster: cluster.name.clone(),
         platform,
-        // The builder's `node replace` sets `replacement` (issue 9).
-        role: Default::default(),
+        // `clusterkick node replace` marks a node `role = "replacement"`.
+        role: match node.replacement {
+            true => NodeRole::Replacement,
+            false => NodeRole::Initial,
+        },
         node: node_ref(node),
         peer: node_ref(peer),
         listen: format!("{}:{}", bc(node), fb.port),

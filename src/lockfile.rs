@@ -146,12 +146,10 @@ pub fn resolve(
         // The profile raised the floor above the lock: that version, as it is.
         Some(o) if base > o.config_version => base,
         Some(_) => {
-            let next = base
-                .checked_add(1)
-                .ok_or_else(|| LockError::Exhausted {
-                    path: path.clone(),
-                    version: base,
-                })?;
+            let next = base.checked_add(1).ok_or_else(|| LockError::Exhausted {
+                path: path.clone(),
+                version: base,
+            })?;
             cluster.config_version = next;
             files = fingerprints(cluster, flavor, secrets)?;
             next
@@ -173,8 +171,8 @@ pub fn resolve(
         files,
     };
     let text = render_lock(profile, &data);
-    let current = old.as_ref() == Some(&data)
-        && std::fs::read(&path).is_ok_and(|b| b == text.as_bytes());
+    let current =
+        old.as_ref() == Some(&data) && std::fs::read(&path).is_ok_and(|b| b == text.as_bytes());
     Ok(Resolved {
         path,
         config_version: version,
@@ -221,10 +219,7 @@ fn read(path: &Path) -> Result<Option<LockData>, LockError> {
                 format!("line {line}, column {col}: ")
             })
             .unwrap_or_default();
-        invalid(format!(
-            "{at}{}",
-            crate::diag::one_line(e.message(), 200)
-        ))
+        invalid(format!("{at}{}", crate::diag::one_line(e.message(), 200)))
     })?;
     if data.config_version == 0 {
         return Err(invalid("config_version must be at least 1".into()));
@@ -320,7 +315,11 @@ mod tests {
     fn a_bad_lock_is_refused_with_its_place() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.lock");
-        std::fs::write(&p, "config_version = 3\nversioned = \"a\"\nbogus = 1\n[files]\n").unwrap();
+        std::fs::write(
+            &p,
+            "config_version = 3\nversioned = \"a\"\nbogus = 1\n[files]\n",
+        )
+        .unwrap();
         let e = read(&p).unwrap_err().to_string();
         assert!(e.contains("line 3, column 1"), "{e}");
         assert!(e.contains("restore it from version control"), "{e}");

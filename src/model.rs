@@ -104,6 +104,9 @@ pub struct Node {
     pub fence: Vec<FenceMethod>,
     /// Local VG on the node's disks, e.g. an-lvm01.
     pub vg: String,
+    /// New hardware for a dead node (`role = "replacement"`): its helper
+    /// joins the peer, which holds the data, and never initializes.
+    pub replacement: bool,
 }
 
 impl Node {

@@ -15,6 +15,7 @@ use crate::chain::with_causes;
 use crate::diag::InvalidProfile;
 use crate::helper_blob::HelperError;
 use crate::iso::IsoError;
+use crate::node_edit::NodeEditError;
 use crate::outdir::OutdirError;
 use crate::render::RenderError;
 use std::io::Write;
@@ -71,6 +72,10 @@ pub enum CliError {
     Profiles(#[from] crate::profile::ExpandError),
     #[error(transparent)]
     Lock(#[from] crate::lockfile::LockError),
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
+    #[error(transparent)]
+    NodeEdit(#[from] crate::node_edit::NodeEditError),
     #[error("a build thread panicked")]
     Panicked,
     #[error("writing to standard output")]
@@ -79,7 +84,11 @@ pub enum CliError {
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
-        exit::FAILED
+        match self {
+            CliError::Init(e) if e.is_usage() => exit::USAGE,
+            CliError::NodeEdit(e) if e.is_usage() => exit::USAGE,
+            _ => exit::FAILED,
+        }
     }
 
     /// What `main` prints for this error: the diagnostics of an invalid
@@ -87,7 +96,12 @@ impl CliError {
     /// for a closed standard output: the reader has gone, and said so.
     pub fn report(&self) -> Option<String> {
         match self {
-            CliError::Invalid(d) => Some(d.to_string()),
+            CliError::Invalid(d) | CliError::NodeEdit(NodeEditError::Profile(d)) => {
+                Some(d.to_string())
+            }
+            CliError::NodeEdit(e @ NodeEditError::Invalid(_, d)) => {
+                Some(format!("{d}\nerror: {e}"))
+            }
             CliError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe => None,
             e => Some(format!("error: {}", with_causes(e))),
         }

@@ -81,7 +81,12 @@ fn text(t: &Tree, key: &str) -> String {
 
 fn config_version(cluster_conf: &str) -> u32 {
     let at = cluster_conf.find("config_version=\"").unwrap() + 16;
-    cluster_conf[at..].split('"').next().unwrap().parse().unwrap()
+    cluster_conf[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 const CLUSTER_CONF: &str = "overlay/an-node01.tar.gz:etc/cluster/cluster.conf";
@@ -137,7 +142,10 @@ fn test_config_version_moves_exactly_when_cluster_conf_changes() {
     }
     // Built again: kept at 2, byte-identical.
     ok(build(&ws, &profile, &out), "rebuild");
-    assert_eq!(changed(&third, &tree(&out.join("an-cluster"))), Vec::<String>::new());
+    assert_eq!(
+        changed(&third, &tree(&out.join("an-cluster"))),
+        Vec::<String>::new()
+    );
     let lock_text = std::fs::read_to_string(&lock).unwrap();
     assert!(lock_text.contains("config_version = 2\n"), "{lock_text}");
 
@@ -182,7 +190,10 @@ fn test_the_same_profile_secrets_and_lock_build_the_same_bytes_elsewhere() {
     let out_b = b.path().join("elsewhere");
     ok(build(&b, &b.profile(), &out_b), "build b");
     assert_eq!(
-        changed(&tree(&out_a.join("an-cluster")), &tree(&out_b.join("an-cluster"))),
+        changed(
+            &tree(&out_a.join("an-cluster")),
+            &tree(&out_b.join("an-cluster"))
+        ),
         Vec::<String>::new()
     );
 }
@@ -193,10 +204,11 @@ fn test_the_profiles_floor_raises_the_version_once() {
     let out = ws.path().join("out");
     // A running cluster already at version 40 meets clusterkick.
     let p = ws.variant("floor", |s| {
-        s.replace("name = \"an-cluster\"", "name = \"floor\"").replace(
-            "post_join_delay = 60",
-            "post_join_delay = 60\nconfig_version = 40",
-        )
+        s.replace("name = \"an-cluster\"", "name = \"floor\"")
+            .replace(
+                "post_join_delay = 60",
+                "post_join_delay = 60\nconfig_version = 40",
+            )
     });
     ok(build(&ws, &p, &out), "build");
     let conf = "overlay/an-node01.tar.gz:etc/cluster/cluster.conf";
@@ -280,7 +292,10 @@ fn test_secrets_are_made_once_by_the_secrets_command_never_by_a_build() {
         .collect();
     // Made once: a second run makes nothing, and builds reuse them.
     let err = ok(ws.run(&["secrets", p.to_str().unwrap()]), "secrets again");
-    assert!(err.contains("fresh: every secret exists; nothing made"), "{err}");
+    assert!(
+        err.contains("fresh: every secret exists; nothing made"),
+        "{err}"
+    );
     ok(build(&ws, &p, &out), "build");
     ok(build(&ws, &p, &out), "build again");
     let after: Vec<Vec<u8>> = ["firstboot.key", "drbd.secret", "cman.authkey"]
@@ -309,9 +324,17 @@ fn scan_for_secrets(t: &Tree, secrets: &[(String, Vec<u8>)], what: &str) {
             let (tgz, member) = path
                 .split_once(".tar.gz:")
                 .unwrap_or_else(|| panic!("{what}: {name} is in {path}"));
-            assert_eq!(mode & 0o007, 0, "{what}: {name} is in {member} of {tgz}, mode {mode:o}");
+            assert_eq!(
+                mode & 0o007,
+                0,
+                "{what}: {name} is in {member} of {tgz}, mode {mode:o}"
+            );
             let tar_mode = t[&format!("{tgz}.tar.gz")].0;
-            assert_eq!(tar_mode & 0o007, 0, "{what}: {tgz}.tar.gz is world-readable");
+            assert_eq!(
+                tar_mode & 0o007,
+                0,
+                "{what}: {tgz}.tar.gz is world-readable"
+            );
         }
     }
 }
@@ -330,7 +353,10 @@ fn test_no_secret_in_any_output_log_or_error() {
     for (ex, pws) in [
         ("an-cluster", vec!["motoko.passwd"]),
         ("an-cluster-el9", vec!["ipmi_n01.passwd", "ipmi_n02.passwd"]),
-        ("an-cluster-debian12", vec!["ipmi_n01.passwd", "ipmi_n02.passwd"]),
+        (
+            "an-cluster-debian12",
+            vec!["ipmi_n01.passwd", "ipmi_n02.passwd"],
+        ),
     ] {
         let dir = ws.path().join(format!("profiles/{ex}.secrets"));
         for f in std::fs::read_dir(&dir).unwrap() {
@@ -393,11 +419,22 @@ fn test_no_secret_in_any_output_log_or_error() {
     let bad = ws.variant("bad", |s| s.replacen("id = 2", "id = 1", 1));
     std::fs::write(ws.path().join("profiles/an-cluster.lock"), "garbage").unwrap();
     for args in [
-        vec!["build", bad.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        vec![
+            "build",
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         vec!["check", bad.to_str().unwrap()],
         vec!["build", p.to_str().unwrap(), "--out", out.to_str().unwrap()],
         vec!["render", p.to_str().unwrap(), "--node", "nobody", "ks"],
-        vec!["render", bad.to_str().unwrap(), "--node", "an-node01", "etc/drbd.conf"],
+        vec![
+            "render",
+            bad.to_str().unwrap(),
+            "--node",
+            "an-node01",
+            "etc/drbd.conf",
+        ],
     ] {
         let o = ws.run(&args);
         assert_ne!(o.status.code(), Some(0), "{args:?}");

@@ -94,7 +94,12 @@ impl Loaded {
 /// Loads the profile at `path`. Only a regular file of at most 1 MiB is
 /// read (a FIFO, a device or a folder there is refused, never waited on).
 pub fn load(path: &Path, mode: Mode) -> Result<Loaded, InvalidProfile> {
-    let bytes = files::read_capped(path, files::PROFILE_CAP)
+    load_bytes(path, &read(path)?, mode)
+}
+
+/// The profile's bytes, read as [`load`] reads them.
+pub fn read(path: &Path) -> Result<Vec<u8>, InvalidProfile> {
+    files::read_capped(path, files::PROFILE_CAP)
         .map(|(bytes, _)| bytes)
         .map_err(|e| {
             let mut d = Diagnostics::new(path, "");
@@ -105,8 +110,7 @@ pub fn load(path: &Path, mode: Mode) -> Result<Loaded, InvalidProfile> {
                 format!("cannot read the profile: {e}"),
             );
             finish(d)
-        })?;
-    load_bytes(path, &bytes, mode)
+        })
 }
 
 /// Loads a profile from its bytes; text that is not UTF-8 is refused at

@@ -12,8 +12,10 @@
 //!   the `.example` top-level domain (RFC 2606), alone or as a URL's host;
 //!
 //! or when it is one of the example's published secrets: the root
-//! password hash of `changeme` the example profile uses, a fence password
-//! `secret` (the seed's) or `changeme`, and the example's first-boot key.
+//! password hashes of `changeme` the example profiles use, a fence password
+//! `secret` (the seed's) or `changeme`, and the example's first-boot key;
+//! or when it is the word `changeme` itself (any key: `clusterkick init`
+//! writes it where no reserved range fits, e.g. a fence device's login).
 //! Every string value of the profile is looked at, in every table
 //! (a platform's own tables too).
 
@@ -31,7 +33,19 @@ const DOC_NETS: [&str; 3] = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"
 const DOC_DOMAINS: [&str; 3] = ["example.com", "example.net", "example.org"];
 
 /// Root password hashes of known placeholder passwords: the example's.
-const KNOWN_HASHES: [(&str, &str); 1] = [("$1$clusterk$WQVv5GfLpTu5h7o68qMw6/", "changeme")];
+/// The el5 example's MD5 hash, and the SHA-512 one of the pacemaker
+/// examples (and of the profiles `clusterkick init` writes).
+const KNOWN_HASHES: [(&str, &str); 2] = [
+    ("$1$clusterk$WQVv5GfLpTu5h7o68qMw6/", "changeme"),
+    (
+        "$6$clusterk$fvSOBj7bwOfAexfNpxvhi41dqMmhAUpSVV/TQT23MfYei9hxPNiX2qZD//MXV03Wl13dL6zIKAlVQbqO26nb/.",
+        "changeme",
+    ),
+];
+
+/// A value to fill in, where no reserved range fits (a fence device's
+/// login, in the profiles `clusterkick init` writes).
+const FILL_IN: &str = "changeme";
 
 /// The sha256 of each random secret committed with the example profiles
 /// (profiles/*.secrets/: first-boot keys as their hex text, DRBD secrets
@@ -107,6 +121,9 @@ fn values(key: &str, v: &Value, d: &mut Diagnostics) {
 pub fn why(s: &str) -> Option<String> {
     if let Some((_, pw)) = KNOWN_HASHES.iter().find(|(h, _)| *h == s) {
         return Some(format!("the hash of {pw:?}, the example's root password"));
+    }
+    if s == FILL_IN {
+        return Some("the word \"changeme\", which stands for a value to fill in".into());
     }
     if let Some(mac) = parse_mac(s) {
         return mac.starts_with("00:00:5E:00:53:").then(|| {
@@ -205,6 +222,8 @@ mod tests {
             "http://192.0.2.10/centos/5.4/os/x86_64",
             "https://user@mirror.example.com:8443/x",
             "$1$clusterk$WQVv5GfLpTu5h7o68qMw6/",
+            KNOWN_HASHES[1].0,
+            "changeme",
         ] {
             assert!(why(p).is_some(), "{p} is a placeholder");
         }
@@ -225,6 +244,8 @@ mod tests {
             "http://example.community/x",
             "$1$clusterk$otherhashxxxxxxxxxxxxx",
             "America/Toronto",
+            "changeme2",
+            "admin",
         ] {
             assert_eq!(why(real), None, "{real} is a real value");
         }
@@ -271,12 +292,14 @@ mod tests {
     /// example's header says: checked with OpenSSL, not taken on trust.
     #[test]
     fn the_examples_root_hash_is_that_of_changeme() {
-        let (hash, pw) = KNOWN_HASHES[0];
-        let salt = hash.split('$').nth(2).unwrap();
-        let out = std::process::Command::new("openssl")
-            .args(["passwd", "-1", "-salt", salt, pw])
-            .output()
-            .expect("openssl is required (scripts/test-deps.sh installs it)");
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), hash);
+        for (hash, pw) in KNOWN_HASHES {
+            let kind = format!("-{}", hash.split('$').nth(1).unwrap());
+            let salt = hash.split('$').nth(2).unwrap();
+            let out = std::process::Command::new("openssl")
+                .args(["passwd", &kind, "-salt", salt, pw])
+                .output()
+                .expect("openssl is required (scripts/test-deps.sh installs it)");
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), hash);
+        }
     }
 }

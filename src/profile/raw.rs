@@ -113,6 +113,11 @@ pub struct RawNode {
     pub ip: S<BTreeMap<String, S<String>>>,
     #[serde(default)]
     pub fence: Option<S<Vec<S<RawFenceRef>>>>,
+    /// `"replacement"`: new hardware for a dead node whose peer holds the
+    /// data (`clusterkick node replace`); absent or `"initial"`: both nodes
+    /// are new.
+    #[serde(default)]
+    pub role: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

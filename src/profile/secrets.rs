@@ -103,10 +103,7 @@ pub enum Missing {
 
 /// The command that makes a profile's missing secrets, for messages.
 pub fn make_command(profile: &Path) -> String {
-    format!(
-        "clusterkick secrets {}",
-        files::shell_word(profile)
-    )
+    format!("clusterkick secrets {}", files::shell_word(profile))
 }
 
 /// Reads every secret the validated profile at `path` names.

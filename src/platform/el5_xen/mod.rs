@@ -14,7 +14,9 @@ mod validate;
 pub use helper::{check_helper, HELPER_TARGET};
 pub use model::{Bridge, El5Xen, Ring, Totem};
 
-use super::{AuthkeySpec, FileSpec, KeyRule, MapNotes, PackageSet, Platform, Source, Spec, SummaryText};
+use super::{
+    AuthkeySpec, FileSpec, KeyRule, MapNotes, PackageSet, Platform, Source, Spec, SummaryText,
+};
 use crate::firstboot::platform::id::PlatformId;
 use crate::installer::Media;
 use crate::model::{Cluster, NetRole};

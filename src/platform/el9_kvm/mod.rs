@@ -170,6 +170,10 @@ impl Platform for El9Kvm {
         pcmk::COROSYNC_CONF.path
     }
 
+    fn replacement_refused(&self) -> Option<&'static str> {
+        Some(pcmk::REPLACEMENT_REFUSED)
+    }
+
     fn summary(&self, c: &Cluster) -> SummaryText {
         let d = &c.disks;
         pcmk::summary(

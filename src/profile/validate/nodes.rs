@@ -70,11 +70,55 @@ pub fn nodes(raw: &S<Vec<S<RawNode>>>, c: &Context<'_>, d: &mut Diagnostics) -> 
         .iter()
         .enumerate()
         .map(|(idx, rn)| node(idx, rn, c, &mut seen, d))
-        .collect();
+        .collect::<Vec<Node>>();
     if c.device_per_resource {
         shared_devices(&seen.devices, d);
     }
+    if nodes.len() == 2 && nodes.iter().all(|n| n.replacement) {
+        if let Some(r) = raw_nodes[1].get_ref().role.as_ref() {
+            d.error(sp(r), "nodes[1].role", "both nodes are replacements, but a replacement joins a peer that holds the data: the node that survived is none (`clusterkick node rejoined PROFILE NODE` drops its role)");
+        }
+    }
     nodes
+}
+
+/// A platform that cannot build a replacement node (`why`): an error at
+/// each `role = "replacement"`.
+pub fn refuse_replacements(
+    raw: &S<Vec<S<RawNode>>>,
+    platform: &str,
+    why: &str,
+    d: &mut Diagnostics,
+) {
+    for (i, rn) in raw.get_ref().iter().enumerate() {
+        if let Some(r) = rn
+            .get_ref()
+            .role
+            .as_ref()
+            .filter(|r| r.get_ref() == "replacement")
+        {
+            d.error(
+                sp(r),
+                &format!("nodes[{i}].role"),
+                format!("no replacement node on {platform}: {why}"),
+            );
+        }
+    }
+}
+
+/// `role`: `initial` (absent: both nodes are new) or `replacement`.
+fn role(base: &str, rn: &RawNode, d: &mut Diagnostics) -> bool {
+    match rn.role.as_ref() {
+        None => false,
+        Some(r) => match r.get_ref().as_str() {
+            "initial" => false,
+            "replacement" => true,
+            other => {
+                d.error(sp(r), &format!("{base}.role"), format!("{other:?} is not a node role: \"replacement\" (new hardware for a dead node; its peer holds the data) or \"initial\" (both nodes are new; the same as no role)"));
+                false
+            }
+        },
+    }
 }
 
 /// A fence device that is one resource for every node it fences: the
@@ -143,6 +187,7 @@ fn node(
     }
     let mut nics = nics(&base, rn, c, seen, d);
     let fence = fence_methods(idx, &base, raw_node, c, seen, d);
+    let replacement = role(&base, rn, d);
     nics.sort_by(|a, b| a.interface.cmp(&b.interface));
     Node {
         name: nname,
@@ -151,6 +196,7 @@ fn node(
         nics,
         fence,
         vg: format!("{}{id:02}", c.vg_prefix),
+        replacement,
     }
 }
 
