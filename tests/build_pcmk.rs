@@ -969,7 +969,7 @@ fn test_pcmk_bad_profiles_get_a_positioned_sentence() {
             "agent = \"fence_ipmilan\"",
             "agent = \"fence_na\"",
             1,
-            "78:9: error: `fence_devices[0].agent`: el9-kvm ships no fence_na",
+            "81:9: error: `fence_devices[0].agent`: el9-kvm ships no fence_na",
             "use an agent of RHEL 9's fence-agents-* packages",
         ),
         (
@@ -1017,7 +1017,7 @@ fn test_pcmk_bad_profiles_get_a_positioned_sentence() {
             "[cluster]",
             "[dom0]\nmemory = \"2G\"\n\n[cluster]",
             1,
-            "16:2: error: `dom0` is a table of platform el5-xen",
+            "19:2: error: `dom0` is a table of platform el5-xen",
             "remove it",
         ),
         (

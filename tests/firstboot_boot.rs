@@ -89,13 +89,20 @@ fn minutes_waited(pair: &Pair, i: usize) -> Vec<u64> {
         .collect()
 }
 
-/// Starts node 0's boot helper on the fast clock and lets it wait
-/// `real_secs` real seconds (at least that many simulated hours).
-fn lone_node_waits(pair: &Pair, real_secs: u64) -> Child {
+/// Starts node 0's boot helper on the fast clock and lets it wait until
+/// its log says it has waited `hours` simulated hours. The wait is read
+/// from the helper's own log, not from the wall clock, so a loaded machine
+/// only makes it take longer (bounded by a generous real limit).
+fn lone_node_waits(pair: &Pair, hours: u64) -> Child {
     pair.update_world(|w| w.time_scale = FAST);
     let child = pair.spawn(0, &[]);
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(real_secs) {
+    while minutes_waited(pair, 0).into_iter().max().unwrap_or(0) < hours * 60 {
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the lone helper logged no {hours} simulated hours of waiting in 10 real minutes:\n{}",
+            pair.log(0)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     child
@@ -141,8 +148,8 @@ fn assert_waiting_and_nothing_done(pair: &Pair, child: &mut Child, from: usize, 
 fn boot_a_lone_node_waits_for_its_peer_then_both_come_up() {
     let pair = set_up_and_rebooted(slow_waits);
     let from = pair.world().node(N1).log.len();
-    let mut lone = lone_node_waits(&pair, 6);
-    // Six real seconds: at least five simulated hours.
+    // Five simulated hours alone at the meeting.
+    let mut lone = lone_node_waits(&pair, 5);
     assert_waiting_and_nothing_done(&pair, &mut lone, from, 5);
 
     // The peer comes (its own clock and fenced's timers at wall-clock
@@ -177,7 +184,7 @@ fn boot_a_lone_node_waits_for_its_peer_then_both_come_up() {
 fn boot_start_alone_fences_the_peer_only_when_asked() {
     let pair = set_up_and_rebooted(slow_waits);
     let from = pair.world().node(N1).log.len();
-    let mut lone = lone_node_waits(&pair, 3);
+    let mut lone = lone_node_waits(&pair, 2);
     assert_waiting_and_nothing_done(&pair, &mut lone, from, 2);
     pair.update_world(|w| w.time_scale = 1);
 
