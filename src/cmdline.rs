@@ -26,6 +26,10 @@ pub enum Cmd {
     /// Write a bootable install DVD: a base distribution ISO plus, per node,
     /// its kickstart, overlay and a boot menu entry.
     Iso(IsoConfig),
+    /// Show what `build` with the same arguments would change in
+    /// DIR/<cluster>/, as a unified diff (secrets masked), writing nothing.
+    /// Exit 0 when nothing would change, 1 when something would, 2 on error.
+    Diff(BuildConfig),
 }
 
 #[derive(Debug, clap::Args)]

@@ -30,7 +30,34 @@ pub fn check(c: &CheckConfig) -> Result<(), CliError> {
     load(&c.profile, Mode::Check).map(|_| ())
 }
 
-pub fn build(c: &BuildConfig) -> Result<(), CliError> {
+/// What `build` and `diff` both start from, checked, with nothing written:
+/// every profile loaded and validated (its warnings printed), no two of one
+/// cluster, the web server's group, and the helper of each profile's
+/// platform. A missing key is still missing (`Loaded::new_key`): `build`
+/// makes it once this has passed, `diff` never does. Keep it free of
+/// writes: whatever a build writes once it has passed belongs in `build`.
+pub struct Prepared {
+    pub loaded: Vec<Loaded>,
+    pub helpers: Vec<HelperBlob>,
+    pub web_gid: u32,
+}
+
+impl Prepared {
+    pub fn jobs(&self) -> Vec<Job<'_>> {
+        self.loaded
+            .iter()
+            .zip(&self.helpers)
+            .map(|(l, helper)| Job {
+                cluster: &l.cluster,
+                flavor: &l.flavor,
+                secrets: &l.secrets,
+                helper,
+            })
+            .collect()
+    }
+}
+
+pub fn prepare(c: &BuildConfig) -> Result<Prepared, CliError> {
     // Validate every profile before writing anything, a first-boot key
     // included: keys are made only once the whole run is valid.
     let mut loaded = Vec::with_capacity(c.profiles.len());
@@ -56,23 +83,22 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         .iter()
         .map(|l| blobs.helper(l.flavor.platform(), &c.helper))
         .collect::<Result<Vec<_>, _>>()?;
-    for l in &mut loaded {
+    Ok(Prepared {
+        loaded,
+        helpers,
+        web_gid: web.gid,
+    })
+}
+
+pub fn build(c: &BuildConfig) -> Result<(), CliError> {
+    let mut p = prepare(c)?;
+    for l in &mut p.loaded {
         l.make_key()?;
         for n in l.notes.drain(..) {
             say(n);
         }
     }
-    let jobs: Vec<Job> = loaded
-        .iter()
-        .zip(&helpers)
-        .map(|(l, helper)| Job {
-            cluster: &l.cluster,
-            flavor: &l.flavor,
-            secrets: &l.secrets,
-            helper,
-        })
-        .collect();
-    let built = crate::outdir::build(&c.out, &jobs, Some(web.gid), &|m| say(m))?;
+    let built = crate::outdir::build(&c.out, &p.jobs(), Some(p.web_gid), &|m| say(m))?;
     match built.as_slice() {
         [one] => say(format_args!(
             "built {} ({} files, {} nodes) in {}",
@@ -88,6 +114,26 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         )),
     }
     Ok(())
+}
+
+/// What a build with these arguments would change, on standard output;
+/// Ok(true) when it would change anything. Writes nothing, makes no key.
+pub fn diff(c: &BuildConfig) -> Result<bool, CliError> {
+    let mut p = prepare(c)?;
+    for l in &mut p.loaded {
+        for n in crate::diff::stand_in_keys(l)? {
+            say(n);
+        }
+    }
+    let r = crate::diff::diff(&c.out, &p.jobs(), Some(p.web_gid))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(r.text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)?;
+    for n in &r.notes {
+        say(n);
+    }
+    Ok(r.changed)
 }
 
 /// The helper is read and checked once per platform and run.

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         Cmd::Build(c) => clusterkick::commands::build(&c),
         Cmd::Render(c) => clusterkick::commands::render(&c),
         Cmd::Iso(c) => clusterkick::commands::iso(&c),
+        Cmd::Diff(c) => return clusterkick::report::finish_diff(clusterkick::commands::diff(&c)),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
