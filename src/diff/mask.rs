@@ -95,9 +95,21 @@ impl Masker {
                     .replace('>', "&gt;")
                     .replace('"', "&quot;")
                     .replace('\'', "&#x27;");
+                // A TOML (or JSON, or shell "...") string's escapes.
+                let quoted: String = t
+                    .chars()
+                    .flat_map(|c| match c {
+                        '"' | '\\' => vec!['\\', c],
+                        '\n' => vec!['\\', 'n'],
+                        '\t' => vec!['\\', 't'],
+                        '\r' => vec!['\\', 'r'],
+                        c => vec![c],
+                    })
+                    .collect();
                 let toml = toml::Value::String(t.to_string()).to_string();
                 let toml = toml.get(1..toml.len().saturating_sub(1)).unwrap_or(t);
                 self.values.insert(xml.into_bytes());
+                self.values.insert(quoted.into_bytes());
                 self.values.insert(toml.as_bytes().to_vec());
             }
             self.values.insert(v);
