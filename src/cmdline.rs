@@ -29,17 +29,18 @@ pub enum Cmd {
     /// Write a bootable install DVD: a base distribution ISO plus, per node,
     /// its kickstart, overlay and a boot menu entry.
     Iso(IsoConfig),
-    // --- issue 9: init, node (regen-init) ---
+    /// Show what `build` with the same arguments would change in
+    /// DIR/<cluster>/, as a unified diff (secrets masked), writing nothing.
+    /// Exit 0 when nothing would change, 1 when something would, 2 on error.
+    Diff(BuildConfig),
     /// Write a new profile for cluster NAME: sensible defaults, and a
     /// placeholder that `check` warns about for every value to fill in.
     Init(InitConfig),
     /// Edit one node of a profile in place (comments and layout kept).
     #[command(subcommand)]
     Node(NodeCmd),
-    // --- end issue 9 ---
 }
 
-// --- issue 9: init, node (regen-init) ---
 #[derive(Debug, clap::Args)]
 pub struct InitConfig {
     /// The cluster's name (cluster.name: 1-16 characters, a letter first,
@@ -108,7 +109,6 @@ pub struct NodeRejoinedConfig {
     /// The node, by short name or FQDN.
     pub node: String,
 }
-// --- end issue 9 ---
 
 #[derive(Debug, clap::Args)]
 pub struct CheckConfig {

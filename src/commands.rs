@@ -30,6 +30,34 @@ pub fn check(c: &CheckConfig) -> Result<(), CliError> {
     load(&c.profile, Mode::Check).map(|_| ())
 }
 
+/// What `build` and `diff` both start from, checked, with nothing written:
+/// every profile loaded and validated (its warnings printed), no two of one
+/// cluster, config_version from each profile's lock (not written), the web
+/// server's group, and the helper of each profile's platform. Keep it free
+/// of writes: whatever a build writes once it has passed belongs in `build`.
+pub struct Prepared {
+    pub loaded: Vec<Loaded>,
+    pub helpers: Vec<HelperBlob>,
+    pub web_gid: u32,
+    /// What each profile's lock file should hold after the build.
+    pub locks: Vec<crate::lockfile::Resolved>,
+}
+
+impl Prepared {
+    pub fn jobs(&self) -> Vec<Job<'_>> {
+        self.loaded
+            .iter()
+            .zip(&self.helpers)
+            .map(|(l, helper)| Job {
+                cluster: &l.cluster,
+                flavor: &l.flavor,
+                secrets: &l.secrets,
+                helper,
+            })
+            .collect()
+    }
+}
+
 /// Loads every profile of a run (a folder stands for the `*.toml` profiles
 /// in it); two profiles of one cluster are refused.
 fn load_all(profiles: &[PathBuf], mode: Mode) -> Result<Vec<Loaded>, CliError> {
@@ -69,7 +97,7 @@ pub fn secrets(c: &SecretsConfig) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn build(c: &BuildConfig) -> Result<(), CliError> {
+pub fn prepare(c: &BuildConfig) -> Result<Prepared, CliError> {
     // Validate every profile before writing anything. A build never makes
     // a secret: a missing one is refused with the command that makes it.
     let mut loaded = load_all(&c.profiles, Mode::Check)?;
@@ -86,18 +114,19 @@ pub fn build(c: &BuildConfig) -> Result<(), CliError> {
         .iter()
         .map(|l| blobs.helper(l.flavor.platform(), &c.helper))
         .collect::<Result<Vec<_>, _>>()?;
-    let jobs: Vec<Job> = loaded
-        .iter()
-        .zip(&helpers)
-        .map(|(l, helper)| Job {
-            cluster: &l.cluster,
-            flavor: &l.flavor,
-            secrets: &l.secrets,
-            helper,
-        })
-        .collect();
-    let built = crate::outdir::build(&c.out, &jobs, Some(web.gid), &|m| say(m))?;
-    for r in &locks {
+    Ok(Prepared {
+        loaded,
+        helpers,
+        web_gid: web.gid,
+        locks,
+    })
+}
+
+pub fn build(c: &BuildConfig) -> Result<(), CliError> {
+    let p = prepare(c)?;
+    let built = crate::outdir::build(&c.out, &p.jobs(), Some(p.web_gid), &|m| say(m))?;
+    // The locks only once the output is in place.
+    for r in &p.locks {
         r.write()?;
         if let Some(n) = r.note() {
             say(n);
@@ -128,6 +157,22 @@ fn lock(l: &mut Loaded) -> Result<crate::lockfile::Resolved, CliError> {
         &l.flavor,
         &l.secrets,
     )?)
+}
+
+/// What a build with these arguments would change, on standard output;
+/// Ok(true) when it would change anything. Writes nothing: no output, no
+/// lock, no secret.
+pub fn diff(c: &BuildConfig) -> Result<bool, CliError> {
+    let p = prepare(c)?;
+    let r = crate::diff::diff(&c.out, &p.jobs(), Some(p.web_gid))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(r.text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)?;
+    for n in &r.notes {
+        say(n);
+    }
+    Ok(r.changed)
 }
 
 /// The helper is read and checked once per platform and run.

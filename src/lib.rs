@@ -14,6 +14,7 @@ pub mod check;
 pub mod cmdline;
 pub mod commands;
 pub mod diag;
+pub mod diff;
 pub mod elf;
 pub mod fence_na;
 pub mod fence_wrap;

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         Cmd::Build(c) => clusterkick::commands::build(&c),
         Cmd::Render(c) => clusterkick::commands::render(&c),
         Cmd::Iso(c) => clusterkick::commands::iso(&c),
+        Cmd::Diff(c) => return clusterkick::report::finish_diff(clusterkick::commands::diff(&c)),
         Cmd::Init(c) => clusterkick::commands::init(&c),
         Cmd::Node(c) => clusterkick::commands::node(&c),
     };

@@ -30,11 +30,12 @@ mod retire;
 mod stage;
 
 pub use fsop::KILL_AT_STEP;
+pub use inspect::OldTree;
 pub use lock::LOCK_FILE;
 pub use manifest::MANIFEST;
 pub use stage::TMP_PREFIX;
 
-use crate::build::{render_all, BuildError};
+use crate::build::{render_all, BuildError, Output};
 use crate::chain::with_causes;
 use crate::helper_blob::HelperBlob;
 use crate::model::{Cluster, Secrets};
@@ -165,6 +166,35 @@ pub fn build(
         }
     }
     result
+}
+
+/// For `diff`: DIR/<name> as a build of `out` would find it, refused
+/// exactly as the build refuses it before writing (not a folder, not a
+/// clusterkick output, a file the build wrote and the user changed, a
+/// user's entry where `out` puts a file). Read only: no folder made, no
+/// lock taken, no leftover of a killed build removed. None: no DIR/<name>.
+pub fn look(dir: &Path, name: &str, out: &Output) -> Result<Option<OldTree>, OutdirError> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(OutdirError::DirNotAFolder(dir.to_path_buf())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("looking at", dir)(e)),
+    }
+    match inspect::inspect(dir, name, &HashCache::default())? {
+        Existing::Fresh => Ok(None),
+        Existing::Ours(o) => {
+            let files: BTreeSet<&str> = out.files.keys().map(String::as_str).collect();
+            let conflicts = o.collisions(&files, &Manifest::of(name, out).dirs());
+            if conflicts.is_empty() {
+                Ok(Some(o))
+            } else {
+                Err(OutdirError::Conflicts {
+                    path: o.path,
+                    conflicts,
+                })
+            }
+        }
+    }
 }
 
 /// Creates DIR (and its missing parents); returns what it created.

@@ -36,6 +36,31 @@ pub mod exit {
     pub const USAGE: u8 = 2;
 }
 
+/// Exit codes of `clusterkick diff` (README, "clusterkick diff"): diff(1)'s.
+pub mod diff_exit {
+    /// A build would change nothing.
+    pub const SAME: u8 = 0;
+    /// A build would change something (shown on standard output).
+    pub const CHANGES: u8 = 1;
+    /// No answer: an invalid profile, a DIR a build would refuse, a bad
+    /// command line, ...
+    pub const ERROR: u8 = 2;
+}
+
+/// `diff`'s result as its exit code, the error printed as for any command.
+pub fn finish_diff(r: Result<bool, CliError>) -> std::process::ExitCode {
+    std::process::ExitCode::from(match r {
+        Ok(false) => diff_exit::SAME,
+        Ok(true) => diff_exit::CHANGES,
+        Err(e) => {
+            if let Some(text) = e.report() {
+                say(text);
+            }
+            diff_exit::ERROR
+        }
+    })
+}
+
 /// Why a subcommand failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -52,6 +77,8 @@ pub enum CliError {
     Iso(#[from] IsoError),
     #[error(transparent)]
     Outdir(#[from] OutdirError),
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
     #[error(transparent)]
     WebGroup(#[from] crate::webgroup::WebGroupError),
     #[error("{first} and {second} both name cluster {name:?}; each writes DIR/<cluster>/")]
