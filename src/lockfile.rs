@@ -56,13 +56,7 @@ struct LockData {
 
 /// The lock beside `profile`: `<dir>/<stem>.lock`.
 pub fn path_for(profile: &Path) -> PathBuf {
-    let stem = profile
-        .file_stem()
-        .map_or_else(|| "profile".into(), |s| s.to_string_lossy().into_owned());
-    profile
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(format!("{stem}.lock"))
+    crate::profile::beside(profile, ".lock")
 }
 
 /// What a build decided: the version it gives the cluster, and the lock it

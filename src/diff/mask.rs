@@ -273,8 +273,8 @@ mod tests {
         assert_eq!(values(&s).len(), 4);
         let m = sentinels(&s);
         let vals = values(&m);
-        assert_eq!(vals.len(), 3);
-        assert_eq!(vals.iter().collect::<BTreeSet<_>>().len(), 3);
+        assert_eq!(vals.len(), 4);
+        assert_eq!(vals.iter().collect::<BTreeSet<_>>().len(), 4);
         assert!(vals.iter().all(|v| v.starts_with(MARK)));
         // Empty stays empty.
         assert!(sentinels(&Secrets::default()).firstboot_key.is_empty());

@@ -13,7 +13,7 @@ pub mod validate;
 
 pub use folder::{expand, ExpandError};
 pub use secrets::{
-    default_key_file, make_command, secret_file, NewKey, NewSecret, SecretKind, DRBD_SECRET,
+    beside, default_key_file, make_command, secret_file, NewKey, NewSecret, SecretKind, DRBD_SECRET,
 };
 
 use crate::diag::{Diagnostic, Diagnostics, InvalidProfile, Severity};

@@ -24,16 +24,21 @@ use std::ops::Range;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// Default key file for a profile: `<dir>/<stem>.secrets/firstboot.key`.
-pub fn default_key_file(profile: &Path) -> PathBuf {
+/// What lives beside a profile `<dir>/<stem>.toml`: `<dir>/<stem><suffix>`
+/// (its `.secrets` folder, its `.lock`).
+pub fn beside(profile: &Path, suffix: &str) -> PathBuf {
     let stem = profile
         .file_stem()
         .map_or_else(|| "profile".into(), |s| s.to_string_lossy().into_owned());
     profile
         .parent()
         .unwrap_or(Path::new("."))
-        .join(format!("{stem}.secrets"))
-        .join("firstboot.key")
+        .join(format!("{stem}{suffix}"))
+}
+
+/// Default key file for a profile: `<dir>/<stem>.secrets/firstboot.key`.
+pub fn default_key_file(profile: &Path) -> PathBuf {
+    beside(profile, ".secrets").join("firstboot.key")
 }
 
 /// A secret file of the cluster's in `<dir>/<stem>.secrets/`.
