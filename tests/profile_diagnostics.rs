@@ -412,13 +412,15 @@ fn test_the_examples_placeholders_are_warned_about_by_key() {
         format!("{}:{line}:{col}: warning: ", p.display())
     };
     let secrets = ws.path().join("profiles/an-cluster.secrets");
-    let expected: [(String, String); 6] = [
+    let expected: [(String, String); 8] = [
         (at("\"$1$clusterk$"), "`install.root_password_hash`: \"$1$clusterk$WQVv5GfLpTu5h7o68qMw6/\" is the hash of \"changeme\"".to_string()),
         (at("\"00:00:5E:00:53:20\""), "`nodes[1].mac.eth0`: \"00:00:5E:00:53:20\" is a MAC address reserved for documentation".to_string()),
         (at("\"00:00:5E:00:53:21\""), "`nodes[1].mac.eth1`: \"00:00:5E:00:53:21\" is a MAC address reserved for documentation".to_string()),
         (at("\"00:00:5E:00:53:22\""), "`nodes[1].mac.eth2`: \"00:00:5E:00:53:22\" is a MAC address reserved for documentation".to_string()),
         (at("\"an-cluster.secrets/motoko.passwd\""), format!("`fence_devices.motoko.passwd_file`: {} holds the seed's example password, a placeholder", secrets.join("motoko.passwd").display())),
-        (format!("{}:1:1: warning: ", p.display()), format!("`firstboot.key_file`: {} (the default key file; firstboot.key_file names another) holds the example's first-boot key", secrets.join("firstboot.key").display())),
+        (format!("{}:1:1: warning: ", p.display()), format!("`firstboot.key_file`: {} (the default key file; firstboot.key_file names another) holds an example's first-boot key", secrets.join("firstboot.key").display())),
+        (format!("{}:1:1: warning: ", p.display()), format!("`DRBD shared secret`: {} holds an example's DRBD shared secret", secrets.join("drbd.secret").display())),
+        (format!("{}:1:1: warning: ", p.display()), format!("`cman authkey`: {} holds an example's cman authkey", secrets.join("cman.authkey").display())),
     ];
     let c = check(&ws, &p);
     let err = stderr(&c);
@@ -465,7 +467,13 @@ fn test_the_examples_placeholders_are_warned_about_by_key() {
         "Zq7-not-a-placeholder\n",
     )
     .unwrap();
-    std::fs::remove_file(&key).unwrap();
+    // The cluster's own random secrets, made as a user makes them.
+    let dir = key.parent().unwrap().to_path_buf();
+    for f in ["firstboot.key", "drbd.secret", "cman.authkey"] {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    let o = ws.run(&["secrets", real.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = build(&ws, &real, &ws.path().join("out-real"));
     assert!(o.status.success(), "{}", stderr(&o));
     let o = check(&ws, &real);
