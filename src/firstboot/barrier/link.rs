@@ -25,6 +25,7 @@ use crate::firstboot::log::Logger;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 const SEEN_NONCES: usize = 4096;
@@ -201,6 +202,15 @@ impl Link {
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
+    }
+
+    /// What a wait for the peer blocks on (poll(2), readable): the
+    /// listener (a connection to accept) and the connections waiting for
+    /// their request. [`Link::serve`] is what to do when one is ready.
+    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
+        std::iter::once(self.listener.as_fd())
+            .chain(self.pending.iter().map(|p| p.stream.as_fd()))
+            .collect()
     }
 
     /// How many connections may wait at once (see [`pending_capacity`]).
@@ -566,6 +576,39 @@ mod tests {
             last.ends_with("back channel: 15 more refusals in the last 0 s, not logged one by one: 3 closed at once, 12 refused messages"),
             "{last}"
         );
+    }
+
+    #[test]
+    fn a_wait_on_the_link_wakes_when_the_peer_connects_not_on_a_timer() {
+        use crate::firstboot::host::poll_readable;
+        let key = b"0123456789abcdef".to_vec();
+        let mut a = Link::bind("a", "b", "127.0.0.1:0", "127.0.0.1:1", key).unwrap();
+        let mut log = Logger::silent("a");
+        // Nothing to answer: the wait lasts its whole timeout.
+        let t = Instant::now();
+        poll_readable(&a.fds(), Duration::from_millis(200));
+        assert!(t.elapsed() >= Duration::from_millis(190), "{:?}", t.elapsed());
+        // A connection wakes it long before its timeout.
+        let addr = a.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let mut s = TcpStream::connect(addr).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = s.write_all(b"hello\n");
+            std::thread::sleep(Duration::from_millis(500));
+        });
+        let t = Instant::now();
+        poll_readable(&a.fds(), Duration::from_secs(20));
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        // Accepted (and challenged): now its request wakes the wait too.
+        a.serve(&mut log);
+        assert_eq!(a.fds().len(), 2);
+        let t = Instant::now();
+        poll_readable(&a.fds(), Duration::from_secs(20));
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        a.serve(&mut log);
+        assert_eq!(a.fds().len(), 1, "the bad request was answered and closed");
+        peer.join().unwrap();
     }
 
     #[test]
