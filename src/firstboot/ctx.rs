@@ -408,7 +408,11 @@ impl<'a> Ctx<'a> {
         let since = self
             .facts_read
             .map_or(FACTS_EVERY, |t| self.now().saturating_duration_since(t));
-        Some(FACTS_EVERY.saturating_sub(since).max(Duration::from_millis(1)))
+        Some(
+            FACTS_EVERY
+                .saturating_sub(since)
+                .max(Duration::from_millis(1)),
+        )
     }
 
     /// Now, on the host's clock (which every wait and deadline reads).

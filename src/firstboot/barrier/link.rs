@@ -587,7 +587,11 @@ mod tests {
         // Nothing to answer: the wait lasts its whole timeout.
         let t = Instant::now();
         poll_readable(&a.fds(), Duration::from_millis(200));
-        assert!(t.elapsed() >= Duration::from_millis(190), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            t.elapsed()
+        );
         // A connection wakes it long before its timeout.
         let addr = a.local_addr().unwrap();
         let peer = std::thread::spawn(move || {
