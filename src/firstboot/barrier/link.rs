@@ -21,6 +21,7 @@ use super::wire::{
     SETUP_DONE,
 };
 use super::BarrierError;
+use crate::firstboot::host::poll_readable;
 use crate::firstboot::log::Logger;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{ErrorKind, Read, Write};
@@ -31,7 +32,8 @@ use std::time::{Duration, Instant};
 const SEEN_NONCES: usize = 4096;
 /// Per-connection timeout (connect, and challenge to answer).
 const IO_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long to sleep between polls of a non-blocking socket.
+/// How long to sleep between attempts to write to a full non-blocking
+/// socket.
 const POLL_SLICE: Duration = Duration::from_millis(5);
 
 /// Connections waiting for their request, at most (fewer when file
@@ -477,7 +479,12 @@ impl Link {
     }
 
     /// Reads one line from a non-blocking stream, serving the listener while
-    /// nothing has arrived, for at most IO_TIMEOUT from `started`.
+    /// nothing has arrived, for at most IO_TIMEOUT from `started`. Between
+    /// reads it blocks in poll(2) on the stream, the listener and the
+    /// connections waiting for their request (a peer busy in a long
+    /// command accepts our connection in its backlog and answers only
+    /// when it is done: up to IO_TIMEOUT, which must not be spent
+    /// spinning).
     fn read_serving(
         &mut self,
         stream: &mut TcpStream,
@@ -491,11 +498,14 @@ impl Link {
                 Ok(None) => {}
                 Err(e) => return Err(e),
             }
-            if started.elapsed() >= IO_TIMEOUT {
+            let left = IO_TIMEOUT.saturating_sub(started.elapsed());
+            if left.is_zero() {
                 return Err("timed out".into());
             }
             self.serve(log);
-            std::thread::sleep(POLL_SLICE);
+            let mut fds = self.fds();
+            fds.push(stream.as_fd());
+            poll_readable(&fds, left);
         }
     }
 }
