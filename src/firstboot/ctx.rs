@@ -588,11 +588,20 @@ impl<'a> Ctx<'a> {
             // passed (the peer's request wakes us), so that both sides leave
             // it within a few milliseconds of each other (cman must start on
             // both at about the same moment).
+            // While our own announcement is not acknowledged yet (the peer
+            // was busy in a long command, and our exchange timed out), a
+            // request from the peer means it answers again: exchange at
+            // once rather than at the end of the backoff delay.
             let d = backoff
                 .next_delay()
                 .min(deadline.remaining(now))
                 .min(STILL_WAITING_EVERY);
-            self.serve_for(d, |link| link.passed(index) || link.peer_halt.is_some());
+            let heard = self.link.as_ref().map_or(0, |l| l.answered);
+            self.serve_for(d, |link| {
+                link.passed(index)
+                    || link.peer_halt.is_some()
+                    || (link.my_acked_at.is_none_or(|a| a < index) && link.answered != heard)
+            });
         }
     }
 

@@ -155,6 +155,9 @@ pub struct Link {
     /// Our `halt` reached the peer (in an acknowledged request or in an
     /// answer we sent it).
     pub halt_delivered: bool,
+    /// How many of the peer's requests this side has answered: a change
+    /// means the peer is there and answering now.
+    pub answered: u64,
 }
 
 impl Link {
@@ -195,6 +198,7 @@ impl Link {
             peer_halt: None,
             last_error: None,
             halt_delivered: false,
+            answered: 0,
         })
     }
 
@@ -401,6 +405,7 @@ impl Link {
                 if write_line(&mut p.stream, &ack.encode(&self.key)).is_ok() {
                     self.acked_peer_at = self.acked_peer_at.max(Some(m.at));
                     self.halt_delivered |= ack.halt.is_some();
+                    self.answered += 1;
                 }
             }
             Err(r) => {
