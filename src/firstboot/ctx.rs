@@ -76,6 +76,10 @@ pub struct Spent {
     pub commands: Duration,
     pub command_count: u32,
     pub asleep: Duration,
+    /// Of the own work: writing the state file (each write fsynced, with
+    /// its folder: the ledger's guarantee), and how many writes.
+    pub saving: Duration,
+    pub saves: u32,
 }
 
 impl Spent {
@@ -85,6 +89,8 @@ impl Spent {
             commands: Duration::ZERO,
             command_count: 0,
             asleep: Duration::ZERO,
+            saving: Duration::ZERO,
+            saves: 0,
         }
     }
 
@@ -226,12 +232,14 @@ impl<'a> Ctx<'a> {
                 format!("; the helper process itself used {c} ms of CPU")
             });
         format!(
-            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work{cpu}",
+            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work (of which {} ms in {} fsynced writes of the state file){cpu}",
             ms(now.saturating_duration_since(self.spent.since)),
             ms(self.spent.commands),
             self.spent.command_count,
             ms(self.spent.asleep),
-            ms(self.spent.own(now))
+            ms(self.spent.own(now)),
+            ms(self.spent.saving),
+            self.spent.saves
         )
     }
 
@@ -272,7 +280,11 @@ impl<'a> Ctx<'a> {
 
     pub fn save(&mut self) -> Result<()> {
         if let Some(p) = self.state_path.clone() {
-            self.state.save(&p)?;
+            let start = self.host.now();
+            let r = self.state.save(&p);
+            self.spent.saving += self.host.now().saturating_duration_since(start);
+            self.spent.saves += 1;
+            r?;
         }
         Ok(())
     }
