@@ -36,10 +36,10 @@ if [ "${h_all:-none}" != none ] && [ "${c_all:-none}" != none ]; then
 	awk -v c="$c_all" -v h="$h_all" 'BEGIN { printf "  ratio helper / hand:  %.2f (target: at most 1.20)\n", c / h }'
 fi
 f=$base/bench-clusterkick/bench.txt
-grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*timing: \([0-9]*\) ms since this run started: \([0-9]*\) ms in \([0-9]*\) commands, \([0-9]*\) ms asleep.*, \([0-9]*\) ms own work.*/\1 \2 \3 \4 \5 \6/p' |
-	while read -r node wall cmd n asleep own; do
-		awk -v node="$node" -v wall="$wall" -v cmd="$cmd" -v n="$n" -v asleep="$asleep" -v own="$own" 'BEGIN {
-			printf "  helper on %s: %.1f s run: %.1f s in %d commands, %.1f s asleep (peer, cluster, polls), own work %d ms = %.3f%% of its run (target: under 1 s)\n",
-				node, wall / 1000, cmd / 1000, n, asleep / 1000, own, 100 * own / wall }'
+grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*timing: \([0-9]*\) ms since this run started: \([0-9]*\) ms in \([0-9]*\) commands, \([0-9]*\) ms asleep.*, \([0-9]*\) ms own work (of which \([0-9]*\) ms in \([0-9]*\) fsynced.*/\1 \2 \3 \4 \5 \6 \7 \8/p' |
+	while read -r node wall cmd n asleep own saving saves; do
+		awk -v node="$node" -v wall="$wall" -v cmd="$cmd" -v n="$n" -v asleep="$asleep" -v own="$own" -v saving="$saving" -v saves="$saves" 'BEGIN {
+			printf "  helper on %s: %.1f s run: %.1f s in %d commands, %.1f s asleep (peer, cluster, polls), own work %d ms = %.3f%% of its run (target: under 1 s), of which %d ms in %d fsynced state-file writes\n",
+				node, wall / 1000, cmd / 1000, n, asleep / 1000, own, 100 * own / wall, saving, saves }'
 	done
 exit $rc

@@ -38,8 +38,6 @@ pub enum Poll<T> {
 /// How often a wait repeats its "still waiting" line when nothing changes
 /// (and how often background progress is logged at least).
 pub const STILL_WAITING_EVERY: Duration = Duration::from_secs(60);
-/// Sleep slice while idling with a back channel open.
-const IDLE_SLICE: Duration = Duration::from_millis(20);
 
 pub struct Ctx<'a> {
     pub cfg: &'a FirstbootConfig,
@@ -62,17 +60,26 @@ pub struct Ctx<'a> {
     facts_read: Option<Instant>,
     /// Where this run's time went (see [`Spent`]).
     pub spent: Spent,
+    /// Set by a poll that ran a costly query ([`Ctx::costly_query`]): the
+    /// [`Ctx::wait`] running it then spaces its polls `retry_max_ms` apart.
+    costly_poll: bool,
 }
 
 /// Where a run's time went: in the commands it ran, asleep (waiting for the
-/// peer, for a state to come, between polls), and the rest, the helper's
-/// own work. [`Ctx::timing_line`] reports it.
+/// peer, for a state to come, between polls; blocked in poll(2) on the back
+/// channel, or in an exchange with the peer, which is the network and the
+/// peer's time), and the rest, the helper's own work. [`Ctx::timing_line`]
+/// reports it.
 #[derive(Debug, Clone, Copy)]
 pub struct Spent {
     pub since: Instant,
     pub commands: Duration,
     pub command_count: u32,
     pub asleep: Duration,
+    /// Of the own work: writing the state file (each write fsynced, with
+    /// its folder: the ledger's guarantee), and how many writes.
+    pub saving: Duration,
+    pub saves: u32,
 }
 
 impl Spent {
@@ -82,6 +89,8 @@ impl Spent {
             commands: Duration::ZERO,
             command_count: 0,
             asleep: Duration::ZERO,
+            saving: Duration::ZERO,
+            saves: 0,
         }
     }
 
@@ -125,6 +134,7 @@ impl<'a> Ctx<'a> {
             facts: None,
             facts_read: None,
             spent: Spent::new(since),
+            costly_poll: false,
         }
     }
 
@@ -170,7 +180,28 @@ impl<'a> Ctx<'a> {
             return false;
         };
         link.serve(&mut self.log);
-        link.exchange(&mut self.log)
+        self.exchange()
+    }
+
+    /// One exchange with the peer ([`Link::exchange`]), its time counted as
+    /// waiting for the peer: it is a round trip and the peer's answer.
+    fn exchange(&mut self) -> bool {
+        let start = self.host.now();
+        let ok = self
+            .link
+            .as_mut()
+            .is_some_and(|link| link.exchange(&mut self.log));
+        self.spent.asleep += self.host.now().saturating_duration_since(start);
+        ok
+    }
+
+    /// [`Ctx::query`] for a query that costs seconds of CPU on a slow node
+    /// (`crm_mon`: pacemaker's whole status, under QEMU without KVM about
+    /// 5 s a call): a [`Ctx::wait`] polling with it spaces its polls
+    /// `retry_max_ms` apart rather than backing off from `retry_initial_ms`.
+    pub fn costly_query(&mut self, argv: &Argv) -> CmdResult {
+        self.costly_poll = true;
+        self.query(argv)
     }
 
     /// Runs a command that only reads state. Runs in dry-run too.
@@ -201,12 +232,14 @@ impl<'a> Ctx<'a> {
                 format!("; the helper process itself used {c} ms of CPU")
             });
         format!(
-            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work{cpu}",
+            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work (of which {} ms in {} fsynced writes of the state file){cpu}",
             ms(now.saturating_duration_since(self.spent.since)),
             ms(self.spent.commands),
             self.spent.command_count,
             ms(self.spent.asleep),
-            ms(self.spent.own(now))
+            ms(self.spent.own(now)),
+            ms(self.spent.saving),
+            self.spent.saves
         )
     }
 
@@ -247,7 +280,11 @@ impl<'a> Ctx<'a> {
 
     pub fn save(&mut self) -> Result<()> {
         if let Some(p) = self.state_path.clone() {
-            self.state.save(&p)?;
+            let start = self.host.now();
+            let r = self.state.save(&p);
+            self.spent.saving += self.host.now().saturating_duration_since(start);
+            self.spent.saves += 1;
+            r?;
         }
         Ok(())
     }
@@ -335,8 +372,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Answers the back channel for up to `d`, in short slices, stopping as
-    /// soon as `until` holds. False when there is no back channel.
+    /// Answers the back channel for up to `d`, stopping as soon as `until`
+    /// holds; between answers it blocks in the host's
+    /// [`Host::wait_readable`] on the back channel (a connection or a
+    /// request wakes it). False when there is no back channel.
     fn serve_for(&mut self, d: Duration, until: impl Fn(&Link) -> bool) -> bool {
         let start = self.host.now();
         loop {
@@ -352,8 +391,40 @@ impl<'a> Ctx<'a> {
             if left.is_zero() {
                 return true;
             }
-            self.sleep(left.min(IDLE_SLICE));
+            let left = self.facts_due_in().map_or(left, |f| left.min(f));
+            self.wait_on_link(left);
         }
+    }
+
+    /// Blocks until the back channel has something to answer or `d` has
+    /// passed, counted as time asleep.
+    fn wait_on_link(&mut self, d: Duration) {
+        let start = self.host.now();
+        match self.link.as_ref() {
+            Some(link) => self.host.wait_readable(&link.fds(), d),
+            None => self.host.sleep(d),
+        }
+        self.spent.asleep += self.host.now().saturating_duration_since(start);
+    }
+
+    /// While a replacement peer asks for this node's facts, how long until
+    /// [`Ctx::refresh_facts`] reads them again (so that a wait wakes for
+    /// it); None when nothing is read.
+    fn facts_due_in(&self) -> Option<Duration> {
+        self.facts?;
+        if !self.state.done
+            || self.peer_fact(FACT_ROLE).as_deref() != Some(NodeRole::Replacement.word())
+        {
+            return None;
+        }
+        let since = self
+            .facts_read
+            .map_or(FACTS_EVERY, |t| self.now().saturating_duration_since(t));
+        Some(
+            FACTS_EVERY
+                .saturating_sub(since)
+                .max(Duration::from_millis(1)),
+        )
     }
 
     /// Now, on the host's clock (which every wait and deadline reads).
@@ -396,6 +467,7 @@ impl<'a> Ctx<'a> {
         let mut last_log = self.now();
         let mut first = true;
         loop {
+            self.costly_poll = false;
             match poll(self)? {
                 Poll::Ready(v) => {
                     if !first {
@@ -435,7 +507,11 @@ impl<'a> Ctx<'a> {
                     last,
                 });
             }
-            let d = backoff.next_delay().min(deadline.remaining(self.now()));
+            let mut d = backoff.next_delay();
+            if self.costly_poll {
+                d = d.max(backoff.max());
+            }
+            let d = d.min(deadline.remaining(self.now()));
             self.idle(d);
         }
     }
@@ -485,9 +561,12 @@ impl<'a> Ctx<'a> {
                 return Err(Error::Unexpected("no back channel".into()));
             };
             link.serve(&mut self.log);
-            if link.my_acked_at.is_none_or(|a| a < index) && link.exchange(&mut self.log) {
+            if link.my_acked_at.is_none_or(|a| a < index) && self.exchange() {
                 backoff.reset();
             }
+            let Some(link) = self.link.as_ref() else {
+                return Err(Error::Unexpected("no back channel".into()));
+            };
             if link.passed(index) {
                 self.log.info(format!(
                     "passed barrier {name} with {peer} after {} s",
@@ -517,14 +596,24 @@ impl<'a> Ctx<'a> {
                 ));
                 last_log = now;
             }
-            // Sleep in slices, stopping as soon as the barrier is passed, so
-            // that both sides leave it within a few milliseconds of each
-            // other (cman must start on both at about the same moment).
+            // Wait on the back channel, stopping as soon as the barrier is
+            // passed (the peer's request wakes us), so that both sides leave
+            // it within a few milliseconds of each other (cman must start on
+            // both at about the same moment).
+            // While our own announcement is not acknowledged yet (the peer
+            // was busy in a long command, and our exchange timed out), a
+            // request from the peer means it answers again: exchange at
+            // once rather than at the end of the backoff delay.
             let d = backoff
                 .next_delay()
                 .min(deadline.remaining(now))
                 .min(STILL_WAITING_EVERY);
-            self.serve_for(d, |link| link.passed(index) || link.peer_halt.is_some());
+            let heard = self.link.as_ref().map_or(0, |l| l.answered);
+            self.serve_for(d, |link| {
+                link.passed(index)
+                    || link.peer_halt.is_some()
+                    || (link.my_acked_at.is_none_or(|a| a < index) && link.answered != heard)
+            });
         }
     }
 
@@ -563,7 +652,7 @@ impl<'a> Ctx<'a> {
                 // The peer stopped too: nobody is waiting for us.
                 return;
             }
-            if link.halt_delivered || link.exchange(&mut self.log) {
+            if link.halt_delivered || self.exchange() {
                 self.log.info(format!(
                     "told {} that this helper stopped",
                     self.cfg.peer.name
@@ -577,8 +666,8 @@ impl<'a> Ctx<'a> {
                 ));
                 return;
             }
-            // Idle in slices, stopping as soon as the peer got the news
-            // through our listener.
+            // Wait on the back channel, stopping as soon as the peer got the
+            // news through our listener.
             let d = backoff.next_delay().min(deadline.remaining(self.now()));
             if !self.serve_for(d, |link| link.halt_delivered) {
                 return;

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 /// One command: the program and its arguments, run without a shell. Shown
@@ -109,6 +110,35 @@ pub trait Host {
     /// Waits. The simulator's clock may run faster than the wall clock
     /// (what `now` says after a sleep is what counts).
     fn sleep(&mut self, duration: Duration);
+    /// Waits until one of `fds` is readable (the back channel: a peer
+    /// connecting or writing) or `duration` has passed on this host's
+    /// clock, whichever comes first. It may return earlier: callers look
+    /// at the clock and wait again. The default sleeps a short slice (for
+    /// hosts with no real sockets, whose clock is not the wall clock);
+    /// [`poll_readable`] blocks in poll(2).
+    fn wait_readable(&mut self, fds: &[BorrowedFd<'_>], duration: Duration) {
+        let _ = fds;
+        self.sleep(duration.min(WAIT_SLICE));
+    }
+}
+
+/// The longest a [`Host::wait_readable`] that cannot poll sleeps at once.
+pub const WAIT_SLICE: Duration = Duration::from_millis(20);
+
+/// Blocks in poll(2) until one of `fds` is readable (or hung up, or in
+/// error: the caller's next read says which) or `timeout` (real time) has
+/// passed. An interrupted or failed poll returns at once: callers loop.
+pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Duration) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut set: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::from_borrowed_fd(*fd, PollFlags::IN))
+        .collect();
+    let t = Timespec {
+        tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    let _ = poll(&mut set, Some(&t));
 }
 
 #[cfg(test)]

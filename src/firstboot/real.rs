@@ -11,6 +11,7 @@ use crate::firstboot::host::{Argv, CmdResult, Host};
 use crate::firstboot::Purpose;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::BorrowedFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -289,6 +290,12 @@ impl Host for RealHost {
 
     fn sleep(&mut self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    /// Blocks in poll(2): the helper wakes only when the peer talks to it
+    /// or the wait is over.
+    fn wait_readable(&mut self, fds: &[BorrowedFd<'_>], duration: Duration) {
+        crate::firstboot::host::poll_readable(fds, duration);
     }
 }
 

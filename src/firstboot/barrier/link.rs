@@ -21,16 +21,19 @@ use super::wire::{
     SETUP_DONE,
 };
 use super::BarrierError;
+use crate::firstboot::host::poll_readable;
 use crate::firstboot::log::Logger;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 const SEEN_NONCES: usize = 4096;
 /// Per-connection timeout (connect, and challenge to answer).
 const IO_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long to sleep between polls of a non-blocking socket.
+/// How long to sleep between attempts to write to a full non-blocking
+/// socket.
 const POLL_SLICE: Duration = Duration::from_millis(5);
 
 /// Connections waiting for their request, at most (fewer when file
@@ -152,6 +155,9 @@ pub struct Link {
     /// Our `halt` reached the peer (in an acknowledged request or in an
     /// answer we sent it).
     pub halt_delivered: bool,
+    /// How many of the peer's requests this side has answered: a change
+    /// means the peer is there and answering now.
+    pub answered: u64,
 }
 
 impl Link {
@@ -192,6 +198,7 @@ impl Link {
             peer_halt: None,
             last_error: None,
             halt_delivered: false,
+            answered: 0,
         })
     }
 
@@ -201,6 +208,15 @@ impl Link {
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
+    }
+
+    /// What a wait for the peer blocks on (poll(2), readable): the
+    /// listener (a connection to accept) and the connections waiting for
+    /// their request. [`Link::serve`] is what to do when one is ready.
+    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
+        std::iter::once(self.listener.as_fd())
+            .chain(self.pending.iter().map(|p| p.stream.as_fd()))
+            .collect()
     }
 
     /// How many connections may wait at once (see [`pending_capacity`]).
@@ -389,6 +405,7 @@ impl Link {
                 if write_line(&mut p.stream, &ack.encode(&self.key)).is_ok() {
                     self.acked_peer_at = self.acked_peer_at.max(Some(m.at));
                     self.halt_delivered |= ack.halt.is_some();
+                    self.answered += 1;
                 }
             }
             Err(r) => {
@@ -467,7 +484,12 @@ impl Link {
     }
 
     /// Reads one line from a non-blocking stream, serving the listener while
-    /// nothing has arrived, for at most IO_TIMEOUT from `started`.
+    /// nothing has arrived, for at most IO_TIMEOUT from `started`. Between
+    /// reads it blocks in poll(2) on the stream, the listener and the
+    /// connections waiting for their request (a peer busy in a long
+    /// command accepts our connection in its backlog and answers only
+    /// when it is done: up to IO_TIMEOUT, which must not be spent
+    /// spinning).
     fn read_serving(
         &mut self,
         stream: &mut TcpStream,
@@ -481,11 +503,14 @@ impl Link {
                 Ok(None) => {}
                 Err(e) => return Err(e),
             }
-            if started.elapsed() >= IO_TIMEOUT {
+            let left = IO_TIMEOUT.saturating_sub(started.elapsed());
+            if left.is_zero() {
                 return Err("timed out".into());
             }
             self.serve(log);
-            std::thread::sleep(POLL_SLICE);
+            let mut fds = self.fds();
+            fds.push(stream.as_fd());
+            poll_readable(&fds, left);
         }
     }
 }
@@ -566,6 +591,43 @@ mod tests {
             last.ends_with("back channel: 15 more refusals in the last 0 s, not logged one by one: 3 closed at once, 12 refused messages"),
             "{last}"
         );
+    }
+
+    #[test]
+    fn a_wait_on_the_link_wakes_when_the_peer_connects_not_on_a_timer() {
+        use crate::firstboot::host::poll_readable;
+        let key = b"0123456789abcdef".to_vec();
+        let mut a = Link::bind("a", "b", "127.0.0.1:0", "127.0.0.1:1", key).unwrap();
+        let mut log = Logger::silent("a");
+        // Nothing to answer: the wait lasts its whole timeout.
+        let t = Instant::now();
+        poll_readable(&a.fds(), Duration::from_millis(200));
+        assert!(
+            t.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            t.elapsed()
+        );
+        // A connection wakes it long before its timeout.
+        let addr = a.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let mut s = TcpStream::connect(addr).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = s.write_all(b"hello\n");
+            std::thread::sleep(Duration::from_millis(500));
+        });
+        let t = Instant::now();
+        poll_readable(&a.fds(), Duration::from_secs(20));
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        // Accepted (and challenged): now its request wakes the wait too.
+        a.serve(&mut log);
+        assert_eq!(a.fds().len(), 2);
+        let t = Instant::now();
+        poll_readable(&a.fds(), Duration::from_secs(20));
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        a.serve(&mut log);
+        assert_eq!(a.fds().len(), 1, "the bad request was answered and closed");
+        peer.join().unwrap();
     }
 
     #[test]

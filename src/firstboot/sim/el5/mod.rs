@@ -41,6 +41,7 @@ use crate::firstboot::step::FencePeerRequest;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -120,6 +121,12 @@ enum After {
 }
 
 impl SimHost {
+    /// The real time `duration` of this host's clock takes (a
+    /// `time_scale`-th of it, at least 2 ms unless shorter).
+    fn real(&self, duration: Duration) -> Duration {
+        (duration / self.scale).max(duration.min(Duration::from_millis(2)))
+    }
+
     pub fn open(dir: &Path, cfg: &FirstbootConfig) -> io::Result<SimHost> {
         let short = &cfg.node.short;
         let w = World::load(dir)?;
@@ -308,8 +315,13 @@ impl Host for SimHost {
     /// Sleeps a `time_scale`-th of `duration` (at least 2 ms, unless
     /// shorter): what counts is what `now` says afterwards.
     fn sleep(&mut self, duration: Duration) {
-        let real = (duration / self.scale).max(duration.min(Duration::from_millis(2)));
-        std::thread::sleep(real);
+        std::thread::sleep(self.real(duration));
+    }
+
+    /// poll(2) on the back channel's real sockets for the real time that
+    /// `duration` of this clock is.
+    fn wait_readable(&mut self, fds: &[BorrowedFd<'_>], duration: Duration) {
+        crate::firstboot::host::poll_readable(fds, self.real(duration));
     }
 }
 

@@ -33,6 +33,7 @@ use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::{Argv, CmdResult, Host};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -179,5 +180,11 @@ impl Host for SimHost {
 
     fn sleep(&mut self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    /// The back channel is real sockets, the clock the wall clock: as the
+    /// real host, poll(2).
+    fn wait_readable(&mut self, fds: &[BorrowedFd<'_>], duration: Duration) {
+        crate::firstboot::host::poll_readable(fds, duration);
     }
 }

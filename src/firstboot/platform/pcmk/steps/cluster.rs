@@ -2,7 +2,7 @@
 //! `inspected` barrier, both members and quorum, then the CIB, loaded once
 //! on the initial primary while the live CIB has no resources.
 
-use super::{crm_mon, names, pcmk};
+use super::{crm_mon, names, pcmk, watches_pacemaker};
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::{Ctx, Found, Poll};
 use crate::firstboot::error::{Error, Result};
@@ -38,8 +38,13 @@ fn cluster(ctx: &mut Ctx) -> Result<()> {
     }
     let me = ctx.cfg.node.clone();
     let peer = ctx.cfg.peer.clone();
+    let watch = watches_pacemaker(ctx.cfg);
     ctx.wait(
-        "corosync quorum with both members and both nodes online in pacemaker",
+        if watch {
+            "corosync quorum with both members and both nodes online in pacemaker"
+        } else {
+            "corosync quorum with both members (the initial primary checks pacemaker for both nodes)"
+        },
         ctx.cfg.timeouts.cman_secs,
         |ctx| {
             let r = ctx.query(&argv::quorumtool());
@@ -67,6 +72,9 @@ fn cluster(ctx: &mut Ctx) -> Result<()> {
                         missing.join(", ")
                     }
                 )));
+            }
+            if !watch {
+                return Ok(Poll::Ready(()));
             }
             let mon = match crm_mon(ctx)? {
                 Ok(m) => m,
@@ -102,12 +110,20 @@ fn cluster_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
         ));
         v.push(PlanLine::run(&argv::start(unit)));
     }
-    v.push(PlanLine::note(format!(
-        "wait up to {} s: `{}` quorate with both members, `{}` both nodes online and a DC",
-        cfg.timeouts.cman_secs,
-        argv::quorumtool(),
-        argv::crm_mon()
-    )));
+    v.push(PlanLine::note(if watches_pacemaker(cfg) {
+        format!(
+            "wait up to {} s: `{}` quorate with both members, `{}` both nodes online and a DC",
+            cfg.timeouts.cman_secs,
+            argv::quorumtool(),
+            argv::crm_mon()
+        )
+    } else {
+        format!(
+            "wait up to {} s: `{}` quorate with both members (pacemaker: the initial primary checks both nodes before the next barrier)",
+            cfg.timeouts.cman_secs,
+            argv::quorumtool()
+        )
+    }));
     v
 }
 

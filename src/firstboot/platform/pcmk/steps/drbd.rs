@@ -4,7 +4,7 @@
 
 use super::{
     backing_contents, crm_mon, describe_all, drbd_now, drbd_state, drbd_state_source, get_gi,
-    lv_exists, names, pcmk, query_ok,
+    lv_exists, names, pcmk, query_ok, watches_pacemaker,
 };
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::{Ctx, Found, Poll, STILL_WAITING_EVERY};
@@ -340,30 +340,22 @@ fn drbd_promoted(ctx: &mut Ctx) -> Result<()> {
     let p = pcmk(ctx.cfg).clone();
     let me = ctx.cfg.node.clone();
     let peer = ctx.cfg.peer.clone();
-    let what = format!(
-        "pacemaker to promote {} and start {} on both nodes",
-        p.drbd_clone, p.locking_clone
-    );
-    ctx.wait(&what, p.resources_secs, |ctx| {
-        let mon = match crm_mon(ctx)? {
-            Ok(m) => m,
-            Err(why) => return Ok(Poll::Pending(why)),
-        };
-        let mut missing = Vec::new();
-        for n in [&me, &peer] {
-            if !mon.clone_on(&p.drbd_clone, "Promoted", &names(n)) {
-                missing.push(format!("{} not Promoted on {}", p.drbd_clone, n.name));
-            }
-            if !mon.clone_on(&p.locking_clone, "Started", &names(n)) {
-                missing.push(format!("{} not Started on {}", p.locking_clone, n.name));
-            }
-        }
-        if missing.is_empty() {
-            Ok(Poll::Ready(()))
-        } else {
-            Ok(Poll::Pending(missing.join("; ")))
-        }
-    })?;
+    if !watches_pacemaker(ctx.cfg) {
+        // The initial primary checks both nodes in crm_mon before the
+        // storage-ready barrier; here, pacemaker's promotion is DRBD's
+        // role.
+        let what = format!(
+            "pacemaker to promote {} here (the initial primary checks both nodes)",
+            p.drbd_clone
+        );
+        ctx.wait(&what, p.resources_secs, |ctx| match drbd_state(ctx)? {
+            Some(st) if st.role == "Primary" => Ok(Poll::Ready(())),
+            Some(st) => Ok(Poll::Pending(format!("DRBD {}", st.summary()))),
+            None => Ok(Poll::Pending("DRBD is down".into())),
+        })?;
+    } else {
+        wait_promoted_on_both(ctx, &p, &me, &peer)?;
+    }
     if ctx.dry_run {
         return Ok(());
     }
@@ -381,8 +373,51 @@ fn drbd_promoted(ctx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
+/// The initial primary's wait: crm_mon shows the DRBD clone Promoted and
+/// the locking clone Started on both nodes.
+fn wait_promoted_on_both(
+    ctx: &mut Ctx,
+    p: &crate::firstboot::config::PacemakerConfig,
+    me: &crate::firstboot::config::NodeRef,
+    peer: &crate::firstboot::config::NodeRef,
+) -> Result<()> {
+    let what = format!(
+        "pacemaker to promote {} and start {} on both nodes",
+        p.drbd_clone, p.locking_clone
+    );
+    ctx.wait(&what, p.resources_secs, |ctx| {
+        let mon = match crm_mon(ctx)? {
+            Ok(m) => m,
+            Err(why) => return Ok(Poll::Pending(why)),
+        };
+        let mut missing = Vec::new();
+        for n in [me, peer] {
+            if !mon.clone_on(&p.drbd_clone, "Promoted", &names(n)) {
+                missing.push(format!("{} not Promoted on {}", p.drbd_clone, n.name));
+            }
+            if !mon.clone_on(&p.locking_clone, "Started", &names(n)) {
+                missing.push(format!("{} not Started on {}", p.locking_clone, n.name));
+            }
+        }
+        if missing.is_empty() {
+            Ok(Poll::Ready(()))
+        } else {
+            Ok(Poll::Pending(missing.join("; ")))
+        }
+    })
+}
+
 fn drbd_promoted_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let p = pcmk(cfg);
+    if !watches_pacemaker(cfg) {
+        return vec![PlanLine::note(format!(
+            "wait up to {} s: {} says Primary here (pacemaker promoted {}; the initial primary checks both nodes in `{}` before the next barrier; sync progress logged, not waited for)",
+            p.resources_secs,
+            drbd_state_source(cfg),
+            p.drbd_clone,
+            argv::crm_mon()
+        ))];
+    }
     vec![PlanLine::note(format!(
         "wait up to {} s: `{}` shows {} Promoted and {} Started on both nodes; then {} says Primary here (sync progress logged, not waited for)",
         p.resources_secs,

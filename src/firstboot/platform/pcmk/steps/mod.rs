@@ -107,8 +107,11 @@ fn drbd_state_source(cfg: &FirstbootConfig) -> String {
 }
 
 /// pacemaker's view; None while it does not answer (starting, stopped).
+/// A costly query (seconds of CPU on a slow node): the waits polling it
+/// space their polls `retry_max_ms` apart, and only the initial primary
+/// polls it ([`watches_pacemaker`]).
 fn crm_mon(ctx: &mut Ctx) -> Result<std::result::Result<CrmMon, String>> {
-    let r = ctx.query(&argv::crm_mon());
+    let r = ctx.costly_query(&argv::crm_mon());
     if !r.success() {
         let why = crm_mon::failure(&r.stdout).unwrap_or_else(|| r.last_line());
         return Ok(Err(format!("crm_mon exit {}: {why}", r.code)));
@@ -117,6 +120,17 @@ fn crm_mon(ctx: &mut Ctx) -> Result<std::result::Result<CrmMon, String>> {
         return Ok(Err(why));
     }
     Ok(Ok(crm_mon::parse(&r.stdout)?))
+}
+
+/// Whether this node watches pacemaker (crm_mon) for both nodes while the
+/// cluster comes up: the initial primary does; its peer checks only what
+/// it can see here (quorum, DRBD's role, its own mounts), and waits at the
+/// barrier after the step until the initial primary has seen everything
+/// on both (every such step is followed by a barrier, and re-checked on
+/// every run, so a kill of either helper at any point is resumed the same
+/// way).
+fn watches_pacemaker(cfg: &FirstbootConfig) -> bool {
+    cfg.drbd.initial_primary
 }
 
 fn get_gi(ctx: &mut Ctx) -> Result<Uuids> {

@@ -2,7 +2,10 @@
 //! handed to pacemaker; then every resource Started on both nodes.
 
 use super::drbd::clear_target_role;
-use super::{crm_mon, describe_all, foreign_signatures, gfs2_volumes, names, pcmk, query_ok};
+use super::{
+    crm_mon, describe_all, foreign_signatures, gfs2_volumes, names, pcmk, query_ok,
+    watches_pacemaker,
+};
 use crate::firstboot::config::{FirstbootConfig, VolumeConfig};
 use crate::firstboot::ctx::{Ctx, Found, Poll};
 use crate::firstboot::error::{Error, Result};
@@ -241,12 +244,23 @@ fn all_started(ctx: &mut Ctx) -> Result<()> {
         .filter_map(|v| v.gfs2.as_ref().map(|g| g.mountpoint.clone()))
         .collect();
     let secs = pcmk(ctx.cfg).resources_secs;
-    ctx.wait("every resource to run on both nodes", secs, |ctx| {
-        let mon = match crm_mon(ctx)? {
-            Ok(m) => m,
-            Err(why) => return Ok(Poll::Pending(why)),
-        };
-        let mut missing = mon.not_running(&[&names(&me), &names(&peer)]);
+    // The initial primary checks both nodes in crm_mon; its peer, its own
+    // mounts, and meets it at the all-started barrier.
+    let watch = watches_pacemaker(ctx.cfg);
+    let what = if watch {
+        "every resource to run on both nodes"
+    } else {
+        "GFS2 to be mounted here (the initial primary checks every resource on both nodes)"
+    };
+    ctx.wait(what, secs, |ctx| {
+        let mut missing = Vec::new();
+        if watch {
+            let mon = match crm_mon(ctx)? {
+                Ok(m) => m,
+                Err(why) => return Ok(Poll::Pending(why)),
+            };
+            missing = mon.not_running(&[&names(&me), &names(&peer)]);
+        }
         let mounted = ctx
             .read("/proc/mounts")
             .map_err(|e| Error::io("reading /proc/mounts", e))?;
@@ -268,6 +282,14 @@ fn all_started_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let mps: Vec<String> = gfs2_volumes(cfg)
         .filter_map(|v| v.gfs2.as_ref().map(|g| g.mountpoint.clone()))
         .collect();
+    if !watches_pacemaker(cfg) {
+        return vec![PlanLine::note(format!(
+            "wait up to {} s: /proc/mounts has GFS2 on {} (the initial primary checks in `{}` every resource on both nodes before the next barrier)",
+            pcmk(cfg).resources_secs,
+            mps.join(", "),
+            argv::crm_mon()
+        ))];
+    }
     vec![PlanLine::note(format!(
         "wait up to {} s: `{}` shows every resource Started (Promoted) on both nodes, none failed; /proc/mounts has GFS2 on {}",
         pcmk(cfg).resources_secs,
