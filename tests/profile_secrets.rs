@@ -391,8 +391,13 @@ fn test_a_key_is_refused_in_a_folder_others_can_write_to() {
 fn test_every_secret_readable_by_others_gets_the_same_warning() {
     let ws = Workspace::new();
     let p = ws.variant("readable", |s| s);
-    let key = ws.path().join("profiles/readable.secrets/firstboot.key");
+    let dir = ws.path().join("profiles/readable.secrets");
+    let key = dir.join("firstboot.key");
+    let drbd = dir.join("drbd.secret");
+    let authkey = dir.join("cman.authkey");
     let pw = ws.path().join("profiles/an-cluster.secrets/motoko.passwd");
+    // A fresh clone checks every file out 0644 (git keeps no 0600), so
+    // every secret of the folder is set here, not only the one looked at.
     for (m, who) in [
         (0o640, Some("its group")),
         (0o604, Some("every other user")),
@@ -400,13 +405,16 @@ fn test_every_secret_readable_by_others_gets_the_same_warning() {
         (0o600, None),
         (0o400, None),
     ] {
-        chmod(&key, m);
-        chmod(&pw, m);
+        for f in [&key, &drbd, &authkey, &pw] {
+            chmod(f, m);
+        }
         let o = check(&ws, &p);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(0), "{err}");
         for (file, key_name) in [
             (&key, "firstboot.key_file"),
+            (&drbd, "DRBD shared secret"),
+            (&authkey, "cman authkey"),
             (&pw, "fence_devices.motoko.passwd_file"),
         ] {
             let warning = who.map(|who| {
