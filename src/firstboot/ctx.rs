@@ -63,6 +63,9 @@ pub struct Ctx<'a> {
     /// Set by a poll that ran a costly query ([`Ctx::costly_query`]): the
     /// [`Ctx::wait`] running it then spaces its polls `retry_max_ms` apart.
     costly_poll: bool,
+    /// The state holds changes not yet in the state file
+    /// ([`Ctx::save_later`]); written before the helper next blocks.
+    unsaved: bool,
 }
 
 /// Where a run's time went: in the commands it ran, asleep (waiting for the
@@ -135,6 +138,7 @@ impl<'a> Ctx<'a> {
             facts_read: None,
             spent: Spent::new(since),
             costly_poll: false,
+            unsaved: false,
         }
     }
 
@@ -215,6 +219,7 @@ impl<'a> Ctx<'a> {
 
     /// Sleeps `d` on the host, counted as time asleep.
     fn sleep(&mut self, d: Duration) {
+        self.flush();
         let start = self.host.now();
         self.host.sleep(d);
         self.spent.asleep += self.host.now().saturating_duration_since(start);
@@ -278,6 +283,9 @@ impl<'a> Ctx<'a> {
             .map_err(|e| Error::io(format!("writing {path}"), e))
     }
 
+    /// Writes the state file now, durably (fsynced, see
+    /// [`State::save`]): before a destructive command runs, when a barrier
+    /// is passed and when the setup is done.
     pub fn save(&mut self) -> Result<()> {
         if let Some(p) = self.state_path.clone() {
             let start = self.host.now();
@@ -285,8 +293,36 @@ impl<'a> Ctx<'a> {
             self.spent.saving += self.host.now().saturating_duration_since(start);
             self.spent.saves += 1;
             r?;
+            self.unsaved = false;
         }
         Ok(())
+    }
+
+    /// Marks the state as changed in a way that need not reach the disk
+    /// before the next command: a completed step, or a destructive
+    /// command's ledger entry going from `started` to `done`. Losing such
+    /// a change to a crash costs only what a crash right after the step's
+    /// last command costs (the step runs again, under its guards; a
+    /// `started` entry whose effect is there is taken as done), which the
+    /// crash tests exercise after every command. It is written by the next
+    /// [`Ctx::save`], or by [`Ctx::flush`] before the helper blocks, so a
+    /// wait never leaves `status` behind; consecutive steps that run no
+    /// command (another role's, or already in place) cost one write.
+    pub fn save_later(&mut self) {
+        if self.state_path.is_some() {
+            self.unsaved = true;
+        }
+    }
+
+    /// Writes what [`Ctx::save_later`] left unwritten. A failure is logged;
+    /// the next [`Ctx::save`] reports it as an error.
+    pub fn flush(&mut self) {
+        if self.unsaved {
+            if let Err(e) = self.save() {
+                self.log
+                    .info(format!("warning: the state file was not written: {e}"));
+            }
+        }
     }
 
     /// Runs a destructive command under its guard and the ledger.
@@ -319,7 +355,7 @@ impl<'a> Ctx<'a> {
                     .info(format!("guard {op}: {what}; not running `{line}`"));
                 if ledger == Some(OpStatus::Started) {
                     self.state.set_op(op, OpStatus::Done, &line);
-                    self.save()?;
+                    self.save_later();
                 }
                 return Ok(());
             }
@@ -329,7 +365,7 @@ impl<'a> Ctx<'a> {
                 ));
                 if ledger == Some(OpStatus::Started) {
                     self.state.set_op(op, OpStatus::Done, &line);
-                    self.save()?;
+                    self.save_later();
                 }
                 return Ok(());
             }
@@ -360,7 +396,8 @@ impl<'a> Ctx<'a> {
         self.save()?;
         self.change(argv)?;
         self.state.set_op(op, OpStatus::Done, &line);
-        self.save()
+        self.save_later();
+        Ok(())
     }
 
     /// Sleeps, answering the back channel meanwhile.
@@ -399,6 +436,7 @@ impl<'a> Ctx<'a> {
     /// Blocks until the back channel has something to answer or `d` has
     /// passed, counted as time asleep.
     fn wait_on_link(&mut self, d: Duration) {
+        self.flush();
         let start = self.host.now();
         match self.link.as_ref() {
             Some(link) => self.host.wait_readable(&link.fds(), d),

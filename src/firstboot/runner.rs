@@ -237,6 +237,9 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
     ctx.facts = Some(platform.facts);
     ctx.refresh_facts();
     let result = run_items(&mut ctx, platform);
+    // A helper that stops on an error leaves the state file saying how far
+    // it got.
+    ctx.flush();
     if let Err(e) = &result {
         let heard = ctx.link.as_ref().is_some_and(|l| l.peer_at.is_some());
         if heard && !matches!(e, Error::PeerStopped { .. }) {
@@ -310,7 +313,7 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
                 if !s.role.runs_here(ctx.cfg) {
                     if !done {
                         ctx.state.complete(&id);
-                        ctx.save()?;
+                        ctx.save_later();
                     }
                     continue;
                 }
@@ -319,7 +322,7 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
                 }
                 if !done {
                     ctx.state.complete(&id);
-                    ctx.save()?;
+                    ctx.save_later();
                 }
                 (platform.progress)(ctx)?;
             }
@@ -328,6 +331,7 @@ pub fn run_items(ctx: &mut Ctx, platform: &Platform) -> Result<()> {
     if ctx.dry_run {
         return Ok(());
     }
+    ctx.flush();
     let line = ctx.timing_line();
     ctx.log.info(line);
     if ctx.state.done && platform.boot == BootOwner::Helper {
