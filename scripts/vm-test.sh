@@ -246,13 +246,13 @@ check "1a every resource Started on both nodes, no failed actions (seen from eac
 check "1b DRBD Connected Primary/Primary UpToDate/UpToDate on both" drbd_both
 check "1c GFS2 mounted on /mnt/gfs on both" gfs2_both
 declare -A SUM
-SUM[blob.node1]=$(write_file 1 blob.node1 32)
-SUM[blob.node2]=$(write_file 2 blob.node2 32)
+SUM[blob.node1]=$(write_file 1 blob.node1 8)
+SUM[blob.node2]=$(write_file 2 blob.node2 8)
 r1=$(read_sum 2 blob.node1)
 r2=$(read_sum 1 blob.node2)
 if [ -n "${SUM[blob.node1]}" ] && [ "$r1" = "${SUM[blob.node1]}" ] &&
 	[ -n "${SUM[blob.node2]}" ] && [ "$r2" = "${SUM[blob.node2]}" ]; then
-	result "1d a 32 MiB file written on each node reads back on the other (sha256)" OK
+	result "1d an 8 MiB file written on each node reads back on the other (sha256)" OK
 else
 	result "1d file cross-check" FAIL "node1 wrote ${SUM[blob.node1]}, node2 read $r1; node2 wrote ${SUM[blob.node2]}, node1 read $r2"
 fi
