@@ -834,6 +834,53 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         drop(ctx);
         assert_eq!(host.0.len(), SHARED.len());
     }
+
+    /// What the state file on disk says: its completed items and ledger.
+    fn on_disk(path: &std::path::Path) -> (Vec<String>, Vec<(String, OpStatus)>) {
+        let st = State::load(path, "a.example").expect("state file");
+        let ledger = st.ledger.iter().map(|e| (e.op.clone(), e.status)).collect();
+        (st.completed, ledger)
+    }
+
+    #[test]
+    fn the_ledger_is_on_disk_before_a_destructive_command_and_completions_before_a_wait() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("firstboot.state");
+        let cfg = config(NodeRole::Initial);
+        let mut host = Recorder(Vec::new(), Instant::now());
+        let mut ctx = Ctx::new(
+            &cfg,
+            &mut host,
+            Logger::silent("a"),
+            State::new("a.example"),
+            false,
+            Vec::new(),
+        );
+        ctx.state_path = Some(path.clone());
+        // A completed step alone is not written yet...
+        ctx.state.complete("step:one");
+        ctx.save_later();
+        assert!(!path.exists(), "written at once");
+        // ...it goes with the `started` entry, written before the command.
+        ctx.destructive("create-md", &Argv::new(["true"]), Found::Nothing)
+            .expect("runs");
+        let (completed, ledger) = on_disk(&path);
+        assert_eq!(completed, ["step:one"]);
+        // `done` is not written yet; a crash here leaves `started`, which
+        // the guard settles by what it finds on the disk.
+        assert_eq!(ledger, [("create-md".to_string(), OpStatus::Started)]);
+        ctx.state.complete("step:two");
+        ctx.save_later();
+        // Before the helper blocks, everything is written.
+        ctx.idle(Duration::from_millis(1));
+        let (completed, ledger) = on_disk(&path);
+        assert_eq!(completed, ["step:one", "step:two"]);
+        assert_eq!(ledger, [("create-md".to_string(), OpStatus::Done)]);
+        assert_eq!(ctx.spent.saves, 2);
+        // Nothing left to write: a second wait writes nothing.
+        ctx.idle(Duration::from_millis(1));
+        assert_eq!(ctx.spent.saves, 2);
+    }
 }
 
 /// User + system CPU time of a process, in ms, from its /proc/PID/stat
