@@ -773,6 +773,18 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         cfg
     }
 
+    /// A context on `host` for node a, with an empty state and no key.
+    fn new_ctx<'a>(cfg: &'a FirstbootConfig, host: &'a mut Recorder) -> Ctx<'a> {
+        Ctx::new(
+            cfg,
+            host,
+            Logger::silent("a"),
+            State::new("a.example"),
+            false,
+            Vec::new(),
+        )
+    }
+
     /// The shared-data operations of both platforms' plans, by their
     /// ledger names.
     const SHARED: &[&str] = &[
@@ -788,14 +800,7 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
     fn a_replacement_node_never_runs_a_shared_data_operation() {
         let cfg = config(NodeRole::Replacement);
         let mut host = Recorder(Vec::new(), Instant::now());
-        let mut ctx = Ctx::new(
-            &cfg,
-            &mut host,
-            Logger::silent("a"),
-            State::new("a.example"),
-            false,
-            Vec::new(),
-        );
+        let mut ctx = new_ctx(&cfg, &mut host);
         for op in SHARED {
             // Whatever the guard found, and even with the ledger saying the
             // operation was started before.
@@ -819,14 +824,7 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
     fn an_initial_node_runs_them_under_their_guards() {
         let cfg = config(NodeRole::Initial);
         let mut host = Recorder(Vec::new(), Instant::now());
-        let mut ctx = Ctx::new(
-            &cfg,
-            &mut host,
-            Logger::silent("a"),
-            State::new("a.example"),
-            false,
-            Vec::new(),
-        );
+        let mut ctx = new_ctx(&cfg, &mut host);
         for op in SHARED {
             ctx.destructive(op, &Argv::new(["true", op]), Found::Nothing)
                 .expect("runs");
@@ -848,14 +846,7 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         let path = dir.path().join("firstboot.state");
         let cfg = config(NodeRole::Initial);
         let mut host = Recorder(Vec::new(), Instant::now());
-        let mut ctx = Ctx::new(
-            &cfg,
-            &mut host,
-            Logger::silent("a"),
-            State::new("a.example"),
-            false,
-            Vec::new(),
-        );
+        let mut ctx = new_ctx(&cfg, &mut host);
         ctx.state_path = Some(path.clone());
         // A completed step alone is not written yet...
         ctx.state.complete("step:one");
