@@ -390,14 +390,7 @@ fn test_no_secret_in_any_output_log_or_error() {
         }
     }
     assert_eq!(all.len(), 1 + 2 + 2 + 3 * 2 + 3 * 2);
-    let o = ws.run(&[
-        "build",
-        ws.path().join("profiles").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--helper",
-        ws.helper().to_str().unwrap(),
-    ]);
+    let o = build(&ws, &ws.path().join("profiles"), &out);
     let log = [o.stdout.clone(), o.stderr.clone()].concat();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&log));
     for (name, s) in &all {
@@ -453,14 +446,7 @@ fn hex(b: &[u8]) -> String {
 fn test_a_folder_of_profiles_builds_each_cluster_and_a_third_node_is_refused() {
     let ws = Workspace::new();
     let out = ws.path().join("out");
-    let o = ws.run(&[
-        "build",
-        ws.path().join("profiles").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--helper",
-        ws.helper().to_str().unwrap(),
-    ]);
+    let o = build(&ws, &ws.path().join("profiles"), &out);
     let err = ok(o, "build a folder");
     assert!(err.contains("built 3 clusters"), "{err}");
     for c in ["an-cluster", "an-cluster-el9", "an-cluster-deb12"] {
