@@ -316,7 +316,7 @@ pub fn node(c: &crate::cmdline::NodeCmd) -> Result<(), CliError> {
                     r.profile.display()
                 ));
                 say(format_args!(
-                        "next: clusterkick build {} --out DIR; then install {node} from it (PXE or DVD). On {survivor}: nothing, its helper lets {node} join. Once {node} is back: clusterkick node rejoined {} {node}",
+                        "next: clusterkick build {} --out DIR; then install {node} from it (PXE or DVD). On {survivor}: nothing; the helper on {node} joins it. Once {node} is back: clusterkick node rejoined {} {node}",
                         r.profile.display(),
                         r.profile.display()
                     ));

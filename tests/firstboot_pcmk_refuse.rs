@@ -233,38 +233,3 @@ fn firstboot_pcmk_dry_run_runs_nothing_destructive() {
             .contains("REFUSED: DRBD metadata on /dev/an-lvm01/lv02"));
     }
 }
-
-#[test]
-fn pcmk_a_replacement_node_refuses_until_the_family_automates_it() {
-    // The pacemaker family has no replacement plan yet: a node built as a
-    // replacement meets its peer and refuses (exit 13) before anything;
-    // the peer stops (12). Neither ran a destructive command.
-    for platform in [PlatformId::Debian12Kvm, PlatformId::El9Kvm] {
-        let pair = pcmk_pair(platform, |i, c| {
-            if i == 1 {
-                c.role = clusterkick::firstboot::config::NodeRole::Replacement;
-            }
-        });
-        let plan = pair.command(1, &["plan"]).output().expect("plan");
-        let plan = String::from_utf8_lossy(&plan.stdout).into_owned();
-        assert!(
-            plan.contains("refuse (exit 13): a replacement node is not automated"),
-            "{plan}"
-        );
-        assert!(!plan.lines().any(|l| !l.starts_with('#')), "{plan}");
-        let codes = pair.run_both();
-        assert_eq!(
-            codes,
-            [exit::PEER_STOPPED, exit::SURVIVOR_NOT_READY],
-            "{platform}: {}",
-            pair.dump()
-        );
-        assert!(pair
-            .log(1)
-            .contains("not automated on the pacemaker family yet"));
-        let w = pair.pcmk_world();
-        for short in SHORTS {
-            assert!(pcmk_destructive(&w, short).is_empty(), "{platform} {short}");
-        }
-    }
-}

@@ -358,10 +358,9 @@ fn test_both_nodes_replaced_is_refused() {
 }
 
 #[test]
-fn test_a_replacement_on_the_pacemaker_family_is_a_check_error() {
+fn test_a_replacement_on_the_pacemaker_family_builds_a_joining_helper() {
     let ws = Workspace::new();
     let p = ws.path().join("profiles/an-cluster-el9.toml");
-    let old = fs::read(&p).unwrap();
     let o = ws.run(&[
         "node",
         "replace",
@@ -370,20 +369,30 @@ fn test_a_replacement_on_the_pacemaker_family_is_a_check_error() {
         "--mac",
         "ifn0=52:54:00:AB:CD:01",
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let said = "error: `nodes[1].role`: no replacement node on el9-kvm: the pacemaker family's first-boot helper cannot join a survivor yet";
-    assert!(stderr(&o).contains(said), "{}", stderr(&o));
-    assert_eq!(fs::read(&p).unwrap(), old);
-
-    // Written by hand, check says the same.
-    let text = String::from_utf8(old).unwrap().replace(
-        "fence = [ { method = \"ipmi\", device = \"ipmi_n02\" } ]\n",
-        "fence = [ { method = \"ipmi\", device = \"ipmi_n02\" } ]\nrole = \"replacement\"\n",
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("On an-node01: nothing"),
+        "{}",
+        stderr(&o)
     );
-    fs::write(&p, text).unwrap();
     let o = ws.run(&["check", "profiles/an-cluster-el9.toml"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains(said), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = ws.build_cluster(&p, "an-cluster-el9");
+    let t = untar(&out.join("overlay/an-node02.tar.gz"));
+    let cfg = fs::read_to_string(t.path().join("etc/clusterkick/firstboot.toml")).unwrap();
+    let cfg = FirstbootConfig::parse(&cfg).unwrap();
+    assert_eq!(cfg.role, NodeRole::Replacement);
+    assert_eq!(
+        cfg.platform,
+        clusterkick::firstboot::platform::PlatformId::El9Kvm
+    );
+    cfg.check().expect("the helper accepts its config");
+    let t = untar(&out.join("overlay/an-node01.tar.gz"));
+    let cfg = fs::read_to_string(t.path().join("etc/clusterkick/firstboot.toml")).unwrap();
+    assert_eq!(
+        FirstbootConfig::parse(&cfg).unwrap().role,
+        NodeRole::Initial
+    );
 
     // A role that is neither.
     let o = ws.run(&["check", "profiles/an-cluster.toml"]);

@@ -33,6 +33,9 @@ pub enum Poll<T> {
     Ready(T),
     /// Not yet; the text says what is missing (logged when it changes).
     Pending(String),
+    /// Not yet, but moving (a resync advancing): as Pending, and the wait's
+    /// time starts again, so that `secs` bounds a stall, not the work.
+    Moving(String),
 }
 
 /// How often a wait repeats its "still waiting" line when nothing changes
@@ -496,39 +499,49 @@ impl<'a> Ctx<'a> {
         if self.dry_run {
             return match poll(self)? {
                 Poll::Ready(v) => Ok(v),
-                Poll::Pending(detail) => Err(Error::DryRunWait(format!("{what} ({detail})"))),
+                Poll::Pending(detail) | Poll::Moving(detail) => {
+                    Err(Error::DryRunWait(format!("{what} ({detail})")))
+                }
             };
         }
-        let deadline = Deadline::after_secs(self.now(), secs);
+        let started = self.now();
+        let mut deadline = Deadline::after_secs(started, secs);
         let mut backoff = self.backoff();
         let mut last = String::new();
         let mut last_log = self.now();
         let mut first = true;
         loop {
             self.costly_poll = false;
-            match poll(self)? {
+            let polled = poll(self)?;
+            let moving = matches!(polled, Poll::Moving(_));
+            match polled {
                 Poll::Ready(v) => {
                     if !first {
                         self.log.info(format!(
                             "{what}: ok after {} s",
-                            deadline.elapsed(self.now()).as_secs()
+                            self.now().saturating_duration_since(started).as_secs()
                         ));
                     }
                     return Ok(v);
                 }
-                Poll::Pending(detail) => {
+                Poll::Pending(detail) | Poll::Moving(detail) => {
                     let now = self.now();
+                    if moving {
+                        deadline = Deadline::after_secs(now, secs);
+                    }
                     if first {
                         self.log
                             .info(format!("waiting up to {secs} s for {what}: {detail}"));
                         last_log = now;
-                    } else if detail != last
+                    } else if (detail != last && !moving)
                         || now.saturating_duration_since(last_log) >= STILL_WAITING_EVERY
                     {
+                        // Work in progress changes its text at every poll:
+                        // logged once a minute.
                         self.log.info(format!("still waiting for {what}: {detail}"));
                         last_log = now;
                     }
-                    if detail != last {
+                    if detail != last && !moving {
                         backoff.reset();
                     }
                     last = detail;
@@ -747,7 +760,10 @@ mod tests {
         fn now(&self) -> Instant {
             self.1
         }
-        fn sleep(&mut self, _: Duration) {}
+        /// The recorder's clock moves only when the helper sleeps.
+        fn sleep(&mut self, d: Duration) {
+            self.1 += d;
+        }
     }
 
     fn config(role: NodeRole) -> FirstbootConfig {
@@ -871,6 +887,58 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         // Nothing left to write: a second wait writes nothing.
         ctx.idle(Duration::from_millis(1));
         assert_eq!(ctx.spent.saves, 2);
+    }
+
+    #[test]
+    fn a_wait_bounds_a_stall_and_not_work_that_moves() {
+        let mut cfg = config(NodeRole::Replacement);
+        cfg.timeouts.retry_initial_ms = 1000;
+        cfg.timeouts.retry_max_ms = 1000;
+        let mut host = Recorder(Vec::new(), Instant::now());
+        let mut ctx = new_ctx(&cfg, &mut host);
+        // Moving for 20 s, well past its 3 s: ready.
+        let mut polls = 0;
+        let got = ctx.wait("a resync", 3, |_| {
+            polls += 1;
+            Ok(if polls > 20 {
+                Poll::Ready(polls)
+            } else {
+                Poll::Moving(format!("{polls}0% in sync"))
+            })
+        });
+        assert_eq!(got.expect("ready"), 21);
+        // Moving for 5 s, then stalled: the time out counts from the
+        // last move.
+        let start = ctx.now();
+        let mut polls = 0;
+        let e = ctx
+            .wait("a resync", 3, |_| {
+                polls += 1;
+                Ok::<_, Error>(if polls <= 5 {
+                    Poll::<()>::Moving(format!("{polls}0% in sync"))
+                } else {
+                    Poll::Pending("stalled at 50%".into())
+                })
+            })
+            .expect_err("a stall times out");
+        assert!(matches!(e, Error::Timeout { secs: 3, .. }), "{e}");
+        let took = ctx.now().saturating_duration_since(start);
+        assert!(
+            (Duration::from_secs(7)..=Duration::from_secs(9)).contains(&took),
+            "{took:?}"
+        );
+        // Pending alone: 3 s.
+        let start = ctx.now();
+        let e = ctx
+            .wait("the peer", 3, |_| {
+                Ok::<Poll<()>, Error>(Poll::Pending("no".into()))
+            })
+            .expect_err("times out");
+        assert!(matches!(e, Error::Timeout { .. }), "{e}");
+        assert_eq!(
+            ctx.now().saturating_duration_since(start),
+            Duration::from_secs(3)
+        );
     }
 }
 

@@ -212,7 +212,10 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
             cfg.timeouts.retry_max_ms, cfg.post_join_delay_secs
         ));
     }
-    let link = if opts.dry_run {
+    // A plan without a barrier (a pacemaker-family replacement node: no
+    // helper answers on the survivor) has no use for the back channel.
+    let has_barrier = items.iter().any(|i| matches!(i, Item::Barrier(_)));
+    let link = if opts.dry_run || !has_barrier {
         None
     } else {
         let mut link = bind(cfg, key.clone(), log)?;

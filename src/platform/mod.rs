@@ -275,12 +275,6 @@ pub trait Platform: std::fmt::Debug + Sync {
     /// content changes ([`crate::lockfile`]).
     fn versioned_config(&self) -> &'static str;
 
-    /// Why a node marked `role = "replacement"` cannot be built for this
-    /// platform, if it cannot (its helper does not join a survivor yet).
-    fn replacement_refused(&self) -> Option<&'static str> {
-        None
-    }
-
     /// The platform's lines in SUMMARY.md.
     fn summary(&self, cluster: &Cluster) -> SummaryText;
 

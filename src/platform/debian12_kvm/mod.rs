@@ -193,10 +193,6 @@ impl Platform for Debian12Kvm {
         pcmk::COROSYNC_CONF.path
     }
 
-    fn replacement_refused(&self) -> Option<&'static str> {
-        Some(pcmk::REPLACEMENT_REFUSED)
-    }
-
     fn summary(&self, c: &Cluster) -> SummaryText {
         let d = &c.disks;
         pcmk::summary(

@@ -170,10 +170,6 @@ impl Platform for El9Kvm {
         pcmk::COROSYNC_CONF.path
     }
 
-    fn replacement_refused(&self) -> Option<&'static str> {
-        Some(pcmk::REPLACEMENT_REFUSED)
-    }
-
     fn summary(&self, c: &Cluster) -> SummaryText {
         let d = &c.disks;
         pcmk::summary(

@@ -26,10 +26,6 @@ use std::collections::BTreeMap;
 /// The family's template folder under overlays/.
 pub const FAMILY: &str = "pcmk";
 
-/// Why a replacement node is refused on this family: its helper has no
-/// join plan yet (it meets the peer and refuses, exit 13).
-pub const REPLACEMENT_REFUSED: &str = "the pacemaker family's first-boot helper cannot join a survivor yet: a node built as a replacement would refuse at first boot (exit 13) and join nothing. Rejoin new hardware by hand (docs/firstboot.md, \"A replacement node\"), or remove the role";
-
 /// Where the overlay puts the fence devices' passwords (one root-only file
 /// each), which the CIB's stonith resources read with `password_script`.
 pub const FENCE_DIR: &str = "/etc/clusterkick/fence";

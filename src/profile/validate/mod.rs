@@ -94,12 +94,6 @@ pub fn validate(p: &Parsed, d: &mut Diagnostics) -> Option<Validated> {
         .platform
         .as_ref()
         .and_then(|(_, t)| t.validate(&common, d));
-    if let Some(why) = flavor
-        .as_ref()
-        .and_then(|f| f.platform().replacement_refused())
-    {
-        nodes::refuse_replacements(&raw.nodes, rules.id, why, d);
-    }
     let mut firstboot = fb.firstboot;
     firstboot.port = firstboot::helper_port(
         fb.port.as_ref(),

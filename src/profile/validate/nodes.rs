@@ -82,30 +82,6 @@ pub fn nodes(raw: &S<Vec<S<RawNode>>>, c: &Context<'_>, d: &mut Diagnostics) -> 
     nodes
 }
 
-/// A platform that cannot build a replacement node (`why`): an error at
-/// each `role = "replacement"`.
-pub fn refuse_replacements(
-    raw: &S<Vec<S<RawNode>>>,
-    platform: &str,
-    why: &str,
-    d: &mut Diagnostics,
-) {
-    for (i, rn) in raw.get_ref().iter().enumerate() {
-        if let Some(r) = rn
-            .get_ref()
-            .role
-            .as_ref()
-            .filter(|r| r.get_ref() == "replacement")
-        {
-            d.error(
-                sp(r),
-                &format!("nodes[{i}].role"),
-                format!("no replacement node on {platform}: {why}"),
-            );
-        }
-    }
-}
-
 /// `role`: `initial` (absent: both nodes are new) or `replacement`.
 fn role(base: &str, rn: &RawNode, d: &mut Diagnostics) -> bool {
     match rn.role.as_ref() {

@@ -165,6 +165,33 @@ pub fn wait_for_survivor_disk(ctx: &mut Ctx) -> Result<()> {
     }
 }
 
+/// Whether this node's connected DRBD is what a replacement must be: the
+/// sync target of UpToDate data (or, once the resync is over, UpToDate on
+/// both). Never a sync source: its disk is empty.
+pub fn join_state(
+    cs: &str,
+    local: &str,
+    peer: &str,
+    res: &str,
+) -> std::result::Result<bool, String> {
+    match cs {
+        "SyncSource" | "PausedSyncS" | "StartingSyncS" | "WFBitMapS" => Err(format!(
+            "DRBD made this node the sync source ({cs}): its empty disk would overwrite the \
+             survivor's data. Disconnect at once (`drbdadm disconnect {res}`) and call a human"
+        )),
+        _ if peer != "UpToDate" && peer != "DUnknown" => Err(format!(
+            "the survivor's disk is {peer}, not UpToDate: this node would copy stale data"
+        )),
+        "SyncTarget" | "PausedSyncT" => Ok(true),
+        "Connected" if local == "UpToDate" && peer == "UpToDate" => Ok(true),
+        "Connected" => Err(format!(
+            "connected without a resync and disks {local}/{peer}: this node's disk is not a \
+             copy of the survivor's"
+        )),
+        _ => Ok(false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +267,37 @@ retry_max_ms = 10000
         // A peer there already: not yet (refused when the wait runs out).
         assert_eq!(verdict("Connected", "Primary", "UpToDate"), Ok(false));
         assert_eq!(verdict("SyncSource", "Primary", "UpToDate"), Ok(false));
+    }
+
+    fn join_state_r0(cs: &str, local: &str, peer: &str) -> std::result::Result<bool, String> {
+        join_state(cs, local, peer, "r0")
+    }
+
+    #[test]
+    fn a_replacement_is_only_ever_the_target_of_uptodate_data() {
+        assert_eq!(
+            join_state_r0("SyncTarget", "Inconsistent", "UpToDate"),
+            Ok(true)
+        );
+        assert_eq!(
+            join_state_r0("PausedSyncT", "Inconsistent", "UpToDate"),
+            Ok(true)
+        );
+        assert_eq!(join_state_r0("Connected", "UpToDate", "UpToDate"), Ok(true));
+        assert_eq!(
+            join_state_r0("WFConnection", "Inconsistent", "DUnknown"),
+            Ok(false)
+        );
+        assert_eq!(
+            join_state_r0("WFBitMapT", "Inconsistent", "UpToDate"),
+            Ok(false)
+        );
+        assert!(join_state_r0("SyncSource", "UpToDate", "Inconsistent")
+            .unwrap_err()
+            .contains("sync source"));
+        assert!(join_state_r0("SyncTarget", "Inconsistent", "Outdated")
+            .unwrap_err()
+            .contains("not UpToDate"));
+        assert!(join_state_r0("Connected", "Inconsistent", "Inconsistent").is_err());
     }
 }

@@ -240,6 +240,14 @@ impl World {
             self.node_mut(n).drbd.net = "Connected".into();
         }
         if let Some((src, tgt)) = source {
+            // A disk that is consistent but not current (Outdated) is
+            // nobody's sync source: connected, nothing synced.
+            if matches!(
+                self.node(&src).drbd.disk.as_str(),
+                "Outdated" | "Consistent"
+            ) {
+                return;
+            }
             self.start_sync(&src, &tgt);
         }
     }
@@ -274,8 +282,30 @@ impl World {
                 md.uptodate = true;
             }
             self.sync = None;
+            self.unfence_after_resync(&s.source, &s.target);
         } else {
             self.sync = Some(s);
+        }
+    }
+
+    /// The handler that lifts crm-fence-peer's constraint once the peer is
+    /// UpToDate again: DRBD 8.4 runs after-resync-target on the target,
+    /// DRBD 9 unfence-peer on the node that fenced. The script talks to
+    /// the local pacemaker: where it does not run, the constraint stays.
+    fn unfence_after_resync(&mut self, source: &str, target: &str) {
+        if self.fence_constraint.is_none() {
+            return;
+        }
+        let runs_on = if self.v9() { source } else { target };
+        if self.node(runs_on).in_cluster() {
+            self.fence_constraint = None;
+            self.events.push(format!(
+                "{runs_on}: crm-unfence-peer removed the fence constraint"
+            ));
+        } else {
+            self.events.push(format!(
+                "{runs_on}: crm-unfence-peer could not reach the CIB; the fence constraint stays"
+            ));
         }
     }
 

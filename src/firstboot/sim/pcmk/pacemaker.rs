@@ -157,7 +157,12 @@ impl World {
                 }
                 let d = &self.node(me).drbd;
                 let peer_good = d.net == "Connected" && self.node(&peer).drbd.disk == "UpToDate";
-                if p.promotable && d.role != "Primary" && (d.disk == "UpToDate" || peer_good) {
+                let fenced_off = self.fence_constraint.as_deref().is_some_and(|s| s != me);
+                if p.promotable
+                    && d.role != "Primary"
+                    && !fenced_off
+                    && (d.disk == "UpToDate" || peer_good)
+                {
                     self.node_mut(me).drbd.role = "Primary".into();
                 }
                 let role = if self.node(me).drbd.role == "Primary" {

@@ -20,6 +20,14 @@ pub struct World {
     /// given, with the target-role nvpairs crm_resource deleted cut out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cib: Option<String>,
+    /// The node crm-fence-peer's constraint
+    /// (`drbd-fence-by-handler-<res>-<clone>`) allows as the only Promoted
+    /// one, placed when its peer was cut off and fenced; lifted when a
+    /// resync onto the peer is over (DRBD 8.4: after-resync-target on the
+    /// target; DRBD 9: unfence-peer on the fencing node), each only where
+    /// pacemaker runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence_constraint: Option<String>,
     /// Events (reboots, split brain, ...).
     #[serde(default)]
     pub events: Vec<String>,
@@ -259,6 +267,7 @@ impl World {
             uuid_counter: 0,
             sync: None,
             cib: None,
+            fence_constraint: None,
             events: Vec::new(),
             nodes,
         }

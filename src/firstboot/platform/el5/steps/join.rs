@@ -6,7 +6,7 @@ use super::drbd_device;
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::{Ctx, Poll};
 use crate::firstboot::error::{Error, Result};
-use crate::firstboot::platform::common::join::{self, drbd_facts};
+use crate::firstboot::platform::common::join::{self, drbd_facts, join_state};
 use crate::firstboot::step::{PlanLine, Role, Runs, Step};
 
 pub static SURVIVOR: Step = Step {
@@ -59,28 +59,6 @@ fn survivor_disk_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     ))]
 }
 
-/// Whether this node's connected DRBD is what a replacement must be: the
-/// sync target of UpToDate data (or, once the resync is over, UpToDate on
-/// both). Never a sync source: its disk is empty.
-pub fn join_state(cs: &str, local: &str, peer: &str) -> std::result::Result<bool, String> {
-    match cs {
-        "SyncSource" | "PausedSyncS" | "StartingSyncS" | "WFBitMapS" => Err(format!(
-            "DRBD made this node the sync source ({cs}): its empty disk would overwrite the \
-             survivor's data. Disconnect at once (`drbdadm disconnect r0`) and call a human"
-        )),
-        _ if peer != "UpToDate" && peer != "DUnknown" => Err(format!(
-            "the survivor's disk is {peer}, not UpToDate: this node would copy stale data"
-        )),
-        "SyncTarget" | "PausedSyncT" => Ok(true),
-        "Connected" if local == "UpToDate" && peer == "UpToDate" => Ok(true),
-        "Connected" => Err(format!(
-            "connected without a resync and disks {local}/{peer}: this node's disk is not a \
-             copy of the survivor's"
-        )),
-        _ => Ok(false),
-    }
-}
-
 fn join_sync(ctx: &mut Ctx) -> Result<()> {
     let res = ctx.cfg.drbd.resource.clone();
     let peer = ctx.cfg.peer.name.clone();
@@ -89,7 +67,12 @@ fn join_sync(ctx: &mut Ctx) -> Result<()> {
         let Some(dev) = drbd_device(ctx)? else {
             return Ok(Poll::Pending("not in /proc/drbd".into()));
         };
-        match join_state(&dev.cs, dev.local_disk(), dev.peer_disk()) {
+        match join_state(
+            &dev.cs,
+            dev.local_disk(),
+            dev.peer_disk(),
+            &ctx.cfg.drbd.resource,
+        ) {
             Ok(true) => Ok(Poll::Ready(dev)),
             Ok(false) => Ok(Poll::Pending(dev.summary())),
             Err(why) => Err(Error::SurvivorNotReady(format!(
@@ -128,38 +111,5 @@ pub fn facts(ctx: &mut Ctx) -> Vec<(&'static str, String)> {
             ));
             Vec::new()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::join_state;
-
-    #[test]
-    fn a_replacement_is_only_ever_the_target_of_uptodate_data() {
-        assert_eq!(
-            join_state("SyncTarget", "Inconsistent", "UpToDate"),
-            Ok(true)
-        );
-        assert_eq!(
-            join_state("PausedSyncT", "Inconsistent", "UpToDate"),
-            Ok(true)
-        );
-        assert_eq!(join_state("Connected", "UpToDate", "UpToDate"), Ok(true));
-        assert_eq!(
-            join_state("WFConnection", "Inconsistent", "DUnknown"),
-            Ok(false)
-        );
-        assert_eq!(
-            join_state("WFBitMapT", "Inconsistent", "UpToDate"),
-            Ok(false)
-        );
-        assert!(join_state("SyncSource", "UpToDate", "Inconsistent")
-            .unwrap_err()
-            .contains("sync source"));
-        assert!(join_state("SyncTarget", "Inconsistent", "Outdated")
-            .unwrap_err()
-            .contains("not UpToDate"));
-        assert!(join_state("Connected", "Inconsistent", "Inconsistent").is_err());
     }
 }

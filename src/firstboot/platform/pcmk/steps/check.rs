@@ -7,7 +7,7 @@ use super::gfs2_volumes;
 use crate::firstboot::barrier;
 use crate::firstboot::config::{FirstbootConfig, VolumeConfig};
 use crate::firstboot::ctx::{Ctx, Poll};
-use crate::firstboot::error::Result;
+use crate::firstboot::error::{Error, Result};
 use crate::firstboot::platform::common::rm_f;
 use crate::firstboot::platform::pcmk::argv::{self, COROSYNC, FIRSTBOOT_UNIT, PACEMAKER};
 use crate::firstboot::step::{PlanLine, Role, Runs, Step};
@@ -136,6 +136,45 @@ fn fs_read_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
                 "read {} (written by {}) and compare its sha256",
                 check_file(&g.mountpoint, &cfg.peer.short),
                 cfg.peer.name
+            ))
+        })
+        .collect()
+}
+
+/// A replacement node's read-back of its own check file: the survivor
+/// runs no helper to read it. Written through GFS2 with the survivor
+/// mounted, under dlm's locks, it shows the shared file system writable
+/// and readable here.
+pub(super) fn fs_read_own(ctx: &mut Ctx) -> Result<()> {
+    let vols: Vec<VolumeConfig> = gfs2_volumes(ctx.cfg).cloned().collect();
+    for vol in &vols {
+        let Some(g) = &vol.gfs2 else { continue };
+        let path = check_file(&g.mountpoint, &ctx.cfg.node.short);
+        let want = sha256_hex(&check_body(&ctx.key, &ctx.cfg.node.name, &g.mountpoint));
+        let got = ctx
+            .read(&path)
+            .map_err(|e| Error::io(format!("reading {path} back"), e))?;
+        if sha256_hex(&got) != want {
+            return Err(Error::Unexpected(format!(
+                "{path} reads back with sha256 {}, not the {want} written",
+                sha256_hex(&got)
+            )));
+        }
+        ctx.log.info(format!(
+            "GFS2 {}: {path} reads back here with sha256 {want}",
+            g.mountpoint
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn fs_read_own_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
+    gfs2_volumes(cfg)
+        .filter_map(|v| v.gfs2.as_ref())
+        .map(|g| {
+            PlanLine::note(format!(
+                "read {} back and compare its sha256 (the survivor runs no helper to read it)",
+                check_file(&g.mountpoint, &cfg.node.short)
             ))
         })
         .collect()

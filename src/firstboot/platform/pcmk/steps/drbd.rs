@@ -455,7 +455,11 @@ pub fn report_sync(ctx: &mut Ctx, st: &DrbdState) {
 /// The platform's progress: once pacemaker promoted DRBD, the resync
 /// (which nothing waits for) is logged; true while it goes on.
 pub fn progress(ctx: &mut Ctx) -> Result<bool> {
-    if !ctx.state.is_completed(&Item::Step(&DRBD_PROMOTED).id()) {
+    let promoted = [&DRBD_PROMOTED, &super::join::JOIN_PROMOTED];
+    if !promoted
+        .iter()
+        .any(|s| ctx.state.is_completed(&Item::Step(s).id()))
+    {
         return Ok(false);
     }
     let Some(st) = drbd_state(ctx)? else {

@@ -14,7 +14,9 @@ use super::parse::crm_mon::{self, CrmMon};
 use super::parse::drbdmeta::{self, Uuids};
 use super::parse::wipefs::{self, Signature};
 use super::parse::{drbd84, drbd9, DrbdState};
-use crate::firstboot::config::{DrbdGeneration, FirstbootConfig, PacemakerConfig, VolumeConfig};
+use crate::firstboot::config::{
+    DrbdGeneration, FirstbootConfig, NodeRole, PacemakerConfig, VolumeConfig,
+};
 use crate::firstboot::ctx::Ctx;
 use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::Argv;
@@ -129,8 +131,10 @@ fn crm_mon(ctx: &mut Ctx) -> Result<std::result::Result<CrmMon, String>> {
 /// on both (every such step is followed by a barrier, and re-checked on
 /// every run, so a kill of either helper at any point is resumed the same
 /// way).
+///
+/// A replacement node watches it too: it is the only helper running.
 fn watches_pacemaker(cfg: &FirstbootConfig) -> bool {
-    cfg.drbd.initial_primary
+    cfg.drbd.initial_primary || cfg.role == NodeRole::Replacement
 }
 
 fn get_gi(ctx: &mut Ctx) -> Result<Uuids> {
