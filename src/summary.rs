@@ -71,8 +71,16 @@ pub fn markdown(c: &Cluster, platform: &dyn Platform, out: &Output) -> String {
             .collect::<Vec<_>>()
             .join("; ")
     });
+    let replacing = c.nodes.iter().any(|n| n.replacement);
     row(&mut s, "DRBD role at first boot", &|n| {
-        if n.name == c.drbd.primary {
+        if n.replacement {
+            format!(
+                "**replacement** (new hardware): joins {}, becomes the sync target of its data, never initializes",
+                c.peer_of(n).name
+            )
+        } else if replacing {
+            "**survivor**: holds the data; nothing to run on it, its first boot is done".into()
+        } else if n.name == c.drbd.primary {
             text.sync_source.clone()
         } else {
             "sync target, promoted to Primary once the sync runs".into()

@@ -195,11 +195,20 @@ fn test_a_rebuild_changes_only_the_replaced_nodes_files() {
         with_old_macs(&after["tftpboot/pxelinux.cfg/01-52-54-00-ab-cd-03"]),
         String::from_utf8_lossy(&before["tftpboot/pxelinux.cfg/01-00-00-5e-00-53-22"])
     );
-    for f in [
-        "SUMMARY.md",
-        "network-map.svg",
-        "tftpboot/pxelinux.cfg/default",
-    ] {
+    // SUMMARY.md: also the DRBD role row, which names the replacement and
+    // the survivor.
+    let (b, a) = (
+        String::from_utf8_lossy(&before["SUMMARY.md"]).into_owned(),
+        with_old_macs(&after["SUMMARY.md"]),
+    );
+    let differing: Vec<&str> = a.lines().filter(|l| !b.lines().any(|x| x == *l)).collect();
+    assert_eq!(
+        differing,
+        ["| DRBD role at first boot | **survivor**: holds the data; nothing to run on it, its first boot is done | **replacement** (new hardware): joins an-node01, becomes the sync target of its data, never initializes | "],
+        "{a}"
+    );
+    assert_eq!(a.lines().count(), b.lines().count());
+    for f in ["network-map.svg", "tftpboot/pxelinux.cfg/default"] {
         assert_eq!(
             with_old_macs(&after[f]),
             String::from_utf8_lossy(&before[f]),
