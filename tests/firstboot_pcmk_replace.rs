@@ -109,19 +109,7 @@ fn assert_joined(pair: &Pair) {
         assert_eq!(n.drbd.role, "Primary", "{short}\n{}", pair.dump());
         assert_eq!(n.drbd.net, "Connected", "{short}");
         assert_eq!(n.drbd.disk, "UpToDate", "{short}");
-        for (id, role) in [
-            ("drbd_r0", "Promoted"),
-            ("dlm", "Started"),
-            ("lvmlockd", "Started"),
-            ("lv_iso_store", "Started"),
-            ("fs_iso_store", "Started"),
-        ] {
-            assert_eq!(
-                n.resources.get(id).map(String::as_str),
-                Some(role),
-                "{short}: {id}"
-            );
-        }
+        assert_resources_running(n, short);
     }
     let n = w.node(SHORTS[NEWCOMER]);
     assert!(n.drbd.by_pacemaker, "DRBD is pacemaker's on the newcomer");

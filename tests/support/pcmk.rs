@@ -9,7 +9,7 @@ use super::firstboot::{node_config, Pair};
 use super::{fixtures, SHORTS};
 use clusterkick::firstboot::config::{DrbdGeneration, FirstbootConfig, PacemakerConfig};
 use clusterkick::firstboot::platform::PlatformId;
-use clusterkick::firstboot::sim::pcmk::World;
+use clusterkick::firstboot::sim::pcmk::{NodeWorld, World};
 use std::path::Path;
 
 pub const PLATFORMS: [PlatformId; 2] = [PlatformId::Debian12Kvm, PlatformId::El9Kvm];
@@ -130,19 +130,7 @@ pub fn assert_pcmk_finished(pair: &Pair) {
             n.mounts.iter().any(|m| m.dir == "/shared/iso_store"),
             "{short} mounted"
         );
-        for (id, role) in [
-            ("drbd_r0", "Promoted"),
-            ("dlm", "Started"),
-            ("lvmlockd", "Started"),
-            ("lv_iso_store", "Started"),
-            ("fs_iso_store", "Started"),
-        ] {
-            assert_eq!(
-                n.resources.get(id).map(String::as_str),
-                Some(role),
-                "{short}: {id}"
-            );
-        }
+        assert_resources_running(n, short);
         for unit in ["corosync.service", "pacemaker.service"] {
             assert!(n.enabled.contains(unit), "{short}: {unit} enabled");
         }
@@ -159,6 +147,24 @@ pub fn assert_pcmk_finished(pair: &Pair) {
             vg.lvs[0].files.is_empty(),
             "check files removed: {:?}",
             vg.lvs[0].files
+        );
+    }
+}
+
+/// Every resource of the example's CIB runs on the node: DRBD Promoted,
+/// the rest Started.
+pub fn assert_resources_running(n: &NodeWorld, short: &str) {
+    for (id, role) in [
+        ("drbd_r0", "Promoted"),
+        ("dlm", "Started"),
+        ("lvmlockd", "Started"),
+        ("lv_iso_store", "Started"),
+        ("fs_iso_store", "Started"),
+    ] {
+        assert_eq!(
+            n.resources.get(id).map(String::as_str),
+            Some(role),
+            "{short}: {id}"
         );
     }
 }

@@ -46,7 +46,7 @@ impl World {
     /// file; its command log starts empty.
     pub fn replace_node(&mut self, dead: &str) {
         let survivor = self.peer_of(dead);
-        self.drbd_down(dead);
+        self.power_off(dead);
         self.sync = None;
         let cib_files: BTreeMap<String, String> = self
             .node(dead)
@@ -56,12 +56,6 @@ impl World {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let n = self.node_mut(dead);
-        n.running.clear();
-        n.seen_both = false;
-        n.resources.clear();
-        n.lockspace = false;
-        n.active.clear();
-        n.mounts.clear();
         n.enabled = ["clusterkick-firstboot.service".to_string()].into();
         n.drbd = DrbdNode {
             net: "StandAlone".into(),

@@ -351,9 +351,9 @@ impl World {
         0x1A3C_5D21_0000_0000u64 | (self.uuid_counter.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFE)
     }
 
-    /// Power loss on `me`: processes, DRBD, mounts, lockspace are gone; at
-    /// boot the enabled units start again.
-    pub fn reboot(&mut self, me: &str) {
+    /// `me` goes dark: DRBD, processes, pacemaker's resources, the
+    /// lockspace, active LVs and mounts are gone.
+    pub(super) fn power_off(&mut self, me: &str) {
         self.drbd_down(me);
         let n = self.node_mut(me);
         n.running.clear();
@@ -362,6 +362,13 @@ impl World {
         n.lockspace = false;
         n.active.clear();
         n.mounts.clear();
+    }
+
+    /// Power loss on `me`: processes, DRBD, mounts, lockspace are gone; at
+    /// boot the enabled units start again.
+    pub fn reboot(&mut self, me: &str) {
+        self.power_off(me);
+        let n = self.node_mut(me);
         let enabled: Vec<String> = n.enabled.iter().cloned().collect();
         for u in enabled {
             if u != "clusterkick-firstboot.service" {

@@ -12,6 +12,7 @@ use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::Argv;
 use crate::firstboot::platform::common::lvm;
 use crate::firstboot::platform::pcmk::argv;
+use crate::firstboot::platform::pcmk::parse::crm_mon::CrmMon;
 use crate::firstboot::platform::pcmk::parse::{cib, drbdmeta, DrbdState};
 use crate::firstboot::step::{Item, PlanLine, Role, Runs, Step};
 use std::time::Instant;
@@ -390,21 +391,32 @@ fn wait_promoted_on_both(
             Ok(m) => m,
             Err(why) => return Ok(Poll::Pending(why)),
         };
-        let mut missing = Vec::new();
-        for n in [me, peer] {
-            if !mon.clone_on(&p.drbd_clone, "Promoted", &names(n)) {
-                missing.push(format!("{} not Promoted on {}", p.drbd_clone, n.name));
-            }
-            if !mon.clone_on(&p.locking_clone, "Started", &names(n)) {
-                missing.push(format!("{} not Started on {}", p.locking_clone, n.name));
-            }
-        }
+        let missing = not_promoted_on(&mon, p, [me, peer]);
         if missing.is_empty() {
             Ok(Poll::Ready(()))
         } else {
             Ok(Poll::Pending(missing.join("; ")))
         }
     })
+}
+
+/// What crm_mon does not show yet on `nodes`: the DRBD clone Promoted, the
+/// locking clone Started.
+pub fn not_promoted_on(
+    mon: &CrmMon,
+    p: &crate::firstboot::config::PacemakerConfig,
+    nodes: [&crate::firstboot::config::NodeRef; 2],
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    for n in nodes {
+        if !mon.clone_on(&p.drbd_clone, "Promoted", &names(n)) {
+            missing.push(format!("{} not Promoted on {}", p.drbd_clone, n.name));
+        }
+        if !mon.clone_on(&p.locking_clone, "Started", &names(n)) {
+            missing.push(format!("{} not Started on {}", p.locking_clone, n.name));
+        }
+    }
+    missing
 }
 
 fn drbd_promoted_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {

@@ -24,7 +24,7 @@
 //!    ([`FS_READBACK`]), then `finish` as on an initial node.
 
 use super::drbd::report_sync;
-use super::{crm_mon, drbd_state, drbd_state_source, names, pcmk};
+use super::{crm_mon, drbd_state, drbd_state_source, pcmk};
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::ctx::{Ctx, Poll};
 use crate::firstboot::error::{Error, Result};
@@ -224,14 +224,7 @@ fn join_promoted(ctx: &mut Ctx) -> Result<()> {
                 return Ok(pending(missing, moving));
             }
         };
-        for n in [&me, &peer] {
-            if !mon.clone_on(&p.drbd_clone, "Promoted", &names(n)) {
-                missing.push(format!("{} not Promoted on {}", p.drbd_clone, n.name));
-            }
-            if !mon.clone_on(&p.locking_clone, "Started", &names(n)) {
-                missing.push(format!("{} not Started on {}", p.locking_clone, n.name));
-            }
-        }
+        missing.extend(drbd::not_promoted_on(&mon, &p, [&me, &peer]));
         if missing.is_empty() {
             Ok(Poll::Ready(()))
         } else {
