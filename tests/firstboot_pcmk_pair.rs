@@ -61,7 +61,7 @@ fn run_pair(platform: PlatformId, skip_sync: bool) {
     for (i, short) in SHORTS.iter().enumerate() {
         let mut text = pcmk_non_poll(&w, short).join("\n");
         text.push('\n');
-        let text = text.replace(&pair.dir.path().display().to_string(), "<dir>");
+        let text = pair.masked(&text);
         golden(
             &format!("firstboot/{platform}/{kind}-{short}.txt"),
             text.as_bytes(),
@@ -233,13 +233,7 @@ fn firstboot_pcmk_plan_goldens() {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let mut text = String::from_utf8_lossy(&out.stdout)
-                .replace(&pair2.dir.path().display().to_string(), "<dir>");
-            for c in &pair2.cfgs {
-                if let Some((ip, _)) = c.peer_addr.rsplit_once(':') {
-                    text = text.replace(&c.peer_addr, &format!("{ip}:<port>"));
-                }
-            }
+            let text = pair2.masked(&String::from_utf8_lossy(&out.stdout));
             golden(
                 &format!("firstboot/{platform}/plan-{short}.txt"),
                 text.as_bytes(),

@@ -149,15 +149,9 @@ fn joins(platform: PlatformId) {
     let pair = replaced(platform);
     let survivor_log = pair.pcmk_world().node(SHORTS[SURVIVOR]).log.len();
     let plan = plan_text(&pair);
-    let mut shown = plan.replace(&pair.dir.path().display().to_string(), "<dir>");
-    for c in &pair.cfgs {
-        if let Some((ip, _)) = c.peer_addr.rsplit_once(':') {
-            shown = shown.replace(&c.peer_addr, &format!("{ip}:<port>"));
-        }
-    }
     golden(
         &format!("firstboot/{platform}/replace-plan-an-node02.txt"),
-        shown.as_bytes(),
+        pair.masked(&plan).as_bytes(),
     );
     assert!(plan.contains("replacement node: joins an-node01.alteeve.com"));
 
@@ -177,7 +171,7 @@ fn joins(platform: PlatformId) {
 
     let mut text = pcmk_non_poll(&w, SHORTS[NEWCOMER]).join("\n");
     text.push('\n');
-    let text = text.replace(&pair.dir.path().display().to_string(), "<dir>");
+    let text = pair.masked(&text);
     golden(
         &format!("firstboot/{platform}/replace-an-node02.txt"),
         text.as_bytes(),

@@ -28,15 +28,8 @@ fn plan(pair: &Pair, i: usize) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     // Make it independent of the temp dir and the ports.
-    let mut text = text.replace(&pair.dir.path().display().to_string(), "<dir>");
-    for c in &pair.cfgs {
-        if let Some((ip, _)) = c.peer_addr.rsplit_once(':') {
-            text = text.replace(&c.peer_addr, &format!("{ip}:<port>"));
-        }
-    }
-    text
+    pair.masked(&String::from_utf8_lossy(&out.stdout))
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<String> {

@@ -203,6 +203,18 @@ impl Pair {
         }
     }
 
+    /// `text` independent of this pair's temp dir and ports (for golden
+    /// files): the dir as `<dir>`, each peer address as `<ip>:<port>`.
+    pub fn masked(&self, text: &str) -> String {
+        let mut text = text.replace(&self.dir.path().display().to_string(), "<dir>");
+        for c in &self.cfgs {
+            if let Some((ip, _)) = c.peer_addr.rsplit_once(':') {
+                text = text.replace(&c.peer_addr, &format!("{ip}:<port>"));
+            }
+        }
+        text
+    }
+
     /// Both helpers' combined logs, for failure messages.
     pub fn dump(&self) -> String {
         format!(
