@@ -192,10 +192,28 @@ if [ "$VMRIG_PROVISION" = clusterkick ] && [ "${VMRIG_KILL:-1}" = 1 ]; then
 fi
 ids=()
 for n in "${NODES[@]}"; do ids+=("$(vm_start "$n" "bash /share/vmrig/provision/setup.sh")"); done
+# Both are watched together: once one node's helper has failed for good,
+# the pair cannot finish without a human, and the other is not waited for
+# (a CI run once waited 40 more minutes on a peer stuck at a barrier).
 ok=OK
-for n in "${NODES[@]}"; do
-	vm_wait "$n" "${ids[$((n - 1))]}" 3000 >"$RUN/node$n/setup.log" 2>&1 || ok=FAIL
-	tail -n 3 "$RUN/node$n/setup.log" | sed "s/^/  node$n: /" >&2
+declare -A SETUP_DONE=()
+setup_start=$SECONDS
+while [ ${#SETUP_DONE[@]} -lt ${#NODES[@]} ]; do
+	for n in "${NODES[@]}"; do
+		[ -z "${SETUP_DONE[$n]:-}" ] || continue
+		id=${ids[$((n - 1))]}
+		late=$((SECONDS - setup_start >= 3000))
+		[ -e "$SHARE/node$n/cmd/$id.rc" ] || [ $late = 1 ] || [ $ok = FAIL ] || continue
+		vm_wait "$n" "$id" 1 >"$RUN/node$n/setup.log" 2>&1 || ok=FAIL
+		SETUP_DONE[$n]=1
+		tail -n 3 "$RUN/node$n/setup.log" | sed "s/^/  node$n: /" >&2
+	done
+	[ ${#SETUP_DONE[@]} -lt ${#NODES[@]} ] || break
+	if [ $ok = FAIL ]; then
+		log "a helper failed for good: not waiting for the other node"
+		continue
+	fi
+	sleep 2
 done
 killed=
 if [ $KILL_TEST = 1 ]; then

@@ -218,6 +218,57 @@ fn firstboot_pcmk_skip_initial_sync_uses_clear_bitmap() {
     }
 }
 
+/// drbdadm gives up on a `drbdsetup connect` after 5 s and leaves the
+/// resource attached and StandAlone (a CI run's VM did, on a slow host).
+/// The helper completes it with `drbdadm adjust`, trying again while
+/// adjust's own connect does not end, and the pair finishes. The shared
+/// secret drbdadm echoes never reaches a log line.
+fn slow_connect(platform: PlatformId, slow: u32) {
+    let pair = pcmk_pair(platform, |_, _| {});
+    pair.update_pcmk_world(|w| w.node_mut("an-node02").faults.slow_drbd_connect = slow);
+    let codes = pair.run_both();
+    assert_eq!(codes, [0, 0], "{}", pair.dump());
+    assert_pcmk_finished(&pair);
+    let w = pair.pcmk_world();
+    let c = w.commands("an-node02", "change");
+    let up = pos(&c, "drbdadm up r0");
+    let adjusts = c.iter().filter(|l| *l == "drbdadm adjust r0").count();
+    assert_eq!(adjusts, slow as usize, "{c:#?}");
+    assert_eq!(c[up + 1], "drbdadm adjust r0", "{c:#?}");
+    assert!(
+        !w.commands("an-node01", "change")
+            .iter()
+            .any(|l| l.contains("adjust")),
+        "an-node01 had no slow connect"
+    );
+    let log = pair.log(1);
+    assert!(
+        log.contains("is attached but `drbdadm up` did not finish"),
+        "{log}"
+    );
+    assert!(log.contains("--shared-secret=<hidden>"), "{log}");
+    for i in 0..2 {
+        for text in [pair.log(i), pair.output(i)] {
+            assert!(
+                !text.contains(World::ECHOED_SECRET),
+                "the echoed secret reached node {i}'s log:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn firstboot_pcmk_a_connect_drbdadm_gives_up_on_is_completed_with_adjust() {
+    for platform in PLATFORMS {
+        slow_connect(platform, 1);
+    }
+}
+
+#[test]
+fn firstboot_pcmk_an_adjust_that_does_not_finish_is_tried_again() {
+    slow_connect(PlatformId::Debian12Kvm, 2);
+}
+
 #[test]
 fn firstboot_pcmk_plan_goldens() {
     for platform in PLATFORMS {
@@ -304,6 +355,7 @@ fn firstboot_pcmk_drbd_command_lines_are_what_drbdadm_accepts() {
                 "new-current-uuid 0 --clear-bitmap",
             ),
             (argv::drbdadm("down", "r0"), "down r0"),
+            (argv::drbdadm("adjust", "r0"), "connect r0"),
         ];
         for (a, backend) in lines {
             assert_eq!(a[0], "drbdadm");

@@ -5,6 +5,7 @@
 //! files; the test-only simulator (`sim`, cargo feature `sim`) answers from
 //! a simulated pair with the same text and exit codes the tools print.
 
+use crate::firstboot::redact::redact;
 use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
@@ -74,14 +75,15 @@ impl CmdResult {
         }
     }
 
-    /// The last non-empty line of stderr (or stdout), for error messages.
+    /// The last non-empty line of stderr (or stdout), for error messages,
+    /// with any secret the tool echoed hidden ([`redact`]).
     pub fn last_line(&self) -> String {
         let pick = |s: &str| {
             s.lines()
                 .rev()
                 .map(str::trim)
                 .find(|l| !l.is_empty())
-                .map(str::to_string)
+                .map(|l| redact(l).into_owned())
         };
         pick(&self.stderr)
             .or_else(|| pick(&self.stdout))

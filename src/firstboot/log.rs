@@ -3,9 +3,11 @@
 //! the config's log file, so that `tail -f` works as in the seed's 5.4.
 //!
 //! Time is local time from /etc/localtime (TZif), falling back to UTC. The
-//! key is never passed to the logger; callers log names and states only.
+//! key is never passed to the logger; callers log names and states only,
+//! and what a tool echoes is redacted here.
 
 use crate::firstboot::file::O_NONBLOCK;
+use crate::firstboot::redact::redact;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -86,7 +88,10 @@ impl Logger {
         l
     }
 
+    /// Logs one line. A secret a tool echoed into it is hidden here, the
+    /// last place before the journal ([`redact`]).
     pub fn info(&mut self, msg: impl AsRef<str>) {
+        let msg = redact(msg.as_ref());
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -98,7 +103,7 @@ impl Logger {
             self.host,
             PROGRAM,
             self.pid,
-            msg.as_ref()
+            msg
         );
         if self.stderr {
             eprintln!("{line}");
@@ -115,7 +120,7 @@ impl Logger {
                     syslog_time(now + offset),
                     PROGRAM,
                     self.pid,
-                    msg.as_ref()
+                    msg
                 )
                 .as_bytes(),
             );

@@ -30,6 +30,7 @@ pub mod log;
 pub mod platform;
 pub mod real;
 pub mod recover;
+pub mod redact;
 pub mod retry;
 pub mod runner;
 #[cfg(feature = "sim")]

@@ -23,6 +23,7 @@ impl World {
             ["get-gi", r] if ours(r) => q(self.get_gi(me)),
             ["create-md", r] if ours(r) => c(self.create_md(me)),
             ["up", r] if ours(r) => c(self.drbd_up(me, false)),
+            ["adjust", r] if ours(r) => c(self.drbd_adjust(me)),
             ["down", r] if ours(r) => {
                 if self.node(me).drbd.role == "Primary" && !self.node(me).mounts.is_empty() {
                     return c(res(
@@ -171,10 +172,42 @@ impl World {
             "Inconsistent"
         }
         .into();
+        self.drbd_connect(me, by_pacemaker)
+    }
+
+    /// The secret the simulated drbdadm echoes when a connect is slow
+    /// (tests look for it in every log line).
+    pub const ECHOED_SECRET: &'static str = "5ea1ed5ecre7f0rte575";
+
+    /// drbdsetup's `connect`: on to Connecting, or (fault) not ended in
+    /// drbdadm's 5 s, leaving the resource StandAlone.
+    fn drbd_connect(&mut self, me: &str, by_pacemaker: bool) -> CmdResult {
+        let n = self.node_mut(me);
+        if !by_pacemaker && n.faults.slow_drbd_connect > 0 {
+            n.faults.slow_drbd_connect -= 1;
+            let line = format!(
+                "Command 'drbdsetup-84 connect {} ipv4:10.0.0.1:7789 ipv4:10.0.0.2:7789 --protocol=C --cram-hmac-alg=sha256 --shared-secret={} --allow-two-primaries=yes' did not terminate within 5 seconds\n",
+                n.resource,
+                Self::ECHOED_SECRET
+            );
+            return res(20, "", line);
+        }
         n.drbd.net = "Connecting".into();
         let peer = self.peer_of(me);
         if self.node(&peer).drbd.up && self.node(&peer).drbd.net == "Connecting" {
             self.handshake(me, &peer);
+        }
+        res(0, "", "")
+    }
+
+    /// `drbdadm adjust`: up if down; a connection where there is none.
+    fn drbd_adjust(&mut self, me: &str) -> CmdResult {
+        let n = self.node(me);
+        if !n.drbd.up {
+            return self.drbd_up(me, false);
+        }
+        if n.drbd.net == "StandAlone" {
+            return self.drbd_connect(me, false);
         }
         res(0, "", "")
     }

@@ -195,6 +195,12 @@ pub struct Faults {
     /// LVs that come back from lvcreate with an old GFS2 superblock.
     #[serde(default)]
     pub stale_gfs2_on_lvcreate: Vec<String>,
+    /// The next n `drbdadm up` / `adjust` calls by hand attach but their
+    /// `drbdsetup connect` does not end within drbdadm's 5 s (a slow
+    /// host): exit 20, the resource attached and StandAlone, and drbdadm's
+    /// message echoing the connect line with its shared secret.
+    #[serde(default)]
+    pub slow_drbd_connect: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -15,7 +15,7 @@ use crate::firstboot::platform::pcmk::argv;
 use crate::firstboot::platform::pcmk::parse::crm_mon::CrmMon;
 use crate::firstboot::platform::pcmk::parse::{cib, drbdmeta, DrbdState};
 use crate::firstboot::step::{Item, PlanLine, Role, Runs, Step};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub static BACKING_LV: Step = Step {
     name: "backing-lv",
@@ -156,11 +156,7 @@ fn drbd_up(ctx: &mut Ctx) -> Result<()> {
         ));
         return Ok(());
     }
-    if drbd_state(ctx)?.is_some() {
-        ctx.log.info(format!("DRBD {res} is already up"));
-    } else {
-        ctx.change(&argv::drbdadm("up", &res))?;
-    }
+    bring_up(ctx, &res)?;
     let what = format!("DRBD {res} to connect to {}", ctx.cfg.peer.name);
     ctx.wait(&what, ctx.cfg.timeouts.drbd_connect_secs, |ctx| {
         let Some(st) = drbd_state(ctx)? else {
@@ -183,11 +179,74 @@ fn drbd_up(ctx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
+/// How long a `drbdadm adjust` that did not finish is left to the
+/// drbdsetup call it leaves behind before the next one.
+const ADJUST_EVERY: Duration = Duration::from_secs(10);
+
+/// `drbdadm up`, seen through to the end. drbdadm gives each drbdsetup
+/// call 5 s (drbd-utils' `SLEEPS_SHORT`), then exits 20 and leaves the
+/// call running: on a slow host `connect` can take longer (a CI run's VM
+/// did), and the resource stays attached and StandAlone; a helper killed
+/// inside `drbdadm up` leaves the same. `drbdadm adjust` then configures
+/// what the running resource lacks and nothing else; it is tried again
+/// every [`ADJUST_EVERY`] until DRBD leaves StandAlone or the connect
+/// timeout passes. A resource that is not up at all after a failed `up`
+/// is a real failure.
+pub(super) fn bring_up(ctx: &mut Ctx, res: &str) -> Result<()> {
+    match drbd_state(ctx)? {
+        Some(st) if st.cs != "StandAlone" => {
+            ctx.log.info(format!("DRBD {res} is already up"));
+            return Ok(());
+        }
+        Some(st) => ctx.log.info(format!(
+            "DRBD {res} is attached but has no connection ({}): an earlier `drbdadm up` \
+             did not finish; completing it with `drbdadm adjust {res}`",
+            st.summary()
+        )),
+        None => match ctx.change(&argv::drbdadm("up", res)) {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                if drbd_state(ctx)?.is_none() {
+                    return Err(e);
+                }
+                ctx.log.info(format!(
+                    "DRBD {res} is attached but `drbdadm up` did not finish ({e}); \
+                     completing it with `drbdadm adjust {res}`"
+                ));
+            }
+        },
+    }
+    let mut last_try: Option<Instant> = None;
+    let what = format!("DRBD {res} to take its connection settings");
+    ctx.wait(&what, ctx.cfg.timeouts.drbd_connect_secs, |ctx| {
+        if let Some(st) = drbd_state(ctx)? {
+            if st.cs != "StandAlone" {
+                return Ok(Poll::Ready(()));
+            }
+        }
+        let now = ctx.now();
+        if last_try.is_some_and(|t| now.saturating_duration_since(t) < ADJUST_EVERY) {
+            return Ok(Poll::Pending(
+                "StandAlone; the last adjust's drbdsetup may still run".into(),
+            ));
+        }
+        last_try = Some(now);
+        match ctx.change(&argv::drbdadm("adjust", res)) {
+            // Its settings are in: what the connection then does is the
+            // caller's to judge (a split brain goes StandAlone again).
+            Ok(_) => Ok(Poll::Ready(())),
+            Err(e) => Ok(Poll::Pending(format!(
+                "`drbdadm adjust {res}` did not finish: {e}"
+            ))),
+        }
+    })
+}
+
 fn drbd_up_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
     let res = &cfg.drbd.resource;
     vec![
         PlanLine::note(format!(
-            "check: {} (skip the up if it is up; nothing at all once past barrier sync-started)",
+            "check: {} (skip the up if it is up, adjust if it is attached without a connection; nothing at all once past barrier sync-started)",
             drbd_state_source(cfg)
         )),
         PlanLine::run(&argv::drbdadm("up", res)),

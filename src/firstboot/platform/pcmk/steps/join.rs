@@ -105,11 +105,7 @@ fn survivor_drbd(ctx: &mut Ctx) -> Result<()> {
         ));
         return Ok(());
     }
-    if drbd_state(ctx)?.is_some() {
-        ctx.log.info(format!("DRBD {res} is already up"));
-    } else {
-        ctx.change(&argv::drbdadm("up", &res))?;
-    }
+    super::drbd::bring_up(ctx, &res)?;
     let what = format!("DRBD {res} to connect to {peer} (the survivor) and resync this node");
     let seen = ctx.wait(&what, ctx.cfg.timeouts.drbd_connect_secs, |ctx| {
         let Some(st) = drbd_state(ctx)? else {
