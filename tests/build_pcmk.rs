@@ -556,6 +556,27 @@ fn test_pcmk_units_pass_systemd_analyze_verify() {
         }
         let unit = read(&root.join("etc/systemd/system/clusterkick-firstboot.service"));
         assert!(unit.contains("After=network-online.target"));
+        // A helper that may succeed on a second try is started again; one
+        // that refused never is: the no-restart list is exactly the
+        // documented refusals and usage errors.
+        assert!(unit.contains("\nRestart=on-failure\n"), "{unit}");
+        let prevent: Vec<i32> = unit
+            .lines()
+            .find_map(|l| l.strip_prefix("RestartPreventExitStatus="))
+            .expect("RestartPreventExitStatus")
+            .split_whitespace()
+            .map(|c| c.parse().expect("an exit code"))
+            .collect();
+        assert_eq!(
+            prevent,
+            [
+                exit::USAGE,
+                exit::CONFIG,
+                exit::LOCKED,
+                exit::REFUSED,
+                exit::SURVIVOR_NOT_READY
+            ]
+        );
         let dropin = read(
             &root.join("etc/systemd/system/resource-agents-deps.target.d/99-clusterkick.conf"),
         );
