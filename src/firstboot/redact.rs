@@ -32,7 +32,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
             continue;
         };
         let mut j = i + key.len();
-        let option = i >= 2 && &lower[i - 2..i] == "--";
+        let option = i >= 2 && &b[i - 2..i] == b"--";
         // The separator: '=', or white space (then the value must be
         // quoted, follow an option `--key`, or end with `;` as in a
         // config file: prose like "no secret here" is left alone).
@@ -131,6 +131,17 @@ mod tests {
         );
         assert_eq!(redact("--password hunter2"), "--password <hidden>");
         assert_eq!(redact("Password: hunter2"), "Password: hunter2");
+    }
+
+    #[test]
+    fn text_that_is_not_ascii_is_safe() {
+        // Bytes before a key may be the middle of a character.
+        assert_eq!(redact("€secret=x y"), "€secret=<hidden> y");
+        assert_eq!(redact("é secret été"), "é secret été");
+        assert_eq!(
+            redact("--shared-secret=日本語 z"),
+            "--shared-secret=<hidden> z"
+        );
     }
 
     #[test]

@@ -162,7 +162,7 @@ fn survivor_drbd_plan(cfg: &FirstbootConfig) -> Vec<PlanLine> {
             "skip the step if pacemaker runs here (DRBD is its own)",
         ),
         PlanLine::note(format!(
-            "check: {} (skip the up if it is up)",
+            "check: {} (skip the up if it is up, adjust if it is attached without a connection)",
             drbd_state_source(cfg)
         )),
         PlanLine::run(&argv::drbdadm("up", res)),
