@@ -3,7 +3,7 @@
 //! change, destructive), the generic wait loop and the barrier loop. It
 //! knows no platform.
 
-use crate::firstboot::barrier::wire::{FACT_ROLE, FACT_SETUP, SETUP_DONE};
+use crate::firstboot::barrier::wire::{FACT_PASSED, FACT_ROLE, FACT_SETUP, SETUP_DONE};
 use crate::firstboot::barrier::Link;
 use crate::firstboot::config::{FirstbootConfig, NodeRole};
 use crate::firstboot::error::{Error, Result};
@@ -86,6 +86,31 @@ pub struct Spent {
     /// its folder: the ledger's guarantee), and how many writes.
     pub saving: Duration,
     pub saves: u32,
+    /// The process's CPU time when the run started (None: no CPU clock),
+    /// and what it used while starting and waiting for commands and while
+    /// asleep: the rest of it is its own work's.
+    pub cpu_since: Option<Duration>,
+    pub cpu_commands: Duration,
+    pub cpu_asleep: Duration,
+}
+
+/// The CPU time this process has used (user and system, its children
+/// aside), from its CPU-time clock; None where that clock cannot be read.
+pub fn process_cpu() -> Option<Duration> {
+    use rustix::time::{clock_gettime_dynamic, DynamicClockId};
+    let t =
+        clock_gettime_dynamic(DynamicClockId::Known(rustix::time::ClockId::ProcessCPUTime)).ok()?;
+    Some(Duration::new(
+        u64::try_from(t.tv_sec).ok()?,
+        u32::try_from(t.tv_nsec).ok()?,
+    ))
+}
+
+/// Where one stretch of a run began: on the host's clock and on the
+/// process's CPU clock ([`Ctx::mark`], [`Ctx::since`]).
+struct Mark {
+    at: Instant,
+    cpu: Option<Duration>,
 }
 
 impl Spent {
@@ -97,7 +122,22 @@ impl Spent {
             asleep: Duration::ZERO,
             saving: Duration::ZERO,
             saves: 0,
+            cpu_since: process_cpu(),
+            cpu_commands: Duration::ZERO,
+            cpu_asleep: Duration::ZERO,
         }
+    }
+
+    /// Of the CPU time used since the run started, what its own work used:
+    /// neither starting or waiting for a command nor asleep. None without a
+    /// CPU clock.
+    pub fn own_cpu(&self, cpu_now: Option<Duration>) -> Option<Duration> {
+        Some(
+            cpu_now?
+                .saturating_sub(self.cpu_since?)
+                .saturating_sub(self.cpu_commands)
+                .saturating_sub(self.cpu_asleep),
+        )
     }
 
     /// The time since `since` in neither a command nor asleep.
@@ -193,12 +233,12 @@ impl<'a> Ctx<'a> {
     /// One exchange with the peer ([`Link::exchange`]), its time counted as
     /// waiting for the peer: it is a round trip and the peer's answer.
     fn exchange(&mut self) -> bool {
-        let start = self.host.now();
+        let start = self.mark();
         let ok = self
             .link
             .as_mut()
             .is_some_and(|link| link.exchange(&mut self.log));
-        self.spent.asleep += self.host.now().saturating_duration_since(start);
+        self.slept_since(start);
         ok
     }
 
@@ -213,9 +253,11 @@ impl<'a> Ctx<'a> {
 
     /// Runs a command that only reads state. Runs in dry-run too.
     pub fn query(&mut self, argv: &Argv) -> CmdResult {
-        let start = self.host.now();
+        let start = self.mark();
         let res = self.host.run(argv);
-        self.spent.commands += self.host.now().saturating_duration_since(start);
+        let (wall, cpu) = self.since(start);
+        self.spent.commands += wall;
+        self.spent.cpu_commands += cpu;
         self.spent.command_count += 1;
         res
     }
@@ -223,9 +265,33 @@ impl<'a> Ctx<'a> {
     /// Sleeps `d` on the host, counted as time asleep.
     fn sleep(&mut self, d: Duration) {
         self.flush();
-        let start = self.host.now();
+        let start = self.mark();
         self.host.sleep(d);
-        self.spent.asleep += self.host.now().saturating_duration_since(start);
+        self.slept_since(start);
+    }
+
+    /// Now, on the host's clock and the process's CPU clock.
+    fn mark(&self) -> Mark {
+        Mark {
+            at: self.host.now(),
+            cpu: process_cpu(),
+        }
+    }
+
+    /// The time and the CPU time passed since `m`.
+    fn since(&self, m: Mark) -> (Duration, Duration) {
+        let cpu = match (process_cpu(), m.cpu) {
+            (Some(now), Some(then)) => now.saturating_sub(then),
+            _ => Duration::ZERO,
+        };
+        (self.host.now().saturating_duration_since(m.at), cpu)
+    }
+
+    /// Counts what passed since `m` as time asleep.
+    fn slept_since(&mut self, m: Mark) {
+        let (wall, cpu) = self.since(m);
+        self.spent.asleep += wall;
+        self.spent.cpu_asleep += cpu;
     }
 
     /// One line for the log: this run's time, in commands, asleep and the
@@ -233,12 +299,17 @@ impl<'a> Ctx<'a> {
     pub fn timing_line(&self) -> String {
         let now = self.host.now();
         let ms = |d: Duration| d.as_millis();
-        let cpu = std::fs::read_to_string("/proc/self/stat")
-            .ok()
-            .and_then(|s| cpu_ms(&s))
-            .map_or_else(String::new, |c| {
-                format!("; the helper process itself used {c} ms of CPU")
-            });
+        let cpu_now = process_cpu();
+        let cpu = match (cpu_now.zip(self.spent.cpu_since), self.spent.own_cpu(cpu_now)) {
+            (Some((now, since)), Some(own)) => format!(
+                "; the helper process itself used {} ms of CPU: {} ms in its own work, {} ms starting and waiting for commands, {} ms while asleep",
+                ms(now.saturating_sub(since)),
+                ms(own),
+                ms(self.spent.cpu_commands),
+                ms(self.spent.cpu_asleep)
+            ),
+            _ => String::new(),
+        };
         format!(
             "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work (of which {} ms in {} fsynced writes of the state file){cpu}",
             ms(now.saturating_duration_since(self.spent.since)),
@@ -440,12 +511,12 @@ impl<'a> Ctx<'a> {
     /// passed, counted as time asleep.
     fn wait_on_link(&mut self, d: Duration) {
         self.flush();
-        let start = self.host.now();
+        let start = self.mark();
         match self.link.as_ref() {
             Some(link) => self.host.wait_readable(&link.fds(), d),
             None => self.host.sleep(d),
         }
-        self.spent.asleep += self.host.now().saturating_duration_since(start);
+        self.slept_since(start);
     }
 
     /// While a replacement peer asks for this node's facts, how long until
@@ -619,6 +690,15 @@ impl<'a> Ctx<'a> {
                 return Err(Error::Unexpected("no back channel".into()));
             };
             if link.passed(index) {
+                // Said to the peer from now on: should it restart before
+                // its state file records this barrier, it passes at once.
+                let passed = link.announce.info.get(FACT_PASSED);
+                if passed
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_none_or(|p| p < index)
+                {
+                    self.announce(FACT_PASSED, &index.to_string());
+                }
                 self.log.info(format!(
                     "passed barrier {name} with {peer} after {} s",
                     deadline.elapsed(self.now()).as_secs()
@@ -942,30 +1022,38 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
     }
 }
 
-/// User + system CPU time of a process, in ms, from its /proc/PID/stat
-/// (fields 14 and 15 after the command name, in USER_HZ = 100 ticks a
-/// second on Linux): what the helper itself burns, its children aside.
-fn cpu_ms(stat: &str) -> Option<u64> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state): utime is field 14, stime 15.
-    let utime: u64 = f.get(11)?.parse().ok()?;
-    let stime: u64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) * 10)
-}
-
 #[cfg(test)]
 mod timing_tests {
     use super::*;
 
     #[test]
-    fn cpu_time_from_proc_stat() {
-        // A /proc/PID/stat line (Linux 6.1), with a ") " in the name.
-        let stat = "898 (clusterkick-f) x) S 1 898 898 0 -1 4194560 1201 0 0 0 4711 289 0 0 20 0 1 0 2411 6045696 611 18446744073709551615";
-        assert_eq!(cpu_ms(stat), Some(50_000));
-        assert_eq!(cpu_ms("garbage"), None);
-        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
-        assert!(cpu_ms(&own).is_some(), "{own}");
+    fn the_process_cpu_clock_reads_and_moves_forward() {
+        let a = process_cpu().expect("CLOCK_PROCESS_CPUTIME_ID");
+        // Burn a little CPU: the clock must see it.
+        let mut x = 0u64;
+        while process_cpu().unwrap() <= a {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(process_cpu().unwrap() > a, "{x}");
+    }
+
+    #[test]
+    fn own_cpu_is_what_is_neither_in_commands_nor_asleep() {
+        let mut s = Spent::new(Instant::now());
+        s.cpu_since = Some(Duration::from_millis(100));
+        s.cpu_commands = Duration::from_millis(30);
+        s.cpu_asleep = Duration::from_millis(20);
+        assert_eq!(
+            s.own_cpu(Some(Duration::from_millis(200))),
+            Some(Duration::from_millis(50))
+        );
+        assert_eq!(
+            s.own_cpu(Some(Duration::from_millis(90))),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(s.own_cpu(None), None);
+        s.cpu_since = None;
+        assert_eq!(s.own_cpu(Some(Duration::from_millis(200))), None);
     }
 
     #[test]

@@ -1,17 +1,18 @@
 //! The real node: runs commands with `std::process::Command`
 //! ([`run_child`]), reads and writes real files. No threads: the child's
-//! output goes to unlinked temp files and the child is polled, so a command
-//! that hangs (e.g. `fence_node` without a quorate cluster) is killed, with
+//! output goes to unlinked temp files and the helper waits for the child
+//! in poll(2) on its pidfd (or polls it, on kernels without pidfds), so a
+//! command that hangs (e.g. `fence_node` without a quorate cluster) is killed, with
 //! its process group, after its limit.
 
 use crate::firstboot::config::FirstbootConfig;
 use crate::firstboot::error::Result;
 use crate::firstboot::file::write_atomic;
-use crate::firstboot::host::{Argv, CmdResult, Host};
+use crate::firstboot::host::{poll_readable, Argv, CmdResult, Host};
 use crate::firstboot::Purpose;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -93,8 +94,8 @@ pub struct Child<'a> {
 /// `limit`; then kills the whole group (init scripts and fence agents start
 /// children of their own). No threads: the child's output goes to unlinked
 /// temp files (a child that writes more than a pipe holds cannot block),
-/// and the child is polled. Its stdin (at most a pipe's worth, written at
-/// once) is closed after the bytes are written.
+/// and its exit is waited for on its pidfd, or polled. Its stdin (at most
+/// a pipe's worth, written at once) is closed after the bytes are written.
 pub fn run_child(c: &Child) -> io::Result<Finished> {
     let mut out = scratch()?;
     let mut err = scratch()?;
@@ -120,23 +121,11 @@ pub fn run_child(c: &Child) -> io::Result<Finished> {
         // is judged by its exit status, like any other.
         let _ = input.write_all(bytes);
     }
-    let start = Instant::now();
-    let mut sleep = Duration::from_millis(5);
-    let ended = loop {
-        if let Some(st) = child.try_wait()? {
-            use std::os::unix::process::ExitStatusExt;
-            break match (st.code(), st.signal()) {
-                (Some(code), _) => Ended::Exited(code),
-                (None, sig) => Ended::Signaled(sig.unwrap_or(0)),
-            };
-        }
-        if start.elapsed() >= c.limit {
-            kill_group(&mut child);
-            break Ended::TimedOut;
-        }
-        std::thread::sleep(sleep.min(c.limit.saturating_sub(start.elapsed())));
-        sleep = (sleep * 2).min(Duration::from_millis(200));
-    };
+    // Where the kernel has pidfds (Linux 5.3 on), the helper sleeps in
+    // poll(2) until the child exits: no wake-ups, and its end is seen at
+    // once. Elsewhere (CentOS 5's 2.6.18) it polls, backing off to 200 ms.
+    let exited = child_exit_fd(&child);
+    let ended = wait_child(&mut child, c.limit, exited.as_ref())?;
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
     out.seek(SeekFrom::Start(0))?;
@@ -148,6 +137,45 @@ pub fn run_child(c: &Child) -> io::Result<Finished> {
         stdout,
         stderr,
     })
+}
+
+/// Waits until `child` ends or `limit` has passed (then kills its process
+/// group): in poll(2) on `exited`, its pidfd, or else polling, backing off.
+fn wait_child(
+    child: &mut std::process::Child,
+    limit: Duration,
+    exited: Option<&OwnedFd>,
+) -> io::Result<Ended> {
+    let start = Instant::now();
+    let mut sleep = Duration::from_millis(5);
+    loop {
+        if let Some(st) = child.try_wait()? {
+            use std::os::unix::process::ExitStatusExt;
+            return Ok(match (st.code(), st.signal()) {
+                (Some(code), _) => Ended::Exited(code),
+                (None, sig) => Ended::Signaled(sig.unwrap_or(0)),
+            });
+        }
+        let left = limit.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            kill_group(child);
+            return Ok(Ended::TimedOut);
+        }
+        match exited {
+            Some(fd) => poll_readable(&[fd.as_fd()], left),
+            None => {
+                std::thread::sleep(sleep.min(left));
+                sleep = (sleep * 2).min(Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+/// A pidfd for `child`, readable once it has exited; None where the kernel
+/// has no pidfd_open(2) (before Linux 5.3) or it fails.
+fn child_exit_fd(child: &std::process::Child) -> Option<OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
 /// SIGKILL to the child's process group, then reaps the child.
@@ -295,7 +323,7 @@ impl Host for RealHost {
     /// Blocks in poll(2): the helper wakes only when the peer talks to it
     /// or the wait is over.
     fn wait_readable(&mut self, fds: &[BorrowedFd<'_>], duration: Duration) {
-        crate::firstboot::host::poll_readable(fds, duration);
+        poll_readable(fds, duration);
     }
 }
 
@@ -313,6 +341,52 @@ mod tests {
         );
         let r = n.run(&Argv::new(["/nonexistent/tool"]));
         assert_eq!(r.code, 127);
+    }
+
+    /// Both ways of waiting for a child: on its pidfd (this kernel has
+    /// them) and by polling (CentOS 5's has not): the exit code or signal,
+    /// and the whole process group killed at the limit.
+    #[test]
+    fn waits_for_a_child_with_and_without_a_pidfd() {
+        let spawn = |script: &str| {
+            Command::new("sh")
+                .args(["-c", script])
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        for use_pidfd in [true, false] {
+            let mut c = spawn("sleep 0.2; exit 7");
+            let fd = use_pidfd.then(|| child_exit_fd(&c).expect("pidfd_open"));
+            let r = wait_child(&mut c, Duration::from_secs(60), fd.as_ref()).unwrap();
+            assert_eq!(r, Ended::Exited(7), "pidfd {use_pidfd}");
+
+            let mut c = spawn("kill -TERM $$");
+            let fd = use_pidfd.then(|| child_exit_fd(&c).expect("pidfd_open"));
+            let r = wait_child(&mut c, Duration::from_secs(60), fd.as_ref()).unwrap();
+            assert_eq!(r, Ended::Signaled(15), "pidfd {use_pidfd}");
+
+            let mut c = spawn("sleep 30 & echo $! >&2; sleep 30");
+            let fd = use_pidfd.then(|| child_exit_fd(&c).expect("pidfd_open"));
+            let pgid = c.id();
+            let r = wait_child(&mut c, Duration::from_millis(300), fd.as_ref()).unwrap();
+            assert_eq!(r, Ended::TimedOut, "pidfd {use_pidfd}");
+            // Nothing of its group lives on (the background sleep
+            // included): SIGKILL is delivered when each is next scheduled,
+            // so the group is given up to 30 s to end.
+            let alive = || {
+                let out = Command::new("pgrep")
+                    .args(["-g", &pgid.to_string(), "-r", "RSD"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !alive().is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert_eq!(alive(), "", "pidfd {use_pidfd}");
+        }
     }
 
     #[test]
