@@ -170,3 +170,48 @@ fn firstboot_crash_power_loss_and_reboot() {
         assert!(pair.world().events.iter().any(|e| e.ends_with("rebooted")));
     }
 }
+
+/// A helper that passed a barrier and stopped before its state file said so
+/// (power lost during that write) meets the barrier again, while its peer,
+/// past it, waits for this node in the next step (cman's quorum) and sends
+/// nothing: the peer's `passed=` fact lets it through at once. Without it
+/// both wait until a timeout stops them.
+#[test]
+fn firstboot_crash_a_passed_barrier_the_state_file_lost_is_passed_again() {
+    let (_, changes) = change_counts();
+    let k = change_no(&changes[0], "/etc/init.d/cman start");
+    let pair = Pair::new(|_, _| {});
+    // Power lost: cman stops with it, so the peer waits for quorum.
+    pair.update_world(|w| w.node_mut(SHORTS[0]).faults.reboot_after_change = Some(k));
+    let a = pair.spawn(0, &[]);
+    let b = pair.spawn(1, &[]);
+    assert_eq!(pair.finish(0, a), exit::SIM_CRASH, "{}", pair.dump());
+    // The record of barrier `inspected`, lost.
+    let path = &pair.cfgs[0].state_file;
+    let mut state: toml::Table = std::fs::read_to_string(path)
+        .expect("state file")
+        .parse()
+        .expect("state file is TOML");
+    let completed = state
+        .get_mut("completed")
+        .and_then(toml::Value::as_array_mut)
+        .expect("completed");
+    let before = completed.len();
+    completed.retain(|c| c.as_str() != Some("barrier:inspected"));
+    assert_eq!(completed.len(), before - 1, "{state}");
+    std::fs::write(path, toml::to_string(&state).unwrap()).unwrap();
+    let again = pair.spawn(0, &[]);
+    let ca = pair.finish(0, again);
+    let cb = pair.finish(1, b);
+    assert_eq!((ca, cb), (0, 0), "{}", pair.dump());
+    assert_finished(&pair);
+    assert_no_destructive_twice(&pair, "a lost barrier record");
+    let log = pair.log(0);
+    let restarted = &log[log
+        .find("2 of 26 items done")
+        .expect("the restart, 2 items done")..];
+    assert!(
+        restarted.contains("passed barrier inspected"),
+        "{restarted}"
+    );
+}

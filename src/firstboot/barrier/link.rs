@@ -17,8 +17,8 @@
 //!   window.
 
 use super::wire::{
-    decode_info, encode_info, nonce, Announce, Kind, Message, Refusal, FACT_SETUP, MAX_LINE, PROTO,
-    SETUP_DONE,
+    decode_info, encode_info, nonce, Announce, Kind, Message, Refusal, FACT_PASSED, FACT_SETUP,
+    MAX_LINE, PROTO, SETUP_DONE,
 };
 use super::BarrierError;
 use crate::firstboot::host::poll_readable;
@@ -235,15 +235,27 @@ impl Link {
     /// already announced a later barrier (then it needs nothing more from
     /// us for `k`, e.g. when this side restarted).
     ///
+    /// A peer that announced `passed=<j>` with `j >= k` passed `k` in its
+    /// run: it knew then that we had reached `k`, and now works on the
+    /// steps after it (where it sends nothing until its next barrier). A
+    /// helper restarted after passing `k`, whose state file had not
+    /// recorded it yet, meets it again and passes at once.
+    ///
     /// A peer that announced `setup=done` (its first-boot setup is done)
     /// needs nothing more from us at any barrier: it passed them all when
     /// the pair was set up (a replacement node joining a survivor, or a
     /// node restarted at the last barrier after its peer finished).
     pub fn passed(&self, k: u32) -> bool {
         let peer_done = self.peer_info.get(FACT_SETUP).map(String::as_str) == Some(SETUP_DONE);
+        let peer_passed = self
+            .peer_info
+            .get(FACT_PASSED)
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|p| p >= k);
         self.my_acked_at.is_some_and(|a| a >= k)
             && (self.acked_peer_at.is_some_and(|a| a >= k)
                 || self.peer_at.is_some_and(|a| a > k)
+                || peer_passed
                 || peer_done)
     }
 
@@ -679,5 +691,25 @@ mod tests {
         let a = handle.join().unwrap();
         assert!(a.passed(1) && b.passed(1));
         assert!(!a.passed(2));
+    }
+
+    /// A peer that says it passed barrier k needs nothing more from us at
+    /// k, though it still announces k (it works on the steps after it):
+    /// once it acknowledged our k, we pass. Not before, and not a later
+    /// barrier.
+    #[test]
+    fn a_peer_that_passed_the_barrier_lets_a_restarted_side_pass() {
+        let key = b"0123456789abcdef".to_vec();
+        let mut a = Link::bind("a", "b", "127.0.0.1:0", "127.0.0.1:1", key).unwrap();
+        a.peer_at = Some(3);
+        a.peer_info.insert(FACT_PASSED.into(), "3".into());
+        assert!(!a.passed(3), "the peer has not acknowledged our at yet");
+        a.my_acked_at = Some(3);
+        assert!(a.passed(3) && a.passed(2));
+        assert!(!a.passed(4));
+        a.peer_info.insert(FACT_PASSED.into(), "2".into());
+        assert!(!a.passed(3), "it passed only 2");
+        a.peer_info.insert(FACT_PASSED.into(), "x".into());
+        assert!(!a.passed(3), "not a number");
     }
 }

@@ -185,15 +185,18 @@ pub struct Announce {
     pub halt: Option<String>,
 }
 
-/// `k=v;k=v` (keys and values must not contain `;` or `=` in keys).
 /// The facts every helper announces about itself in `info`: its role
-/// (`role=initial|replacement`), and `setup=done` once its first-boot
-/// setup is done (a peer then needs nothing more from it at any barrier:
-/// see `Link::passed`).
+/// (`role=initial|replacement`), `setup=done` once its first-boot setup is
+/// done (a peer then needs nothing more from it at any barrier), and
+/// `passed=<k>`, the last barrier it passed in this run (a peer at that
+/// barrier, or an earlier one, needs nothing more from it there): see
+/// `Link::passed`.
 pub const FACT_ROLE: &str = "role";
 pub const FACT_SETUP: &str = "setup";
 pub const SETUP_DONE: &str = "done";
+pub const FACT_PASSED: &str = "passed";
 
+/// `k=v;k=v` (keys and values must not contain `;` or `=` in keys).
 pub fn encode_info(info: &BTreeMap<String, String>) -> String {
     info.iter()
         .map(|(k, v)| format!("{k}={}", v.replace(';', ",")))
