@@ -202,6 +202,17 @@ while [ ${#SETUP_DONE[@]} -lt ${#NODES[@]} ]; do
 	for n in "${NODES[@]}"; do
 		[ -z "${SETUP_DONE[$n]:-}" ] || continue
 		id=${ids[$((n - 1))]}
+		# A node fenced (or otherwise rebooted) during setup lost the
+		# watcher with its boot; its helper runs again at boot and carries
+		# on from its state file. Watch it again, on the new boot.
+		started_on=$(cat "$SHARE/node$n/cmd/$id.started" 2>/dev/null || echo 0)
+		if [ ! -e "$SHARE/node$n/cmd/$id.rc" ] && [ "$started_on" -gt 0 ] &&
+			[ "$(boots_of "$n")" -gt "$started_on" ]; then
+			log "node$n rebooted during setup (boot $(boots_of "$n")): watching its helper again"
+			SETUP_REBOOTS="${SETUP_REBOOTS:-} node$n"
+			ids[n - 1]=$(vm_start "$n" "bash /share/vmrig/provision/setup.sh")
+			continue
+		fi
 		late=$((SECONDS - setup_start >= 3000))
 		[ -e "$SHARE/node$n/cmd/$id.rc" ] || [ $late = 1 ] || [ $ok = FAIL ] || continue
 		vm_wait "$n" "$id" 1 >"$RUN/node$n/setup.log" 2>&1 || ok=FAIL
@@ -220,7 +231,9 @@ if [ $KILL_TEST = 1 ]; then
 	killed=$(vm_wait 1 "$kill_id" 60 2>&1 | tail -n1) || true
 	log "kill test: $killed"
 fi
-result "setup: the $VMRIG_PROVISION provisioner set the cluster up on both nodes" $ok
+rebooted=
+[ -z "${SETUP_REBOOTS:-}" ] || rebooted="rebooted during setup:${SETUP_REBOOTS}; the helper carried on after the boot"
+result "setup: the $VMRIG_PROVISION provisioner set the cluster up on both nodes" $ok "$rebooted"
 # The benchmark's numbers: each node's uptime when its setup was done.
 for n in "${NODES[@]}"; do
 	u=$(sed -n 's/^\[ *\([0-9.]*\)\] [^:]*: === done.*/\1/p' "$RUN/node$n/setup.log" | tail -n1)
