@@ -42,4 +42,10 @@ grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*timing: \([0
 			printf "  helper on %s: %.1f s run: %.1f s in %d commands, %.1f s asleep (peer, cluster, polls), own work %d ms = %.3f%% of its run (target: under 1 s), of which %d ms in %d fsynced state-file writes\n",
 				node, wall / 1000, cmd / 1000, n, asleep / 1000, own, 100 * own / wall, saving, saves }'
 	done
+# The CPU its process used in its own work (the rest went to starting and
+# waiting for commands, and to waking while asleep).
+grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*itself used \([0-9]*\) ms of CPU: \([0-9]*\) ms in its own work, \([0-9]*\) ms starting and waiting for commands, \([0-9]*\) ms while asleep.*/\1 \2 \3 \4 \5/p' |
+	while read -r node cpu own cmd asleep; do
+		echo "  helper on $node: CPU $cpu ms: $own ms in its own work, $cmd ms for its commands, $asleep ms asleep"
+	done
 exit $rc
