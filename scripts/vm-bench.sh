@@ -44,8 +44,14 @@ grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*timing: \([0
 	done
 # The CPU its process used in its own work (the rest went to starting and
 # waiting for commands, and to waking while asleep).
-grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*itself used \([0-9]*\) ms of CPU: \([0-9]*\) ms in its own work, \([0-9]*\) ms starting and waiting for commands, \([0-9]*\) ms while asleep.*/\1 \2 \3 \4 \5/p' |
-	while read -r node cpu own cmd asleep; do
-		echo "  helper on $node: CPU $cpu ms: $own ms in its own work, $cmd ms for its commands, $asleep ms asleep"
+grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*itself used \([0-9]*\) ms of CPU: \([0-9]*\) ms in its own work, \([0-9]*\) ms starting and waiting for commands, \([0-9]*\) ms while asleep, \([0-9]*\) ms writing.*/\1 \2 \3 \4 \5 \6/p' |
+	while read -r node cpu own cmd asleep files; do
+		echo "  helper on $node: CPU $cpu ms: $own ms in its own work, $cmd ms for its commands, $asleep ms asleep, $files ms writing the node's files"
+	done
+# The node's files it wrote (configs, the check files on GFS2): the node's
+# work, outside its own.
+grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*, \([0-9]*\) ms writing \([0-9]*\) of the node.s files,.*/\1 \2 \3/p' |
+	while read -r node ms n; do
+		echo "  helper on $node: $ms ms writing $n of the node's files (fsynced)"
 	done
 exit $rc

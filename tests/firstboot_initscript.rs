@@ -106,6 +106,20 @@ fn firstboot_initscript_start_returns_at_once_status_stop() {
     let st = init(&pair, &dir, "status");
     assert_eq!(st.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&st.stdout).contains(&format!("(pid {pid}) is running...")));
+    // What it did before it blocked reaches its state file (and `status`)
+    // within a second of waiting (docs/firstboot.md, "State file").
+    let start = Instant::now();
+    loop {
+        let text = String::from_utf8_lossy(&init(&pair, &dir, "status").stdout).into_owned();
+        if text.contains("status: in progress, 1 of 26 items done") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "status never caught up: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // Starting again does not start a second helper.
     let again = init(&pair, &dir, "start");
     assert!(String::from_utf8_lossy(&again.stdout).contains("already running"));

@@ -66,10 +66,18 @@ pub struct Ctx<'a> {
     /// Set by a poll that ran a costly query ([`Ctx::costly_query`]): the
     /// [`Ctx::wait`] running it then spaces its polls `retry_max_ms` apart.
     costly_poll: bool,
-    /// The state holds changes not yet in the state file
-    /// ([`Ctx::save_later`]); written before the helper next blocks.
-    unsaved: bool,
+    /// Since when the state holds changes not yet in the state file
+    /// ([`Ctx::save_later`]); written once the helper has blocked for
+    /// [`FLUSH_AFTER`] with them.
+    unsaved_since: Option<Instant>,
 }
+
+/// How long changes left for later ([`Ctx::save_later`]) may wait while the
+/// helper blocks before they are written: `status` is at most this far
+/// behind, and a wait that ends sooner (a barrier the peer has already
+/// reached, a short poll) costs no write of its own, the next durable
+/// [`Ctx::save`] taking them along.
+pub const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
 /// Where a run's time went: in the commands it ran, asleep (waiting for the
 /// peer, for a state to come, between polls; blocked in poll(2) on the back
@@ -86,6 +94,12 @@ pub struct Spent {
     /// its folder: the ledger's guarantee), and how many writes.
     pub saving: Duration,
     pub saves: u32,
+    /// Writing the node's own files ([`Ctx::write`]: configs, the check
+    /// files on GFS2), fsynced like the state file: the node's work, as a
+    /// command's would be, not the helper's own.
+    pub files: Duration,
+    pub file_writes: u32,
+    pub cpu_files: Duration,
     /// The process's CPU time when the run started (None: no CPU clock),
     /// and what it used while starting and waiting for commands and while
     /// asleep: the rest of it is its own work's.
@@ -122,6 +136,9 @@ impl Spent {
             asleep: Duration::ZERO,
             saving: Duration::ZERO,
             saves: 0,
+            files: Duration::ZERO,
+            file_writes: 0,
+            cpu_files: Duration::ZERO,
             cpu_since: process_cpu(),
             cpu_commands: Duration::ZERO,
             cpu_asleep: Duration::ZERO,
@@ -136,14 +153,17 @@ impl Spent {
             cpu_now?
                 .saturating_sub(self.cpu_since?)
                 .saturating_sub(self.cpu_commands)
+                .saturating_sub(self.cpu_files)
                 .saturating_sub(self.cpu_asleep),
         )
     }
 
-    /// The time since `since` in neither a command nor asleep.
+    /// The time since `since` in neither a command, nor writing the
+    /// node's files, nor asleep.
     pub fn own(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.since)
             .saturating_sub(self.commands)
+            .saturating_sub(self.files)
             .saturating_sub(self.asleep)
     }
 }
@@ -181,7 +201,7 @@ impl<'a> Ctx<'a> {
             facts_read: None,
             spent: Spent::new(since),
             costly_poll: false,
-            unsaved: false,
+            unsaved_since: None,
         }
     }
 
@@ -262,12 +282,41 @@ impl<'a> Ctx<'a> {
         res
     }
 
-    /// Sleeps `d` on the host, counted as time asleep.
+    /// Sleeps `d` on the host, counted as time asleep (waking to write
+    /// what waits to be written, see [`Ctx::before_blocking`]).
     fn sleep(&mut self, d: Duration) {
-        self.flush();
-        let start = self.mark();
-        self.host.sleep(d);
-        self.slept_since(start);
+        let end = self.host.now() + d;
+        loop {
+            let left = end.saturating_duration_since(self.host.now());
+            if left.is_zero() {
+                return;
+            }
+            let part = self.before_blocking(left);
+            let start = self.mark();
+            let before = start.at;
+            self.host.sleep(part);
+            self.slept_since(start);
+            if self.host.now() <= before {
+                // A host whose clock stands still: one sleep is all.
+                return;
+            }
+        }
+    }
+
+    /// Before the helper blocks for up to `d`: writes the changes left
+    /// for later once they have waited [`FLUSH_AFTER`]; until then, how
+    /// long it may block before it must wake to write them (`d` or less).
+    fn before_blocking(&mut self, d: Duration) -> Duration {
+        let Some(since) = self.unsaved_since else {
+            return d;
+        };
+        let waited = self.host.now().saturating_duration_since(since);
+        if waited >= FLUSH_AFTER {
+            self.flush();
+            d
+        } else {
+            d.min(FLUSH_AFTER - waited)
+        }
     }
 
     /// Now, on the host's clock and the process's CPU clock.
@@ -302,20 +351,23 @@ impl<'a> Ctx<'a> {
         let cpu_now = process_cpu();
         let cpu = match (cpu_now.zip(self.spent.cpu_since), self.spent.own_cpu(cpu_now)) {
             (Some((now, since)), Some(own)) => format!(
-                "; the helper process itself used {} ms of CPU: {} ms in its own work, {} ms starting and waiting for commands, {} ms while asleep",
+                "; the helper process itself used {} ms of CPU: {} ms in its own work, {} ms starting and waiting for commands, {} ms while asleep, {} ms writing the node's files",
                 ms(now.saturating_sub(since)),
                 ms(own),
                 ms(self.spent.cpu_commands),
-                ms(self.spent.cpu_asleep)
+                ms(self.spent.cpu_asleep),
+                ms(self.spent.cpu_files)
             ),
             _ => String::new(),
         };
         format!(
-            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms own work (of which {} ms in {} fsynced writes of the state file){cpu}",
+            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms writing {} of the node's files, {} ms own work (of which {} ms in {} fsynced writes of the state file){cpu}",
             ms(now.saturating_duration_since(self.spent.since)),
             ms(self.spent.commands),
             self.spent.command_count,
             ms(self.spent.asleep),
+            ms(self.spent.files),
+            self.spent.file_writes,
             ms(self.spent.own(now)),
             ms(self.spent.saving),
             self.spent.saves
@@ -352,9 +404,13 @@ impl<'a> Ctx<'a> {
             return Ok(());
         }
         self.log.info(format!("write: {path}"));
-        self.host
-            .write_file(path, contents)
-            .map_err(|e| Error::io(format!("writing {path}"), e))
+        let start = self.mark();
+        let r = self.host.write_file(path, contents);
+        let (wall, cpu) = self.since(start);
+        self.spent.files += wall;
+        self.spent.cpu_files += cpu;
+        self.spent.file_writes += 1;
+        r.map_err(|e| Error::io(format!("writing {path}"), e))
     }
 
     /// Writes the state file now, durably (fsynced, see
@@ -367,7 +423,7 @@ impl<'a> Ctx<'a> {
             self.spent.saving += self.host.now().saturating_duration_since(start);
             self.spent.saves += 1;
             r?;
-            self.unsaved = false;
+            self.unsaved_since = None;
         }
         Ok(())
     }
@@ -379,19 +435,22 @@ impl<'a> Ctx<'a> {
     /// last command costs (the step runs again, under its guards; a
     /// `started` entry whose effect is there is taken as done), which the
     /// crash tests exercise after every command. It is written by the next
-    /// [`Ctx::save`], or by [`Ctx::flush`] before the helper blocks, so a
-    /// wait never leaves `status` behind; consecutive steps that run no
-    /// command (another role's, or already in place) cost one write.
+    /// [`Ctx::save`], or by [`Ctx::flush`] once the helper has blocked with
+    /// it for [`FLUSH_AFTER`] (so a wait leaves `status` behind by at most
+    /// that), and at the end of the run; consecutive steps that run no
+    /// command (another role's, or already in place) cost one write, and a
+    /// step followed by a barrier the peer has reached costs none of its
+    /// own (the barrier's durable write takes it along).
     pub fn save_later(&mut self) {
         if self.state_path.is_some() {
-            self.unsaved = true;
+            self.unsaved_since.get_or_insert(self.host.now());
         }
     }
 
     /// Writes what [`Ctx::save_later`] left unwritten. A failure is logged;
     /// the next [`Ctx::save`] reports it as an error.
     pub fn flush(&mut self) {
-        if self.unsaved {
+        if self.unsaved_since.is_some() {
             if let Err(e) = self.save() {
                 self.log
                     .info(format!("warning: the state file was not written: {e}"));
@@ -509,8 +568,10 @@ impl<'a> Ctx<'a> {
 
     /// Blocks until the back channel has something to answer or `d` has
     /// passed, counted as time asleep.
+    /// It may wake sooner to write what waits to be written
+    /// ([`Ctx::before_blocking`]); its callers count their time themselves.
     fn wait_on_link(&mut self, d: Duration) {
-        self.flush();
+        let d = self.before_blocking(d);
         let start = self.mark();
         match self.link.as_ref() {
             Some(link) => self.host.wait_readable(&link.fds(), d),
@@ -937,7 +998,7 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
     }
 
     #[test]
-    fn the_ledger_is_on_disk_before_a_destructive_command_and_completions_before_a_wait() {
+    fn the_ledger_is_on_disk_before_a_destructive_command_and_completions_within_a_wait() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("firstboot.state");
         let cfg = config(NodeRole::Initial);
@@ -958,15 +1019,34 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
         assert_eq!(ledger, [("create-md".to_string(), OpStatus::Started)]);
         ctx.state.complete("step:two");
         ctx.save_later();
-        // Before the helper blocks, everything is written.
-        ctx.idle(Duration::from_millis(1));
+        // A short wait writes nothing...
+        ctx.idle(Duration::from_millis(400));
+        ctx.idle(Duration::from_millis(500));
+        assert_eq!(on_disk(&path).0, ["step:one"]);
+        assert_eq!(ctx.spent.saves, 1);
+        // ...a long one wakes after FLUSH_AFTER and writes everything,
+        // then sleeps the rest of its time.
+        let start = ctx.now();
+        ctx.idle(Duration::from_secs(30));
+        assert_eq!(ctx.now() - start, Duration::from_secs(30));
         let (completed, ledger) = on_disk(&path);
         assert_eq!(completed, ["step:one", "step:two"]);
         assert_eq!(ledger, [("create-md".to_string(), OpStatus::Done)]);
         assert_eq!(ctx.spent.saves, 2);
         // Nothing left to write: a second wait writes nothing.
-        ctx.idle(Duration::from_millis(1));
+        ctx.idle(Duration::from_secs(5));
         assert_eq!(ctx.spent.saves, 2);
+        // A change, then a durable write before any wait: it is written
+        // once, by that write.
+        ctx.state.complete("step:three");
+        ctx.save_later();
+        ctx.save().expect("saved");
+        ctx.idle(Duration::from_secs(5));
+        assert_eq!(ctx.spent.saves, 3);
+        assert_eq!(on_disk(&path).0, ["step:one", "step:two", "step:three"]);
+        // A file of the node's is the node's work, not a state-file write.
+        ctx.write("/etc/example.conf", "x\n").expect("written");
+        assert_eq!((ctx.spent.saves, ctx.spent.file_writes), (3, 1));
     }
 
     #[test]
@@ -1038,14 +1118,15 @@ mod timing_tests {
     }
 
     #[test]
-    fn own_cpu_is_what_is_neither_in_commands_nor_asleep() {
+    fn own_cpu_is_what_is_neither_in_commands_nor_files_nor_asleep() {
         let mut s = Spent::new(Instant::now());
         s.cpu_since = Some(Duration::from_millis(100));
         s.cpu_commands = Duration::from_millis(30);
         s.cpu_asleep = Duration::from_millis(20);
+        s.cpu_files = Duration::from_millis(5);
         assert_eq!(
             s.own_cpu(Some(Duration::from_millis(200))),
-            Some(Duration::from_millis(50))
+            Some(Duration::from_millis(45))
         );
         assert_eq!(
             s.own_cpu(Some(Duration::from_millis(90))),
@@ -1057,14 +1138,15 @@ mod timing_tests {
     }
 
     #[test]
-    fn own_time_is_what_is_neither_in_commands_nor_asleep() {
+    fn own_time_is_what_is_neither_in_commands_nor_files_nor_asleep() {
         let t0 = Instant::now();
         let mut s = Spent::new(t0);
         s.commands = Duration::from_millis(700);
         s.asleep = Duration::from_millis(250);
+        s.files = Duration::from_millis(20);
         assert_eq!(
             s.own(t0 + Duration::from_secs(1)),
-            Duration::from_millis(50)
+            Duration::from_millis(30)
         );
         // Never negative, whatever the clocks say.
         assert_eq!(s.own(t0 + Duration::from_millis(500)), Duration::ZERO);
