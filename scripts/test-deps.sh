@@ -12,7 +12,7 @@ for tool in xmllint:libxml2-utils /lib/drbd/drbdadm-83:drbd-utils mkfs.gfs2:gfs2
 	/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common \
 	/usr/lib/python3/dist-packages/seccomp.cpython-311-x86_64-linux-gnu.so:python3-seccomp \
 	crm_verify:pacemaker-cli-utils /lib/drbd/drbdadm-84:drbd-utils drbdadm:drbd-utils \
-	nmcli:network-manager systemd-analyze:systemd debconf-set-selections:debconf \
+	nmcli:network-manager systemd-analyze:systemd debconf-set-selections:debconf pgrep:procps \
 	/usr/lib/systemd/system/resource-agents-deps.target:resource-agents; do
 	path=${tool%%:*}
 	pkg=${tool#*:}

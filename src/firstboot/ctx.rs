@@ -567,9 +567,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Blocks until the back channel has something to answer or `d` has
-    /// passed, counted as time asleep.
-    /// It may wake sooner to write what waits to be written
-    /// ([`Ctx::before_blocking`]); its callers count their time themselves.
+    /// passed, counted as time asleep. It may return sooner, to write what
+    /// waits to be written ([`Ctx::before_blocking`]): its callers loop
+    /// until their own deadline.
     fn wait_on_link(&mut self, d: Duration) {
         let d = self.before_blocking(d);
         let start = self.mark();
