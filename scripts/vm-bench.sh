@@ -48,6 +48,13 @@ grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*itself used 
 	while read -r node cpu own cmd asleep files; do
 		echo "  helper on $node: CPU $cpu ms: $own ms in its own work, $cmd ms for its commands, $asleep ms asleep, $files ms writing the node's files"
 	done
+# Of its own work: on the CPU, waiting for the CPU while the cluster's
+# daemons ran (the kernel's run-queue accounting), and blocked (the rest:
+# the state file's fsyncs, page faults).
+grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*of its own work, \([0-9]*\) ms ran on the CPU (of them \([0-9]*\) ms writing the state file), \([0-9]*\) ms waited for the CPU while other processes ran (of them \([0-9]*\) ms writing the state file; \([0-9]*\) ms waited in all).*/\1 \2 \3 \4 \5 \6/p' |
+	while read -r node oncpu savecpu queued savequeued allqueued; do
+		echo "  helper on $node: of its own work, $oncpu ms on the CPU ($savecpu ms of them writing the state file), $queued ms waiting for the CPU ($savequeued ms of them writing the state file; $allqueued ms waiting for it in all the run)"
+	done
 # The node's files it wrote (configs, the check files on GFS2): the node's
 # work, outside its own.
 grep '^timing ' "$f" 2>/dev/null | sed -n 's/^timing \(node[12]\) .*, \([0-9]*\) ms writing \([0-9]*\) of the node.s files,.*/\1 \2 \3/p' |

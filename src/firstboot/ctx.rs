@@ -10,6 +10,7 @@ use crate::firstboot::error::{Error, Result};
 use crate::firstboot::host::{Argv, CmdResult, Host};
 use crate::firstboot::log::Logger;
 use crate::firstboot::retry::{Backoff, Deadline};
+use crate::firstboot::spent::{Clocks, Spent, Usage};
 use crate::firstboot::state::{OpStatus, State};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -79,93 +80,11 @@ pub struct Ctx<'a> {
 /// [`Ctx::save`] taking them along.
 pub const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
-/// Where a run's time went: in the commands it ran, asleep (waiting for the
-/// peer, for a state to come, between polls; blocked in poll(2) on the back
-/// channel, or in an exchange with the peer, which is the network and the
-/// peer's time), and the rest, the helper's own work. [`Ctx::timing_line`]
-/// reports it.
-#[derive(Debug, Clone, Copy)]
-pub struct Spent {
-    pub since: Instant,
-    pub commands: Duration,
-    pub command_count: u32,
-    pub asleep: Duration,
-    /// Of the own work: writing the state file (each write fsynced, with
-    /// its folder: the ledger's guarantee), and how many writes.
-    pub saving: Duration,
-    pub saves: u32,
-    /// Writing the node's own files ([`Ctx::write`]: configs, the check
-    /// files on GFS2), fsynced like the state file: the node's work, as a
-    /// command's would be, not the helper's own.
-    pub files: Duration,
-    pub file_writes: u32,
-    pub cpu_files: Duration,
-    /// The process's CPU time when the run started (None: no CPU clock),
-    /// and what it used while starting and waiting for commands and while
-    /// asleep: the rest of it is its own work's.
-    pub cpu_since: Option<Duration>,
-    pub cpu_commands: Duration,
-    pub cpu_asleep: Duration,
-}
-
-/// The CPU time this process has used (user and system, its children
-/// aside), from its CPU-time clock; None where that clock cannot be read.
-pub fn process_cpu() -> Option<Duration> {
-    use rustix::time::{clock_gettime_dynamic, DynamicClockId};
-    let t =
-        clock_gettime_dynamic(DynamicClockId::Known(rustix::time::ClockId::ProcessCPUTime)).ok()?;
-    Some(Duration::new(
-        u64::try_from(t.tv_sec).ok()?,
-        u32::try_from(t.tv_nsec).ok()?,
-    ))
-}
-
 /// Where one stretch of a run began: on the host's clock and on the
-/// process's CPU clock ([`Ctx::mark`], [`Ctx::since`]).
+/// process's own clocks ([`Ctx::mark`], [`Ctx::since`]).
 struct Mark {
     at: Instant,
-    cpu: Option<Duration>,
-}
-
-impl Spent {
-    pub fn new(since: Instant) -> Self {
-        Spent {
-            since,
-            commands: Duration::ZERO,
-            command_count: 0,
-            asleep: Duration::ZERO,
-            saving: Duration::ZERO,
-            saves: 0,
-            files: Duration::ZERO,
-            file_writes: 0,
-            cpu_files: Duration::ZERO,
-            cpu_since: process_cpu(),
-            cpu_commands: Duration::ZERO,
-            cpu_asleep: Duration::ZERO,
-        }
-    }
-
-    /// Of the CPU time used since the run started, what its own work used:
-    /// neither starting or waiting for a command nor asleep. None without a
-    /// CPU clock.
-    pub fn own_cpu(&self, cpu_now: Option<Duration>) -> Option<Duration> {
-        Some(
-            cpu_now?
-                .saturating_sub(self.cpu_since?)
-                .saturating_sub(self.cpu_commands)
-                .saturating_sub(self.cpu_files)
-                .saturating_sub(self.cpu_asleep),
-        )
-    }
-
-    /// The time since `since` in neither a command, nor writing the
-    /// node's files, nor asleep.
-    pub fn own(&self, now: Instant) -> Duration {
-        now.saturating_duration_since(self.since)
-            .saturating_sub(self.commands)
-            .saturating_sub(self.files)
-            .saturating_sub(self.asleep)
-    }
+    clocks: Clocks,
 }
 
 /// A platform's facts about this node (see
@@ -275,9 +194,9 @@ impl<'a> Ctx<'a> {
     pub fn query(&mut self, argv: &Argv) -> CmdResult {
         let start = self.mark();
         let res = self.host.run(argv);
-        let (wall, cpu) = self.since(start);
+        let (wall, used) = self.since(start);
         self.spent.commands += wall;
-        self.spent.cpu_commands += cpu;
+        self.spent.in_commands += used;
         self.spent.command_count += 1;
         res
     }
@@ -319,59 +238,31 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Now, on the host's clock and the process's CPU clock.
+    /// Now, on the host's clock and the process's own clocks.
     fn mark(&self) -> Mark {
         Mark {
             at: self.host.now(),
-            cpu: process_cpu(),
+            clocks: Clocks::now(),
         }
     }
 
-    /// The time and the CPU time passed since `m`.
-    fn since(&self, m: Mark) -> (Duration, Duration) {
-        let cpu = match (process_cpu(), m.cpu) {
-            (Some(now), Some(then)) => now.saturating_sub(then),
-            _ => Duration::ZERO,
-        };
-        (self.host.now().saturating_duration_since(m.at), cpu)
+    /// The time passed since `m`, and the process's use of the CPU in it.
+    fn since(&self, m: Mark) -> (Duration, Usage) {
+        let used = Clocks::now().since(&m.clocks);
+        (self.host.now().saturating_duration_since(m.at), used)
     }
 
     /// Counts what passed since `m` as time asleep.
     fn slept_since(&mut self, m: Mark) {
-        let (wall, cpu) = self.since(m);
+        let (wall, used) = self.since(m);
         self.spent.asleep += wall;
-        self.spent.cpu_asleep += cpu;
+        self.spent.in_asleep += used;
     }
 
     /// One line for the log: this run's time, in commands, asleep and the
-    /// helper's own (the rest).
+    /// helper's own (the rest); see [`Spent::line`].
     pub fn timing_line(&self) -> String {
-        let now = self.host.now();
-        let ms = |d: Duration| d.as_millis();
-        let cpu_now = process_cpu();
-        let cpu = match (cpu_now.zip(self.spent.cpu_since), self.spent.own_cpu(cpu_now)) {
-            (Some((now, since)), Some(own)) => format!(
-                "; the helper process itself used {} ms of CPU: {} ms in its own work, {} ms starting and waiting for commands, {} ms while asleep, {} ms writing the node's files",
-                ms(now.saturating_sub(since)),
-                ms(own),
-                ms(self.spent.cpu_commands),
-                ms(self.spent.cpu_asleep),
-                ms(self.spent.cpu_files)
-            ),
-            _ => String::new(),
-        };
-        format!(
-            "timing: {} ms since this run started: {} ms in {} commands, {} ms asleep (waiting for the peer, the cluster or the next poll), {} ms writing {} of the node's files, {} ms own work (of which {} ms in {} fsynced writes of the state file){cpu}",
-            ms(now.saturating_duration_since(self.spent.since)),
-            ms(self.spent.commands),
-            self.spent.command_count,
-            ms(self.spent.asleep),
-            ms(self.spent.files),
-            self.spent.file_writes,
-            ms(self.spent.own(now)),
-            ms(self.spent.saving),
-            self.spent.saves
-        )
+        self.spent.line(self.host.now(), &Clocks::now())
     }
 
     /// Runs a command that changes state; fails on a non-zero exit.
@@ -406,9 +297,9 @@ impl<'a> Ctx<'a> {
         self.log.info(format!("write: {path}"));
         let start = self.mark();
         let r = self.host.write_file(path, contents);
-        let (wall, cpu) = self.since(start);
+        let (wall, used) = self.since(start);
         self.spent.files += wall;
-        self.spent.cpu_files += cpu;
+        self.spent.in_files += used;
         self.spent.file_writes += 1;
         r.map_err(|e| Error::io(format!("writing {path}"), e))
     }
@@ -418,9 +309,11 @@ impl<'a> Ctx<'a> {
     /// is passed and when the setup is done.
     pub fn save(&mut self) -> Result<()> {
         if let Some(p) = self.state_path.clone() {
-            let start = self.host.now();
+            let start = self.mark();
             let r = self.state.save(&p);
-            self.spent.saving += self.host.now().saturating_duration_since(start);
+            let (wall, used) = self.since(start);
+            self.spent.saving += wall;
+            self.spent.in_saving += used;
             self.spent.saves += 1;
             r?;
             self.unsaved_since = None;
@@ -1099,57 +992,5 @@ timeouts = { peer_secs = 1, cman_secs = 1, drbd_connect_secs = 1, drbd_primary_s
             ctx.now().saturating_duration_since(start),
             Duration::from_secs(3)
         );
-    }
-}
-
-#[cfg(test)]
-mod timing_tests {
-    use super::*;
-
-    #[test]
-    fn the_process_cpu_clock_reads_and_moves_forward() {
-        let a = process_cpu().expect("CLOCK_PROCESS_CPUTIME_ID");
-        // Burn a little CPU: the clock must see it.
-        let mut x = 0u64;
-        while process_cpu().unwrap() <= a {
-            x = x.wrapping_add(std::hint::black_box(1));
-        }
-        assert!(process_cpu().unwrap() > a, "{x}");
-    }
-
-    #[test]
-    fn own_cpu_is_what_is_neither_in_commands_nor_files_nor_asleep() {
-        let mut s = Spent::new(Instant::now());
-        s.cpu_since = Some(Duration::from_millis(100));
-        s.cpu_commands = Duration::from_millis(30);
-        s.cpu_asleep = Duration::from_millis(20);
-        s.cpu_files = Duration::from_millis(5);
-        assert_eq!(
-            s.own_cpu(Some(Duration::from_millis(200))),
-            Some(Duration::from_millis(45))
-        );
-        assert_eq!(
-            s.own_cpu(Some(Duration::from_millis(90))),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(s.own_cpu(None), None);
-        s.cpu_since = None;
-        assert_eq!(s.own_cpu(Some(Duration::from_millis(200))), None);
-    }
-
-    #[test]
-    fn own_time_is_what_is_neither_in_commands_nor_files_nor_asleep() {
-        let t0 = Instant::now();
-        let mut s = Spent::new(t0);
-        s.commands = Duration::from_millis(700);
-        s.asleep = Duration::from_millis(250);
-        s.files = Duration::from_millis(20);
-        assert_eq!(
-            s.own(t0 + Duration::from_secs(1)),
-            Duration::from_millis(30)
-        );
-        // Never negative, whatever the clocks say.
-        assert_eq!(s.own(t0 + Duration::from_millis(500)), Duration::ZERO);
-        assert_eq!(s.own(t0), Duration::ZERO);
     }
 }

@@ -35,6 +35,7 @@ pub mod retry;
 pub mod runner;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod spent;
 pub mod state;
 pub mod step;
 
