@@ -192,7 +192,7 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
         Err(e) => return Err(e.into()),
     };
     log.info(format!(
-        "starting{}: node {} (id {}), peer {} ({}), {}; {} of {} items done{}",
+        "starting{}: node {} (id {}), peer {} ({}), {}; {} of {} items done{}{}",
         if opts.dry_run { " a dry run" } else { "" },
         cfg.node.name,
         cfg.node.id,
@@ -201,7 +201,8 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
         role_line(cfg),
         items.iter().filter(|i| state.is_completed(&i.id())).count(),
         items.len(),
-        if state.done { " (done)" } else { "" }
+        if state.done { " (done)" } else { "" },
+        nice_note()
     ));
     // post_join_delay is cman's; the pacemaker family has none (0).
     if cfg.post_join_delay_secs > 0
@@ -257,6 +258,16 @@ fn run_with(cfg: &FirstbootConfig, opts: &Options, log: &mut Logger) -> Result<(
     }
     *log = ctx.log;
     result
+}
+
+/// For the starting line: the helper's nice value where it is not the
+/// default (the pacemaker family's unit raises it, see docs/firstboot.md,
+/// "Scheduling"), so that its log says how it ran.
+fn nice_note() -> String {
+    match rustix::process::getpriority_process(None) {
+        Ok(0) | Err(_) => String::new(),
+        Ok(n) => format!("; running at nice {n}"),
+    }
 }
 
 /// Runs the platform's items in order (see [`crate::firstboot::step`]).
