@@ -7,6 +7,7 @@ use crate::firstboot::barrier::wire::{FACT_PASSED, FACT_ROLE, FACT_SETUP, SETUP_
 use crate::firstboot::barrier::Link;
 use crate::firstboot::config::{FirstbootConfig, NodeRole};
 use crate::firstboot::error::{Error, Result};
+use crate::firstboot::file::Durability;
 use crate::firstboot::host::{Argv, CmdResult, Host};
 use crate::firstboot::log::Logger;
 use crate::firstboot::retry::{Backoff, Deadline};
@@ -308,9 +309,13 @@ impl<'a> Ctx<'a> {
     /// [`State::save`]): before a destructive command runs, when a barrier
     /// is passed and when the setup is done.
     pub fn save(&mut self) -> Result<()> {
+        self.save_as(Durability::Durable)
+    }
+
+    fn save_as(&mut self, durability: Durability) -> Result<()> {
         if let Some(p) = self.state_path.clone() {
             let start = self.mark();
-            let r = self.state.save(&p);
+            let r = self.state.save_as(&p, durability);
             let (wall, used) = self.since(start);
             self.spent.saving += wall;
             self.spent.in_saving += used;
@@ -340,11 +345,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Writes what [`Ctx::save_later`] left unwritten. A failure is logged;
-    /// the next [`Ctx::save`] reports it as an error.
+    /// Writes what [`Ctx::save_later`] left unwritten: whole but without
+    /// the directory's fsync ([`Durability::Whole`]), since a power loss
+    /// may lose these changes anyway (the next durable [`Ctx::save`], or
+    /// the file system's own commit, makes them last). A failure is
+    /// logged; the next [`Ctx::save`] reports it as an error.
     pub fn flush(&mut self) {
         if self.unsaved_since.is_some() {
-            if let Err(e) = self.save() {
+            if let Err(e) = self.save_as(Durability::Whole) {
                 self.log
                     .info(format!("warning: the state file was not written: {e}"));
             }

@@ -75,8 +75,30 @@ pub fn regular_or_absent(path: &Path) -> io::Result<()> {
     }
 }
 
+/// How far a replacement written by [`write_atomic_as`] must have reached
+/// the disk when the call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The new contents under the file's name: the temp file and then its
+    /// directory are fsynced.
+    Durable,
+    /// The file is always whole, old or new: the temp file is fsynced
+    /// before the rename, but not the directory, so that after a power
+    /// loss (not after a crash of the process) the old contents may be
+    /// there until the next durable write or the file system's own commit.
+    /// One fsync instead of two.
+    Whole,
+}
+
 /// Writes `data` to `path` atomically and durably (creating the directory).
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomic_as(path, data, Durability::Durable)
+}
+
+/// Writes `data` to `path` atomically (creating the directory): a temp
+/// file in the same directory, fsynced, renamed over `path`; then, if
+/// `durability` asks, the directory fsynced.
+pub fn write_atomic_as(path: &Path, data: &[u8], durability: Durability) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -98,7 +120,10 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         drop(f);
         std::fs::rename(&tmp, path)?;
         // fsync the directory so the rename itself survives a power loss.
-        File::open(&dir)?.sync_all()
+        match durability {
+            Durability::Durable => File::open(&dir)?.sync_all(),
+            Durability::Whole => Ok(()),
+        }
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -131,6 +156,25 @@ mod tests {
         );
         assert!(regular_or_absent(&p).is_ok() && regular_or_absent(&dir.path().join("x")).is_ok());
         assert!(regular_or_absent(Path::new("/dev/zero")).is_err());
+    }
+
+    #[test]
+    fn both_durabilities_replace_the_file_whole_and_leave_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub").join("state");
+        for (i, d) in [Durability::Durable, Durability::Whole, Durability::Durable]
+            .into_iter()
+            .enumerate()
+        {
+            let text = format!("version {i}\n");
+            write_atomic_as(&p, text.as_bytes(), d).unwrap();
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), text, "{d:?}");
+            let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["state"], "{d:?}");
+        }
     }
 
     #[test]

@@ -105,11 +105,16 @@ impl Logger {
             self.pid,
             msg
         );
+        // One write(2) per line and sink: a reader (journald on the
+        // unit's stderr, `tail -f`) never wakes for half a line.
+        let mut whole = Vec::with_capacity(line.len() + 1);
+        whole.extend_from_slice(line.as_bytes());
+        whole.push(b'\n');
         if self.stderr {
-            eprintln!("{line}");
+            let _ = std::io::stderr().write_all(&whole);
         }
         if let Some(f) = self.file.as_mut() {
-            let _ = writeln!(f, "{line}");
+            let _ = f.write_all(&whole);
         }
         if let Some(s) = self.syslog.as_ref() {
             // <30>: facility daemon (3), severity info (6). syslogd adds the

@@ -7,7 +7,7 @@
 //! runs and `done` after: together with a check of the real state this is
 //! what keeps a destructive command from ever running twice.
 
-use crate::firstboot::file::{read_regular, write_atomic};
+use crate::firstboot::file::{read_regular, write_atomic_as, Durability};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -130,12 +130,18 @@ impl State {
 
     /// Writes the state atomically: temp file, fsync, rename, fsync dir.
     pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
+        self.save_as(path, Durability::Durable)
+    }
+
+    /// Writes the state atomically, as durably as `durability` says (see
+    /// [`Durability`]).
+    pub fn save_as(&mut self, path: &Path, durability: Durability) -> Result<(), StateError> {
         self.updated = now();
         let text = toml::to_string(self).map_err(|e| StateError::Write {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        write_atomic(path, text.as_bytes()).map_err(|source| StateError::Write {
+        write_atomic_as(path, text.as_bytes(), durability).map_err(|source| StateError::Write {
             path: path.to_path_buf(),
             source,
         })

@@ -36,3 +36,33 @@ done
 log "=== done: clusterkick-firstboot's state file says done"
 grep -h 'timing:' "$helper_log" | tail -n 3 || true
 python3 /share/vmrig/state.py || true
+
+# The unit's scheduling, as this node's systemd and kernel apply it (after
+# the timing above, so as not to disturb it). The helper says its own nice
+# in its starting line; a transient service with the unit's own Nice= and
+# CPUScheduling*= lines shows what its commands get: a command it starts
+# must run at nice 0 (reset on fork), never ahead of the cluster's daemons.
+unit_file=/etc/systemd/system/$unit
+mapfile -t sched < <(grep -E '^(Nice|CPUScheduling[A-Za-z]+)=' "$unit_file")
+want=$(sed -n 's/^Nice=//p' "$unit_file")
+[ -n "$want" ] || die "$unit_file sets no Nice="
+grep -q "running at nice $want\$" "$helper_log" || die "the helper's starting line does not say it ran at nice $want"
+props=()
+for s in "${sched[@]}"; do props+=(-p "$s"); done
+# The probe is a file: systemd would expand $ words on its command line.
+# Its own nice is field 19 of its stat, read by the shell itself (no
+# fork); `nice` then runs as a command it starts.
+probe=$(mktemp /run/clusterkick-sched-probe.XXXXXX)
+cat >"$probe" <<'EOF'
+read -r s </proc/self/stat
+set -- $s
+echo "${19} $(nice)"
+EOF
+got=$(systemd-run --quiet --wait --pipe "${props[@]}" /bin/sh "$probe") ||
+	die "systemd-run with ${sched[*]} failed"
+rm -f "$probe"
+read -r own child <<<"$got"
+log "scheduling: with ${sched[*]}, a service runs at nice $own and a command it starts at nice $child"
+if [ "$own" != "$want" ] || [ "$child" != 0 ]; then
+	die "scheduling: expected nice $want for the service and 0 for its command, got $own and $child"
+fi
