@@ -105,7 +105,11 @@ fn firstboot_plan_shows_where_a_node_is_and_is_fast() {
         + 1;
     st.completed.truncate(keep);
     st.done = false;
-    st.save(state_path).expect("save");
+    st.save(
+        state_path,
+        clusterkick::firstboot::file::Durability::Durable,
+    )
+    .expect("save");
 
     let start = Instant::now();
     let text = plan(&pair, 0);

@@ -315,7 +315,7 @@ impl<'a> Ctx<'a> {
     fn save_as(&mut self, durability: Durability) -> Result<()> {
         if let Some(p) = self.state_path.clone() {
             let start = self.mark();
-            let r = self.state.save_as(&p, durability);
+            let r = self.state.save(&p, durability);
             let (wall, used) = self.since(start);
             self.spent.saving += wall;
             self.spent.in_saving += used;

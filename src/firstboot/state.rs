@@ -128,14 +128,9 @@ impl State {
         Ok(st)
     }
 
-    /// Writes the state atomically: temp file, fsync, rename, fsync dir.
-    pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
-        self.save_as(path, Durability::Durable)
-    }
-
-    /// Writes the state atomically, as durably as `durability` says (see
-    /// [`Durability`]).
-    pub fn save_as(&mut self, path: &Path, durability: Durability) -> Result<(), StateError> {
+    /// Writes the state atomically (temp file, fsync, rename), and then, for
+    /// [`Durability::Durable`], fsyncs the directory.
+    pub fn save(&mut self, path: &Path, durability: Durability) -> Result<(), StateError> {
         self.updated = now();
         let text = toml::to_string(self).map_err(|e| StateError::Write {
             path: path.to_path_buf(),
@@ -195,9 +190,9 @@ mod tests {
             OpStatus::Started,
             "drbdadm -- --force create-md r0",
         );
-        s.save(&p).unwrap();
+        s.save(&p, Durability::Durable).unwrap();
         s.set_op("create-md", OpStatus::Done, "");
-        s.save(&p).unwrap();
+        s.save(&p, Durability::Durable).unwrap();
         let back = State::load(&p, "a").unwrap();
         assert_eq!(back.completed, vec!["cman".to_string()]);
         assert_eq!(back.op("create-md"), Some(OpStatus::Done));
