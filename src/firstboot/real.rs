@@ -1,6 +1,7 @@
 //! The real node: runs commands with `std::process::Command`
 //! ([`run_child`]), reads and writes real files. No threads: the child's
-//! output goes to unlinked temp files and the helper waits for the child
+//! output goes to anonymous files (in memory, or unlinked temp files on
+//! kernels before 3.17) and the helper waits for the child
 //! in poll(2) on its pidfd (or polls it, on kernels without pidfds), so a
 //! command that hangs (e.g. `fence_node` without a quorate cluster) is killed, with
 //! its process group, after its limit.
@@ -97,8 +98,8 @@ pub struct Child<'a> {
 /// and its exit is waited for on its pidfd, or polled. Its stdin (at most
 /// a pipe's worth, written at once) is closed after the bytes are written.
 pub fn run_child(c: &Child) -> io::Result<Finished> {
-    let mut out = scratch()?;
-    let mut err = scratch()?;
+    let mut out = output_file()?;
+    let mut err = output_file()?;
     let mut cmd = Command::new(c.program);
     cmd.args(c.args)
         .stdin(if c.stdin.is_some() {
@@ -190,12 +191,39 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-/// An anonymous temp file for a child's output (created, then unlinked).
+/// An anonymous file for a child's output: in memory (memfd_create(2),
+/// Linux 3.17 on), else [`scratch`]. A file in memory costs the file system
+/// nothing (an unlinked temp file is an inode made and freed, journalled, on
+/// every command); the helper reads the whole output into memory anyway.
+fn output_file() -> io::Result<File> {
+    match memfd() {
+        Some(f) => Ok(f),
+        None => scratch(),
+    }
+}
+
+/// An in-memory file, or None where the kernel has no memfd_create(2)
+/// (CentOS 5's 2.6.18 answers ENOSYS) or it fails.
+fn memfd() -> Option<File> {
+    rustix::fs::memfd_create(
+        "clusterkick-firstboot-output",
+        rustix::fs::MemfdFlags::CLOEXEC,
+    )
+    .ok()
+    .map(File::from)
+}
+
+/// An anonymous temp file for a child's output (created in `$TMPDIR` or
+/// /tmp, then unlinked).
 fn scratch() -> io::Result<File> {
-    let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::var_os("TMPDIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/tmp"));
+    scratch_in(&dir)
+}
+
+fn scratch_in(dir: &Path) -> io::Result<File> {
+    let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = dir.join(format!(
         ".clusterkick-firstboot.{}.{}",
         std::process::id(),
@@ -330,6 +358,27 @@ impl Host for RealHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both kinds of output file take what a child writes and give it
+    /// back; the temp file leaves nothing behind in its folder.
+    #[test]
+    fn output_files_in_memory_and_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let in_memory = memfd().expect("memfd_create(2) on this machine's kernel");
+        for mut f in [in_memory, scratch_in(dir.path()).unwrap()] {
+            let st = Command::new("sh")
+                .args(["-c", "printf 'line one\\nline two\\n'"])
+                .stdout(Stdio::from(f.try_clone().unwrap()))
+                .status()
+                .unwrap();
+            assert!(st.success());
+            f.seek(SeekFrom::Start(0)).unwrap();
+            let mut got = String::new();
+            f.read_to_string(&mut got).unwrap();
+            assert_eq!(got, "line one\nline two\n");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 
     #[test]
     fn runs_commands_and_reports_codes() {

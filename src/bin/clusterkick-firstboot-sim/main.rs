@@ -5,6 +5,11 @@
 
 use clusterkick::firstboot::{cli, sim};
 
+/// The allocator of the helper that ships (see its main.rs), so that this
+/// twin makes the same system calls under the old-kernel filter.
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() {
     std::process::exit(cli::main(sim::open));
 }

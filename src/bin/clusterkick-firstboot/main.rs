@@ -6,6 +6,14 @@
 
 use clusterkick::firstboot::{cli, real};
 
+/// dlmalloc in place of musl's malloc: musl's gives freed memory back to
+/// the kernel at once, so each command's output and each parse of
+/// crm_mon's XML cost fresh mmap(2), munmap(2) and page faults; on the
+/// test VMs a quarter of the helper's CPU went there
+/// (docs/firstboot.md, "Where the helper's CPU went").
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() {
     // Named fence_na (/sbin/fence_na links here) or `fence-na`: the agent.
     if let Some(args) = clusterkick::fence_na::invocation(std::env::args_os()) {
