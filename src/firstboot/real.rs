@@ -415,7 +415,10 @@ mod tests {
         assert_eq!(in_path("", &path), None);
         let mut n = RealHost::with_path(Duration::from_secs(10), &path);
         let r = n.run(&Argv::new(["tool", "/proc/self/cmdline"]));
-        assert_eq!((r.code, r.stdout.as_str()), (0, "tool\0/proc/self/cmdline\0"));
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "tool\0/proc/self/cmdline\0")
+        );
         let r = n.run(&Argv::new(["missing"]));
         assert_eq!(r.code, 127, "{r:?}");
     }

@@ -7,7 +7,7 @@
 //! runs and `done` after: together with a check of the real state this is
 //! what keeps a destructive command from ever running twice.
 
-use crate::firstboot::file::{read_regular, write_atomic_as, Durability};
+use crate::firstboot::file::{read_regular, write_via_spare, Durability};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -132,14 +132,50 @@ impl State {
     /// [`Durability::Durable`], fsyncs the directory.
     pub fn save(&mut self, path: &Path, durability: Durability) -> Result<(), StateError> {
         self.updated = now();
-        let text = toml::to_string(self).map_err(|e| StateError::Write {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        write_atomic_as(path, text.as_bytes(), durability).map_err(|source| StateError::Write {
+        let text = self.to_toml();
+        write_via_spare(path, text.as_bytes(), durability).map_err(|source| StateError::Write {
             path: path.to_path_buf(),
             source,
         })
+    }
+
+    /// The state as TOML, written by hand: the layout `toml::to_string`
+    /// gives this struct (the state file reads as before), at a fraction of
+    /// its cost, since the file is written up to 30 times a run (on the
+    /// test VMs the generic serializer was a sixth of a write's CPU). Every
+    /// string is a basic string with TOML's escapes; read back with
+    /// [`State::load`] it is the same state (tested).
+    pub fn to_toml(&self) -> String {
+        use std::fmt::Write as _;
+        let mut t =
+            String::with_capacity(256 + 32 * self.completed.len() + 128 * self.ledger.len());
+        let _ = writeln!(t, "version = {}", self.version);
+        t.push_str("node = ");
+        basic_string(&mut t, &self.node);
+        t.push_str("\ncompleted = [");
+        for (i, c) in self.completed.iter().enumerate() {
+            if i > 0 {
+                t.push_str(", ");
+            }
+            basic_string(&mut t, c);
+        }
+        let _ = write!(t, "]\ndone = {}\nupdated = {}\n", self.done, self.updated);
+        for e in &self.ledger {
+            t.push_str("\n[[ledger]]\nop = ");
+            basic_string(&mut t, &e.op);
+            t.push_str("\nstatus = ");
+            basic_string(
+                &mut t,
+                match e.status {
+                    OpStatus::Started => "started",
+                    OpStatus::Done => "done",
+                },
+            );
+            t.push_str("\ncommand = ");
+            basic_string(&mut t, &e.command);
+            let _ = writeln!(t, "\nat = {}", e.at);
+        }
+        t
     }
 
     pub fn is_completed(&self, id: &str) -> bool {
@@ -173,9 +209,69 @@ impl State {
     }
 }
 
+/// `s` as a TOML basic string: `"` and `\` escaped, and every control
+/// character (TOML allows none in a basic string but tab) as an escape.
+fn basic_string(t: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    t.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => t.push_str("\\\""),
+            '\\' => t.push_str("\\\\"),
+            '\n' => t.push_str("\\n"),
+            '\t' => t.push_str("\\t"),
+            '\r' => t.push_str("\\r"),
+            c if c.is_ascii_control() => {
+                let _ = write!(t, "\\u{:04X}", c as u32);
+            }
+            c => t.push(c),
+        }
+    }
+    t.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written TOML is what the generic serializer writes for an
+    /// ordinary state, and reads back as the same state whatever its
+    /// strings hold.
+    #[test]
+    fn hand_written_toml_matches_the_serializer_and_reads_back() {
+        let mut s = State::new("an-node01.alteeve.com");
+        s.updated = 1_795_631_122;
+        s.complete("step:inspect");
+        s.complete("barrier:inspected");
+        s.set_op(
+            "create-md",
+            OpStatus::Started,
+            "drbdadm -- --force create-md r0",
+        );
+        s.set_op(
+            "lvcreate:lv1",
+            OpStatus::Done,
+            "lvcreate --activate n -L 512M -n lv1 vgc",
+        );
+        for e in &mut s.ledger {
+            e.at = 1_795_631_120;
+        }
+        assert_eq!(s.to_toml(), toml::to_string(&s).unwrap());
+        let empty = State::new("n");
+        let back: State = toml::from_str(&empty.to_toml()).unwrap();
+        assert_eq!(back, empty);
+
+        let odd = "q\"uote \\ back 'single' tab\t nl\n cr\r nul\0 esc\u{1b} del\u{7f} é \u{85} ]#=";
+        let mut s = State::new(odd);
+        s.complete(odd);
+        s.complete("[[ledger]]");
+        s.done = true;
+        s.set_op(odd, OpStatus::Started, odd);
+        s.set_op("\"\"\"", OpStatus::Done, "'''");
+        let text = s.to_toml();
+        let back: State = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back, s);
+    }
 
     #[test]
     fn round_trip_and_ledger() {
@@ -206,11 +302,12 @@ mod tests {
             State::load(&p, "a"),
             Err(StateError::Parse { .. })
         ));
-        // No temp files left behind.
-        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+        // Nothing left behind but the file and its spare.
+        let mut names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names.len(), 1);
+        names.sort();
+        assert_eq!(names, [".firstboot.state.spare", "firstboot.state"]);
     }
 }
