@@ -133,8 +133,8 @@ pub fn write_atomic_as(path: &Path, data: &[u8], durability: Durability) -> std:
 
 /// Writes `data` to `path` atomically, as [`write_atomic_as`] does, but
 /// through a spare file kept next to it (`.<name>.spare`) that the two
-/// swap with renameat2(2)'s `RENAME_EXCHANGE`: the spare, truncated and
-/// filled with `data` and fsynced, becomes `path`, and the old contents
+/// swap with renameat2(2)'s `RENAME_EXCHANGE`: the spare, overwritten
+/// with `data` and fsynced, becomes `path`, and the old contents
 /// stay behind as the next write's spare. For a file written many times a
 /// run (the helper's state file): a plain rename makes a new inode and
 /// frees the old one on every write, which on the test VMs' ext4 was a
@@ -153,11 +153,15 @@ pub fn write_via_spare(path: &Path, data: &[u8], durability: Durability) -> io::
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "state".into());
     let spare = dir.join(format!(".{name}.spare"));
+    // Not truncated on open: the new contents are written over the old
+    // from the start and only a longer remainder is cut off after, so the
+    // blocks the spare holds are reused, not freed and allocated again
+    // (the state only grows during a run).
     let open = || {
         OpenOptions::new()
             .write(true)
             .create(true)
-            .truncate(true)
+            .truncate(false)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&spare)
     };
@@ -170,13 +174,17 @@ pub fn write_via_spare(path: &Path, data: &[u8], durability: Durability) -> io::
             r => r?,
         };
         // A spare that is not a plain file of ours is not written through.
-        if !f.metadata()?.file_type().is_file() {
+        let meta = f.metadata()?;
+        if !meta.file_type().is_file() {
             return Err(refused(format!(
                 "{} is not a regular file",
                 spare.display()
             )));
         }
         f.write_all(data)?;
+        if meta.len() > data.len() as u64 {
+            f.set_len(data.len() as u64)?;
+        }
         f.sync_all()?;
         drop(f);
         if renameat_with(CWD, &spare, CWD, path, RenameFlags::EXCHANGE).is_err() {
@@ -262,6 +270,12 @@ mod tests {
                 "{d:?}"
             );
         }
+        // A shorter state after a longer one leaves nothing of the longer.
+        write_via_spare(&p, b"a much longer version 4\n", Durability::Whole).unwrap();
+        write_via_spare(&p, b"v5\n", Durability::Whole).unwrap();
+        write_via_spare(&p, b"v6\n", Durability::Whole).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v6\n");
+        assert_eq!(std::fs::read_to_string(&spare).unwrap(), "v5\n");
         // A spare that is a symlink is not followed.
         std::fs::remove_file(&spare).unwrap();
         let elsewhere = dir.path().join("elsewhere");
@@ -269,7 +283,7 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &spare).unwrap();
         assert!(write_via_spare(&p, b"version 9\n", Durability::Durable).is_err());
         assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched");
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "version 3\n");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v6\n");
     }
 
     #[test]

@@ -93,8 +93,9 @@ pub struct Child<'a> {
 
 /// Runs a child in its own process group and waits for it, at most
 /// `limit`; then kills the whole group (init scripts and fence agents start
-/// children of their own). No threads: the child's output goes to unlinked
-/// temp files (a child that writes more than a pipe holds cannot block),
+/// children of their own). No threads: the child's output goes to
+/// anonymous files (`output_file`: a child that writes more than a pipe
+/// holds cannot block),
 /// and its exit is waited for on its pidfd, or polled. Its stdin (at most
 /// a pipe's worth, written at once) is closed after the bytes are written.
 pub fn run_child(c: &Child) -> io::Result<Finished> {

@@ -120,3 +120,16 @@ sed "s/^/  /" "$run/$node/late_command.log"
 	exit 1
 }
 say "late_command done: overlay $(cat "$tree/etc/clusterkick/post-done")"
+
+# ---- profiling only (scripts/vm-profile.sh sets VMRIG_PERF to a folder
+# holding perf and the libraries the image lacks): perf record follows the
+# helper from its start, and setup.sh copies its data to the share.
+if [ -n "${VMRIG_PERF:-}" ]; then
+	mkdir -p "$tree/opt/clusterkick-perf" "$tree/etc/systemd/system/clusterkick-firstboot.service.d"
+	cp -r "$VMRIG_PERF/." "$tree/opt/clusterkick-perf/"
+	# shellcheck disable=SC2016 # $MAINPID is systemd's
+	printf '%s\n' '[Service]' \
+		'ExecStartPost=/bin/sh -c '"'"'LD_LIBRARY_PATH=/opt/clusterkick-perf/lib nohup /opt/clusterkick-perf/perf record -q --no-inherit -F 4000 -e cpu-clock --call-graph fp -p $MAINPID -o /var/tmp/helper-$MAINPID.perf >/var/tmp/perf-$MAINPID.log 2>&1 &'"'" \
+		>"$tree/etc/systemd/system/clusterkick-firstboot.service.d/perf.conf"
+	say "perf record attached to the helper (profiling run)"
+fi

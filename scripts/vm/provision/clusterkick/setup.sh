@@ -37,6 +37,17 @@ log "=== done: clusterkick-firstboot's state file says done"
 grep -h 'timing:' "$helper_log" | tail -n 3 || true
 python3 /share/vmrig/state.py || true
 
+# A profiling run (scripts/vm-profile.sh): perf's data and the kernel's
+# symbols to the share, once perf has written them (it ends with the helper).
+if [ -d /opt/clusterkick-perf ]; then
+	me=$(hostname -s)
+	for _ in $(seq 1 30); do pgrep -f /opt/clusterkick-perf/perf >/dev/null || break; sleep 1; done
+	mkdir -p "/share/perf/$me"
+	cp /var/tmp/helper-*.perf /var/tmp/perf-*.log "/share/perf/$me/" || true
+	cp /proc/kallsyms "/share/perf/$me/kallsyms" || true
+	log "perf data copied to the share"
+fi
+
 # The unit's scheduling, as this node's systemd and kernel apply it (after
 # the timing above, so as not to disturb it). The helper says its own nice
 # in its starting line; a transient service with the unit's own Nice= and
