@@ -131,18 +131,26 @@ pub fn write_atomic_as(path: &Path, data: &[u8], durability: Durability) -> std:
     result
 }
 
-/// Writes `data` to `path` atomically, as [`write_atomic_as`] does, but
-/// through a spare file kept next to it (`.<name>.spare`) that the two
-/// swap with renameat2(2)'s `RENAME_EXCHANGE`: the spare, overwritten
-/// with `data` and fsynced, becomes `path`, and the old contents
-/// stay behind as the next write's spare. For a file written many times a
-/// run (the helper's state file): a plain rename makes a new inode and
-/// frees the old one on every write, which on the test VMs' ext4 was a
-/// third of a write's CPU. `path` is always whole, old or new: the spare
-/// is never read. Where the kernel or the file system cannot exchange
-/// (Linux before 3.15, CentOS 5's among them) or `path` does not exist yet,
-/// it is a plain rename (the spare is then made again next time).
-pub fn write_via_spare(path: &Path, data: &[u8], durability: Durability) -> io::Result<()> {
+/// Writes `data` to `path` atomically and durably, as [`write_atomic`]
+/// does, but through a spare file kept next to it (`.<name>.spare`) that
+/// the two swap with renameat2(2)'s `RENAME_EXCHANGE`: the spare,
+/// overwritten with `data` and fsynced, becomes `path`, the directory is
+/// fsynced, and the old contents stay behind as the next write's spare.
+/// For a file written many times a run (the helper's state file): a plain
+/// rename makes a new inode and frees the old one on every write, which on
+/// the test VMs' ext4 was a third of a write's CPU. `path` is always whole,
+/// old or new: the spare is never read. Where the kernel or the file system
+/// cannot exchange (Linux before 3.15, CentOS 5's among them) or `path`
+/// does not exist yet, it is a plain rename (the spare is made again next
+/// time).
+///
+/// Always durable, never [`Durability::Whole`]: the spare is written over
+/// in place, so the swap before must be on the disk when it is, or else,
+/// after a power loss, the name on the disk could still be the file's while
+/// its contents were half written. A [`Durability::Whole`] write of the
+/// same file goes through [`write_atomic_as`] (a new inode, the spare left
+/// alone), which keeps that true.
+pub fn write_via_spare(path: &Path, data: &[u8]) -> io::Result<()> {
     use rustix::fs::{renameat_with, RenameFlags, CWD};
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -190,10 +198,7 @@ pub fn write_via_spare(path: &Path, data: &[u8], durability: Durability) -> io::
         if renameat_with(CWD, &spare, CWD, path, RenameFlags::EXCHANGE).is_err() {
             std::fs::rename(&spare, path)?;
         }
-        match durability {
-            Durability::Durable => File::open(&dir)?.sync_all(),
-            Durability::Whole => Ok(()),
-        }
+        File::open(&dir)?.sync_all()
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&spare);
@@ -249,41 +254,41 @@ mod tests {
 
     /// Through the spare: each write replaces the file whole, and the spare
     /// left next to it (where the file system can exchange; this machine's
-    /// can) holds the contents before, never read back as the file.
+    /// can) holds the contents before, never read back as the file. A
+    /// write without the spare in between leaves the spare alone.
     #[test]
     fn writes_via_the_spare_keep_the_file_whole() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sub").join("state");
         let spare = dir.path().join("sub").join(".state.spare");
-        write_via_spare(&p, b"version 0\n", Durability::Durable).unwrap();
+        write_via_spare(&p, b"version 0\n").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "version 0\n");
-        for (i, d) in [Durability::Whole, Durability::Durable, Durability::Whole]
-            .into_iter()
-            .enumerate()
-        {
+        for i in 0..3 {
             let text = format!("version {}\n", i + 1);
-            write_via_spare(&p, text.as_bytes(), d).unwrap();
-            assert_eq!(std::fs::read_to_string(&p).unwrap(), text, "{d:?}");
+            write_via_spare(&p, text.as_bytes()).unwrap();
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
             assert_eq!(
                 std::fs::read_to_string(&spare).unwrap(),
-                format!("version {i}\n"),
-                "{d:?}"
+                format!("version {i}\n")
             );
         }
+        write_atomic_as(&p, b"version 4\n", Durability::Whole).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "version 4\n");
+        assert_eq!(std::fs::read_to_string(&spare).unwrap(), "version 2\n");
         // A shorter state after a longer one leaves nothing of the longer.
-        write_via_spare(&p, b"a much longer version 4\n", Durability::Whole).unwrap();
-        write_via_spare(&p, b"v5\n", Durability::Whole).unwrap();
-        write_via_spare(&p, b"v6\n", Durability::Whole).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v6\n");
-        assert_eq!(std::fs::read_to_string(&spare).unwrap(), "v5\n");
+        write_via_spare(&p, b"a much longer version 5\n").unwrap();
+        write_via_spare(&p, b"v6\n").unwrap();
+        write_via_spare(&p, b"v7\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v7\n");
+        assert_eq!(std::fs::read_to_string(&spare).unwrap(), "v6\n");
         // A spare that is a symlink is not followed.
         std::fs::remove_file(&spare).unwrap();
         let elsewhere = dir.path().join("elsewhere");
         std::fs::write(&elsewhere, "untouched").unwrap();
         std::os::unix::fs::symlink(&elsewhere, &spare).unwrap();
-        assert!(write_via_spare(&p, b"version 9\n", Durability::Durable).is_err());
+        assert!(write_via_spare(&p, b"version 9\n").is_err());
         assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched");
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v6\n");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v7\n");
     }
 
     #[test]

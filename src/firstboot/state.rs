@@ -7,7 +7,7 @@
 //! runs and `done` after: together with a check of the real state this is
 //! what keeps a destructive command from ever running twice.
 
-use crate::firstboot::file::{read_regular, write_via_spare, Durability};
+use crate::firstboot::file::{read_regular, write_atomic_as, write_via_spare, Durability};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -128,12 +128,21 @@ impl State {
         Ok(st)
     }
 
-    /// Writes the state atomically (temp file, fsync, rename), and then, for
-    /// [`Durability::Durable`], fsyncs the directory.
+    /// Writes the state atomically: [`Durability::Durable`] through the
+    /// spare file ([`write_via_spare`]: fsync, exchange, fsync of the
+    /// directory), [`Durability::Whole`] as a new temp file renamed over it
+    /// (fsync, rename).
     pub fn save(&mut self, path: &Path, durability: Durability) -> Result<(), StateError> {
         self.updated = now();
         let text = self.to_toml();
-        write_via_spare(path, text.as_bytes(), durability).map_err(|source| StateError::Write {
+        // A durable write goes through the spare; a whole one makes a new
+        // file, leaving the spare alone (see write_via_spare: the spare is
+        // written over in place only after a durable swap).
+        match durability {
+            Durability::Durable => write_via_spare(path, text.as_bytes()),
+            Durability::Whole => write_atomic_as(path, text.as_bytes(), Durability::Whole),
+        }
+        .map_err(|source| StateError::Write {
             path: path.to_path_buf(),
             source,
         })
