@@ -90,6 +90,20 @@ pub enum Durability {
     Whole,
 }
 
+/// The folder `path` is in (`.` for a bare name) and its file name, for
+/// the files written next to it.
+fn dir_and_name(path: &Path) -> (PathBuf, String) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    (dir, name)
+}
+
 /// Writes `data` to `path` atomically and durably (creating the directory).
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     write_atomic_as(path, data, Durability::Durable)
@@ -99,15 +113,8 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
 /// file in the same directory, fsynced, renamed over `path`; then, if
 /// `durability` asks, the directory fsynced.
 pub fn write_atomic_as(path: &Path, data: &[u8], durability: Durability) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let (dir, name) = dir_and_name(path);
     std::fs::create_dir_all(&dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = OpenOptions::new()
@@ -152,14 +159,7 @@ pub fn write_atomic_as(path: &Path, data: &[u8], durability: Durability) -> std:
 /// alone), which keeps that true.
 pub fn write_via_spare(path: &Path, data: &[u8]) -> io::Result<()> {
     use rustix::fs::{renameat_with, RenameFlags, CWD};
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
+    let (dir, name) = dir_and_name(path);
     let spare = dir.join(format!(".{name}.spare"));
     // Not truncated on open: the new contents are written over the old
     // from the start and only a longer remainder is cut off after, so the
